@@ -1,0 +1,106 @@
+"""Speech made at test time: espeak-ng speaks, sox converts to the recognisers' PCM format.
+
+Every test that needs audio synthesises it here, so no recording is checked in and no
+result depends on a cached file. Format: 16 kHz mono signed 16-bit little-endian PCM.
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+import wave
+from array import array
+from pathlib import Path
+
+SAMPLE_RATE = 16000
+"""Rate of every PCM buffer this module returns (hertz)."""
+
+_SOX_RAW = ["-t", "raw", "-r", str(SAMPLE_RATE), "-c", "1", "-b", "16", "-e", "signed-integer"]
+
+
+def _run(command: list[str], stdin: bytes | None = None) -> bytes:
+    """Run a tool and return its stdout; a failure names the command and its stderr."""
+    result = subprocess.run(command, input=stdin, capture_output=True, check=False)
+    if result.returncode != 0 or not result.stdout:
+        message = result.stderr.decode(errors="replace").strip()
+        raise RuntimeError(f"{command[0]} failed ({result.returncode}): {message}")
+    return result.stdout
+
+
+def _samples(pcm: bytes) -> array:
+    """PCM bytes as signed 16-bit samples in machine order (little-endian on every CI host)."""
+    samples = array("h")
+    samples.frombytes(pcm)
+    if sys.byteorder != "little":
+        samples.byteswap()
+    return samples
+
+
+def _to_bytes(samples: array) -> bytes:
+    """Signed 16-bit samples back to little-endian PCM bytes."""
+    if sys.byteorder != "little":
+        samples = array("h", samples)
+        samples.byteswap()
+    return samples.tobytes()
+
+
+def speech_power(pcm: bytes, frame: int = 320, floor_db: float = -45.0) -> float:
+    """Mean power of the frames that carry speech (within floor_db of the loudest frame).
+
+    SNR is defined over active speech, not over the padding, so a longer pause
+    does not make the same noise level look quieter.
+    """
+    samples = _samples(pcm)
+    powers = [
+        sum(s * s for s in samples[i : i + frame]) / frame
+        for i in range(0, len(samples) - frame + 1, frame)
+    ]
+    loudest = max(powers, default=0.0)
+    if loudest <= 0:
+        return 0.0
+    active = [p for p in powers if p >= loudest * 10 ** (floor_db / 10)]
+    return sum(active) / len(active)
+
+
+def add_noise(pcm: bytes, snr_db: float, colour: str = "pinknoise", seed: int = 1) -> bytes:
+    """Mix noise made by sox into pcm so speech power / noise power equals snr_db."""
+    seconds = len(pcm) / 2 / SAMPLE_RATE
+    # -R makes sox's generator repeatable; the seed picks a different phase by skipping samples.
+    raw = _run(["sox", "-R", "-n", *_SOX_RAW, "-", "synth", f"{seconds + seed:.3f}", colour])
+    noise = _samples(raw)[seed * SAMPLE_RATE :][: len(pcm) // 2]
+    noise_power = sum(n * n for n in noise) / max(len(noise), 1)
+    gain = math.sqrt(speech_power(pcm) / (noise_power * 10 ** (snr_db / 10)))
+    mixed = array("h", (
+        max(-32768, min(32767, round(s + gain * n))) for s, n in zip(_samples(pcm), noise)
+    ))
+    return _to_bytes(mixed)
+
+
+def synthesize(
+    text: str,
+    voice: str = "en-us",
+    rate: int = 160,
+    noise_snr_db: float | None = None,
+    pad: float = 0.3,
+) -> bytes:
+    """Speak text with espeak-ng; return 16 kHz mono s16le PCM, padded with pad seconds of silence.
+
+    voice is any espeak-ng voice, variants included ("en-us+f2"); rate is words per minute;
+    noise_snr_db adds pink noise at that signal-to-noise ratio (decibels).
+    """
+    wav = _run(["espeak-ng", "-v", voice, "-s", str(rate), "--stdout", text])
+    pcm = _run(["sox", "-t", "wav", "-", *_SOX_RAW, "-", "pad", str(pad), str(pad)], stdin=wav)
+    if noise_snr_db is not None:
+        pcm = add_noise(pcm, noise_snr_db)
+    return pcm
+
+
+def write_wav(path: Path, pcm: bytes, rate: int = SAMPLE_RATE) -> Path:
+    """Write mono s16le PCM as a WAV file; returns path."""
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(pcm)
+    return path

@@ -1,0 +1,426 @@
+"""Audio in: WAV files, raw PCM on stdin and microphones, all turned into 16 kHz mono s16le.
+
+Every recogniser gets the same format, so conversion happens once, here, at the edge:
+decode any common WAV sample format, mix to mono, resample with a band-limited filter.
+Endpointing (where an utterance starts and ends) lives in `voice_skill.endpoint`.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType, TracebackType
+from typing import BinaryIO, Protocol
+
+import numpy as np
+
+from .endpoint import Endpointer, SpeechStarted, Discarded, Utterance, utterances
+from .errors import AudioError
+from .resample import Resampler
+from .settings import AudioSettings
+
+__all__ = [
+    "SAMPLE_RATE", "AudioSource", "DeviceInfo", "Discarded", "Endpointer", "Microphone",
+    "PcmFormat", "Resampler", "SpeechStarted", "Utterance", "WavHeader", "find_input_device",
+    "iter_wav", "list_devices", "read_raw_pcm", "read_wav", "read_wav_header", "to_mono16k",
+    "utterances",
+]
+
+SAMPLE_RATE = 16000
+"""Rate of every PCM buffer handed to a recogniser (hertz)."""
+
+CHUNK_SECONDS = 0.1
+"""Length of the chunks the streaming sources yield (seconds)."""
+
+_MIN_RATE, _MAX_RATE = 4000, 384000  # outside this a "rate" field is garbage, not audio
+_FORMAT_PCM, _FORMAT_FLOAT, _FORMAT_EXTENSIBLE = 0x0001, 0x0003, 0xFFFE
+# Format codes from the Microsoft/IBM RIFF spec (mmreg.h), named so the error helps a person.
+_FORMAT_NAMES = {0x0002: "MS ADPCM", 0x0006: "A-law", 0x0007: "mu-law", 0x0011: "IMA ADPCM",
+                 0x0031: "GSM 6.10", 0x0050: "MPEG", 0x0055: "MPEG layer 3"}
+_UNKNOWN_SIZE = 0xFFFFFFFF  # streaming writers (ffmpeg, sox to a pipe) leave the size unset
+
+
+class AudioSource(Protocol):
+    """Anything that yields 16 kHz mono s16le PCM in chunks: a file, stdin, a microphone."""
+
+    def chunks(self) -> Iterator[bytes]:
+        """Yield PCM chunks until the source ends."""
+        ...
+
+
+# --- sample formats and conversion -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PcmFormat:
+    rate: int
+    """Frames per second (hertz)."""
+    channels: int
+    """Interleaved channels per frame; all are mixed to mono."""
+    width: int
+    """Bytes per sample of one channel: 1 (unsigned), 2, 3, 4 (signed) or 4, 8 (float)."""
+    is_float: bool = False
+    """IEEE float samples in [-1, 1] rather than integers."""
+
+    @property
+    def frame_bytes(self) -> int:
+        """Bytes per frame (one sample of every channel)."""
+        return self.channels * self.width
+
+
+S16_MONO_16K = PcmFormat(SAMPLE_RATE, 1, 2)
+"""The recognisers' format."""
+
+
+def decode_samples(data: bytes, fmt: PcmFormat) -> np.ndarray:
+    """Whole frames of interleaved samples -> mono float32 in [-1, 1] (channels averaged)."""
+    if fmt.is_float:
+        values = np.frombuffer(data, dtype="<f4" if fmt.width == 4 else "<f8").astype(np.float32)
+    elif fmt.width == 1:  # 8-bit WAV is unsigned, centred on 128
+        values = (np.frombuffer(data, dtype=np.uint8).astype(np.float32) - 128.0) / 128.0
+    elif fmt.width == 3:
+        raw = np.frombuffer(data, dtype=np.uint8).reshape(-1, 3).astype(np.int32)
+        packed = raw[:, 0] | (raw[:, 1] << 8) | (raw[:, 2] << 16)
+        values = ((packed << 8) >> 8).astype(np.float32) / 8388608.0  # sign-extend 24 bits
+    else:
+        dtype = "<i2" if fmt.width == 2 else "<i4"
+        values = np.frombuffer(data, dtype=dtype).astype(np.float32) / float(1 << (8 * fmt.width - 1))
+    if fmt.channels > 1:
+        values = values.reshape(-1, fmt.channels).mean(axis=1, dtype=np.float32)
+    return values
+
+
+def encode_s16(samples: np.ndarray) -> bytes:
+    """Float samples in [-1, 1] -> s16le bytes; out-of-range values clip instead of wrapping."""
+    scaled = np.clip(np.rint(samples * 32768.0), -32768, 32767)
+    return scaled.astype("<i2").tobytes()
+
+
+class PcmConverter:
+    """Streaming converter from any PcmFormat to 16 kHz mono s16le; keeps partial frames."""
+
+    def __init__(self, fmt: PcmFormat, rate_out: int = SAMPLE_RATE) -> None:
+        self.format = fmt
+        self._passthrough = fmt == PcmFormat(rate_out, 1, 2)
+        self._resampler = Resampler(fmt.rate, rate_out)
+        self._pending = b""
+
+    def convert(self, data: bytes) -> bytes:
+        """Convert the next piece of the stream; a trailing partial frame waits for more."""
+        data = self._pending + data
+        whole = len(data) - len(data) % self.format.frame_bytes
+        self._pending = data[whole:]
+        if self._passthrough:
+            return data[:whole]
+        return encode_s16(self._resampler.process(decode_samples(data[:whole], self.format)))
+
+    def flush(self) -> bytes:
+        """End of stream: return what the resampler still holds (a partial frame is dropped)."""
+        self._pending = b""
+        if self._passthrough:
+            return b""
+        return encode_s16(self._resampler.flush())
+
+
+def to_mono16k(data: bytes, rate: int, channels: int, width: int, is_float: bool = False) -> bytes:
+    """Convert a whole buffer of interleaved PCM to 16 kHz mono s16le (band-limited)."""
+    converter = PcmConverter(PcmFormat(rate, channels, width, is_float))
+    return converter.convert(data) + converter.flush()
+
+
+# --- WAV files ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WavHeader:
+    format: PcmFormat
+    """Sample format of the data chunk."""
+    data_offset: int
+    """Where the samples start in the file (bytes)."""
+    data_size: int
+    """Length of the samples actually present, whole frames only (bytes)."""
+
+
+def _format_error(path: Path, code: int) -> AudioError:
+    name = _FORMAT_NAMES.get(code, "unknown")
+    return AudioError(f"{path}: unsupported WAV encoding 0x{code:04x} ({name}); "
+                      "convert it to PCM, e.g. `sox IN -b 16 OUT.wav`")
+
+
+def parse_fmt_chunk(body: bytes, path: Path) -> PcmFormat:
+    """Decode a WAV 'fmt ' chunk body; AudioError naming path if it is not usable PCM."""
+    if len(body) < 16:
+        raise AudioError(f"{path}: truncated WAV header (fmt chunk is {len(body)} bytes, needs 16)")
+    code, channels, rate, _, block_align, bits = struct.unpack("<HHIIHH", body[:16])
+    if code == _FORMAT_EXTENSIBLE:
+        if len(body) < 26:
+            raise AudioError(f"{path}: truncated WAV header (extensible fmt chunk too short)")
+        code = struct.unpack("<H", body[24:26])[0]  # first two bytes of the SubFormat GUID
+    if code not in (_FORMAT_PCM, _FORMAT_FLOAT):
+        raise _format_error(path, code)
+    if channels < 1 or block_align < channels or block_align % channels:
+        raise AudioError(f"{path}: corrupt WAV header ({channels} channels, block align {block_align})")
+    if not _MIN_RATE <= rate <= _MAX_RATE:
+        raise AudioError(f"{path}: implausible WAV sample rate {rate} Hz")
+    # The container width decides decoding; 24-bit-in-32 and 12-bit-in-16 then just work.
+    width, is_float = block_align // channels, code == _FORMAT_FLOAT
+    if width not in ((4, 8) if is_float else (1, 2, 3, 4)):
+        kind = "float" if is_float else "integer"
+        raise AudioError(f"{path}: unsupported WAV sample size ({bits}-bit {kind})")
+    return PcmFormat(rate, channels, width, is_float)
+
+
+def _describe_non_wav(head: bytes) -> str:
+    if head[:3] == b"ID3" or head[:2] in (b"\xff\xfb", b"\xff\xf3", b"\xff\xf2"):
+        return "an MP3 file, not WAV; convert it first, e.g. `sox IN.mp3 OUT.wav`"
+    if head[:4] == b"RIFX":
+        return "a big-endian (RIFX) WAV, which is not supported"
+    if head[:4] in (b"RF64", b"BW64"):
+        return "an RF64 WAV (over 4 GB), which is not supported"
+    return f"not a WAV file (starts with {head[:8]!r})"
+
+
+def read_wav_header(stream: BinaryIO, path: Path, file_size: int) -> WavHeader:
+    """Walk the RIFF chunks up to 'data'; AudioError naming path for anything that is not WAV."""
+    head = stream.read(12)
+    if not head:
+        raise AudioError(f"{path}: empty file, not a WAV")
+    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        if len(head) < 12 and head[:4] == b"RIFF":
+            raise AudioError(f"{path}: truncated WAV header ({len(head)} bytes)")
+        raise AudioError(f"{path}: {_describe_non_wav(head)}")
+    fmt: PcmFormat | None = None
+    while True:
+        chunk = stream.read(8)
+        if len(chunk) < 8:
+            missing = "fmt" if fmt is None else "data"
+            raise AudioError(f"{path}: truncated WAV header (no {missing} chunk)")
+        chunk_id, size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
+        if chunk_id == b"data":
+            if fmt is None:
+                raise AudioError(f"{path}: corrupt WAV (data chunk before fmt chunk)")
+            offset = stream.tell()
+            present = max(file_size - offset, 0)
+            size = present if size == _UNKNOWN_SIZE else min(size, present)
+            return WavHeader(fmt, offset, size - size % fmt.frame_bytes)
+        body = stream.read(size + size % 2)  # chunks are padded to even length
+        if len(body) < size:
+            raise AudioError(f"{path}: truncated WAV header (chunk {chunk_id!r} cut short)")
+        if chunk_id == b"fmt ":
+            fmt = parse_fmt_chunk(body[:size], path)
+
+
+def iter_wav(path: Path, chunk_seconds: float = CHUNK_SECONDS) -> Iterator[bytes]:
+    """Stream a WAV file as 16 kHz mono s16le chunks; memory stays flat for any length."""
+    path = Path(path)
+    try:
+        with path.open("rb") as stream:
+            header = read_wav_header(stream, path, path.stat().st_size)
+            converter = PcmConverter(header.format)
+            block = max(int(header.format.rate * chunk_seconds), 1) * header.format.frame_bytes
+            left = header.data_size
+            while left > 0:
+                data = stream.read(min(block, left))
+                if not data:
+                    break
+                left -= len(data)
+                yield converter.convert(data)
+            yield converter.flush()
+    except FileNotFoundError:
+        raise AudioError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise AudioError(f"{path}: is a folder, not a WAV file") from None
+    except OSError as error:
+        raise AudioError(f"{path}: cannot read ({error.strerror or error})") from None
+
+
+def read_wav(path: Path) -> bytes:
+    """Read a whole WAV file as 16 kHz mono s16le; AudioError naming the file if unusable."""
+    pcm = b"".join(iter_wav(path, chunk_seconds=2.0))
+    if not pcm:
+        raise AudioError(f"{path}: WAV file holds no audio samples")
+    return pcm
+
+
+# --- raw PCM on a stream -----------------------------------------------------------------
+
+
+def read_raw_pcm(stream: BinaryIO, chunk_seconds: float = CHUNK_SECONDS) -> Iterator[bytes]:
+    """Yield raw 16 kHz mono s16le from a binary stream (e.g. stdin) in whole-sample chunks.
+
+    A final odd byte is half a sample and is dropped.
+    """
+    size = max(int(SAMPLE_RATE * chunk_seconds), 1) * 2
+    carry = b""
+    while True:
+        data = stream.read(size)
+        if isinstance(data, str):
+            raise AudioError("raw PCM input must be a binary stream (use sys.stdin.buffer)")
+        if not data:
+            return
+        data = carry + data
+        whole = len(data) - len(data) % 2
+        carry = data[whole:]
+        if whole:
+            yield data[:whole]
+
+
+@dataclass(frozen=True)
+class WavFile:
+    """A WAV file as an AudioSource."""
+
+    path: Path
+    """File to read; any common WAV format."""
+
+    def chunks(self) -> Iterator[bytes]:
+        """Yield the file's audio as 16 kHz mono s16le chunks."""
+        return iter_wav(self.path)
+
+
+@dataclass(frozen=True)
+class RawPcm:
+    """A binary stream of 16 kHz mono s16le (e.g. stdin) as an AudioSource."""
+
+    stream: BinaryIO
+    """Where the samples come from."""
+
+    def chunks(self) -> Iterator[bytes]:
+        """Yield the stream's PCM in whole-sample chunks."""
+        return read_raw_pcm(self.stream)
+
+
+# --- devices -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    index: int
+    """PortAudio device number (what `--device 3` means)."""
+    name: str
+    """Name as PortAudio reports it."""
+    max_input_channels: int
+    """Capture channels; 0 for an output-only device."""
+    max_output_channels: int
+    """Playback channels; 0 for an input-only device."""
+    default_samplerate: float
+    """The device's native rate (hertz)."""
+
+
+def _sounddevice() -> ModuleType:
+    """Import sounddevice only when a device is needed; a missing PortAudio is an AudioError."""
+    try:
+        import sounddevice
+    except OSError as error:  # raised when libportaudio2 is not installed
+        raise AudioError(f"cannot use audio devices: {error} (Debian: apt-get install libportaudio2)") from None
+    return sounddevice
+
+
+def list_devices(rescan: bool = False) -> list[DeviceInfo]:
+    """Every PortAudio device; rescan re-reads the system's list (and closes open streams).
+
+    PortAudio snapshots devices when first loaded, so a sound server started later is
+    only seen after a rescan.
+    """
+    sd = _sounddevice()
+    if rescan:
+        # The maintainer-endorsed way to refresh (python-sounddevice issues #125 and #47).
+        sd._terminate()
+        sd._initialize()
+    return [
+        DeviceInfo(int(d["index"]), str(d["name"]), int(d["max_input_channels"]),
+                   int(d["max_output_channels"]), float(d["default_samplerate"]))
+        for d in sd.query_devices()
+    ]
+
+
+def _describe(devices: Iterable[DeviceInfo]) -> str:
+    return ", ".join(f"{d.index}: {d.name}" for d in devices) or "none"
+
+
+def choose_input_device(
+    spec: str | None, devices: list[DeviceInfo], default_index: int | None
+) -> DeviceInfo:
+    """Pick an input device by index or by case-insensitive part of its name (None: default)."""
+    inputs = [d for d in devices if d.max_input_channels > 0]
+    if not inputs:
+        raise AudioError("no audio input device found (is a microphone connected?)")
+    if spec is None or not spec.strip():
+        chosen = [d for d in inputs if d.index == default_index] or inputs[:1]
+        return chosen[0]
+    spec = spec.strip()
+    if spec.isdigit():
+        for device in inputs:
+            if device.index == int(spec):
+                return device
+        raise AudioError(f"no input device number {spec}; choices: {_describe(inputs)}")
+    exact = [d for d in inputs if d.name.lower() == spec.lower()]
+    matches = exact or [d for d in inputs if spec.lower() in d.name.lower()]
+    if len(matches) == 1:
+        return matches[0]
+    problem = "matches several input devices" if matches else "matches no input device"
+    raise AudioError(f"--device {spec!r} {problem}; choices: {_describe(matches or inputs)}")
+
+
+def find_input_device(spec: str | None) -> DeviceInfo:
+    """The input device named by spec (an index or part of its name), or the default one."""
+    sd = _sounddevice()
+    devices = list_devices()
+    default = sd.default.device[0]
+    return choose_input_device(spec, devices, default if isinstance(default, int) and default >= 0 else None)
+
+
+class Microphone:
+    """A live input device as an AudioSource; use as a context manager.
+
+    The device is opened at its native rate (resampling is ours, and band-limited), mono if
+    it allows, else at its own channel count, which is then mixed down.
+    """
+
+    def __init__(self, settings: AudioSettings | None = None, chunk_seconds: float = 0.05) -> None:
+        self.settings = settings or AudioSettings()
+        self.chunk_seconds = chunk_seconds
+        self.device: DeviceInfo | None = None
+        self._stream: object | None = None
+        self._converter: PcmConverter | None = None
+
+    def __enter__(self) -> Microphone:
+        sd = _sounddevice()
+        self.device = find_input_device(self.settings.device)
+        rate = int(self.device.default_samplerate)
+        errors = []
+        for channels in dict.fromkeys((1, min(self.device.max_input_channels, 2))):
+            try:
+                stream = sd.RawInputStream(device=self.device.index, samplerate=rate,
+                                           channels=channels, dtype="int16",
+                                           blocksize=max(int(rate * self.chunk_seconds), 1))
+                stream.start()
+            except sd.PortAudioError as error:
+                errors.append(f"{channels} channel(s): {error}")
+                continue
+            self._stream = stream
+            self._converter = PcmConverter(PcmFormat(rate, channels, 2))
+            return self
+        raise AudioError(f"cannot open input device {self.device.index} ({self.device.name}) "
+                         f"at {rate} Hz: {'; '.join(errors)}")
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop and release the device; chunks() then ends."""
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            stream.stop()  # type: ignore[attr-defined]
+            stream.close()  # type: ignore[attr-defined]
+
+    def chunks(self) -> Iterator[bytes]:
+        """Yield 16 kHz mono s16le chunks until close(); overruns lose audio, never stall."""
+        if self._stream is None or self._converter is None:
+            raise AudioError("Microphone.chunks() needs an open microphone (use `with Microphone(...)`)")
+        blocksize = max(int(self._converter.format.rate * self.chunk_seconds), 1)
+        while self._stream is not None:
+            data, _overflowed = self._stream.read(blocksize)  # type: ignore[attr-defined]
+            yield self._converter.convert(bytes(data))

@@ -1,0 +1,315 @@
+"""dialogs/*.yaml -> validated Dialog, RedFlagRule and Messages values; errors name file:line.
+
+Every top-level key of a content file says what it holds: `dialogs` (FAQ and conversation
+dialogs), `levels` and `rules` (red flags), or one of the fixed messages. Files may be split
+and named as editors like.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ContentError
+from .normalize import normalize, tokens
+from .yamlnodes import Located, read_yaml
+
+LEVELS = ("none", "routine", "urgent", "emergency")
+"""Escalation levels, lowest first."""
+
+CONVERSATION_IDS = ("greeting", "help", "repeat", "more", "stop", "thanks")
+MAX_ANSWER_WORDS = 45
+"""A spoken answer is one idea; longer belongs in `more` (the issue's limit)."""
+
+MESSAGE_KEYS = ("fallback", "disclaimer", "clarify", "clarify_again", "idle_reset")
+_DIALOG_KEYS = {"id", "topic", "source", "phrasings", "keywords", "answer", "more", "see_doctor"}
+_RULE_KEYS = {"id", "level", "about", "advice", "match", "ignore", "examples"}
+_EXAMPLE_KEYS = {"escalate", "calm"}
+
+
+@dataclass(frozen=True)
+class Dialog:
+    """One FAQ topic or conversational move."""
+
+    id: str
+    topic: str
+    """Short noun phrase spoken in 'Did you mean A or B?'."""
+    phrasings: tuple[str, ...]
+    """Normalised ways people ask for it."""
+    keywords: tuple[str, ...]
+    """Normalised words or phrases that point strongly to this dialog."""
+    answer: str
+    more: str
+    see_doctor: str
+    source: str
+    origin: str
+    """file:line of the dialog's entry."""
+
+    @property
+    def is_conversation(self) -> bool:
+        return self.id in CONVERSATION_IDS
+
+
+@dataclass(frozen=True)
+class Term:
+    """One alternative of a red-flag group: words in sequence; a word ending in '*' is a prefix."""
+
+    words: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RedFlagPattern:
+    """Every group must be present, un-negated, somewhere in the utterance."""
+
+    groups: tuple[tuple[Term, ...], ...]
+    origin: str
+
+
+@dataclass(frozen=True)
+class RedFlagRule:
+    id: str
+    level: str
+    about: str
+    """What was heard, spoken back: 'loss of bladder or bowel control'."""
+    advice: str
+    """Extra advice for this rule, spoken after the level's advice ('' if none)."""
+    patterns: tuple[RedFlagPattern, ...]
+    ignored: tuple[Term, ...]
+    """Phrases whose words never count as this rule's symptom ('hot bath')."""
+    escalate_examples: tuple[str, ...]
+    calm_examples: tuple[str, ...]
+    origin: str
+
+
+@dataclass(frozen=True)
+class Messages:
+    fallback: str
+    disclaimer: str
+    clarify: str
+    clarify_again: str
+    idle_reset: str
+
+
+@dataclass(frozen=True)
+class Content:
+    dialogs: tuple[Dialog, ...]
+    rules: tuple[RedFlagRule, ...]
+    level_advice: dict[str, str]
+    """Spoken advice per escalation level, with {emergency_number} still to fill in."""
+    messages: Messages
+    directory: Path
+
+    def dialog(self, dialog_id: str) -> Dialog:
+        """The dialog with this id (KeyError if the content has none)."""
+        return self._by_id()[dialog_id]
+
+    def has_dialog(self, dialog_id: str) -> bool:
+        return dialog_id in self._by_id()
+
+    def _by_id(self) -> dict[str, Dialog]:
+        return {d.id: d for d in self.dialogs}
+
+    def recognition_phrases(self) -> tuple[str, ...]:
+        """Sentences a recogniser should expect: every phrasing, keyword and red-flag example."""
+        phrases = [p for d in self.dialogs for p in d.phrasings + d.keywords]
+        phrases += [normalize(e) for r in self.rules for e in r.escalate_examples + r.calm_examples]
+        return tuple(dict.fromkeys(p for p in phrases if p))
+
+
+# --- reading values ----------------------------------------------------------------------
+
+
+def _text(node: Located, what: str, *, required: bool = True) -> str:
+    if node.value is None and not required:
+        return ""
+    if not isinstance(node.value, str):
+        raise ContentError(f"{node.origin}: {what} must be text")
+    text = " ".join(node.value.split())
+    if required and not text:
+        raise ContentError(f"{node.origin}: {what} is empty")
+    return text
+
+
+def _texts(node: Located, what: str) -> list[tuple[str, str]]:
+    """A list of texts as (text, origin) pairs; a single text is accepted as a list of one."""
+    items = node.value if isinstance(node.value, list) else [node]
+    return [(_text(item, what), item.origin) for item in items]
+
+
+def _table(node: Located, what: str, allowed: set[str]) -> dict[str, Located]:
+    if not isinstance(node.value, dict):
+        raise ContentError(f"{node.origin}: {what} must be a mapping of keys to values")
+    for key, value in node.value.items():
+        if key not in allowed:
+            raise ContentError(f"{value.origin}: unknown key {key!r} in {what}")
+    return node.value
+
+
+def _optional(table: dict[str, Located], key: str, what: str) -> str:
+    return _text(table[key], what, required=False) if key in table else ""
+
+
+# --- dialogs -----------------------------------------------------------------------------
+
+
+def _dialog(node: Located) -> Dialog:
+    table = _table(node, "a dialog", _DIALOG_KEYS)
+    for key in ("id", "phrasings", "answer"):
+        if key not in table:
+            raise ContentError(f"{node.origin}: dialog has no {key!r}")
+    dialog_id = _text(table["id"], "id")
+    answer = _text(table["answer"], f"answer of {dialog_id}")
+    words = len(answer.split())
+    if words > MAX_ANSWER_WORDS:
+        raise ContentError(f"{table['answer'].origin}: answer of {dialog_id} has {words} words "
+                           f"(at most {MAX_ANSWER_WORDS}; put the rest in 'more')")
+    phrasings = [normalize(text) for text, _ in _texts(table["phrasings"], "a phrasing")]
+    if not any(phrasings):
+        raise ContentError(f"{table['phrasings'].origin}: dialog {dialog_id} has no phrasings")
+    keywords = [normalize(t) for t, _ in _texts(table["keywords"], "a keyword")] \
+        if "keywords" in table else []
+    return Dialog(
+        id=dialog_id, topic=_optional(table, "topic", "topic") or dialog_id.replace("_", " "),
+        phrasings=tuple(dict.fromkeys(p for p in phrasings if p)),
+        keywords=tuple(k for k in keywords if k), answer=answer,
+        more=_optional(table, "more", "more"), see_doctor=_optional(table, "see_doctor", "see_doctor"),
+        source=_optional(table, "source", "source"), origin=node.origin,
+    )
+
+
+def _check_unique(dialogs: list[Dialog]) -> None:
+    """Duplicate ids, or one phrasing claimed by two dialogs, make matching ambiguous."""
+    seen_ids: dict[str, Dialog] = {}
+    owner: dict[str, Dialog] = {}
+    for dialog in dialogs:
+        if dialog.id in seen_ids:
+            raise ContentError(f"{dialog.origin}: duplicate dialog id {dialog.id!r} "
+                               f"(first at {seen_ids[dialog.id].origin})")
+        seen_ids[dialog.id] = dialog
+        for phrasing in dialog.phrasings:
+            other = owner.setdefault(phrasing, dialog)
+            if other is not dialog:
+                raise ContentError(f"{dialog.origin}: phrasing {phrasing!r} of {dialog.id} is "
+                                   f"also in {other.id} ({other.origin})")
+
+
+# --- red flags ---------------------------------------------------------------------------
+
+
+def _term(text: str, origin: str) -> Term:
+    """Normalise each written word like user text; a trailing '*' survives as a prefix mark."""
+    words: list[str] = []
+    for raw in text.split():
+        normalised = tokens(raw.rstrip("*"))
+        if raw.endswith("*") and normalised:
+            normalised[-1] += "*"
+        words += normalised
+    if not words:
+        raise ContentError(f"{origin}: empty alternative in a red-flag pattern")
+    return Term(tuple(words))
+
+
+def parse_pattern(text: str, origin: str) -> RedFlagPattern:
+    """'bladder|bowel* + control|lost' -> groups joined by '+', alternatives by '|'."""
+    groups = []
+    for group in text.split("+"):
+        alternatives = [a for a in group.split("|")]
+        if not all(a.strip() for a in alternatives):
+            raise ContentError(f"{origin}: empty alternative in red-flag pattern {text!r}")
+        groups.append(tuple(_term(a, origin) for a in alternatives))
+    return RedFlagPattern(tuple(groups), origin)
+
+
+def _rule(node: Located) -> RedFlagRule:
+    table = _table(node, "a red-flag rule", _RULE_KEYS)
+    for key in ("id", "level", "about", "match"):
+        if key not in table:
+            raise ContentError(f"{node.origin}: red-flag rule has no {key!r}")
+    level = _text(table["level"], "level")
+    if level not in LEVELS[1:]:
+        raise ContentError(f"{table['level'].origin}: unknown escalation level {level!r} "
+                           f"(use {', '.join(LEVELS[1:])})")
+    examples = _table(table["examples"], "examples", _EXAMPLE_KEYS) if "examples" in table else {}
+    return RedFlagRule(
+        id=_text(table["id"], "id"), level=level, about=_text(table["about"], "about"),
+        advice=_optional(table, "advice", "advice"),
+        patterns=tuple(parse_pattern(t, o) for t, o in _texts(table["match"], "a pattern")),
+        ignored=tuple(term for t, o in _texts(table["ignore"], "an ignored phrase")
+                      for term in parse_pattern(t, o).groups[0]) if "ignore" in table else (),
+        escalate_examples=tuple(t for t, _ in _texts(examples["escalate"], "an example"))
+        if "escalate" in examples else (),
+        calm_examples=tuple(t for t, _ in _texts(examples["calm"], "an example"))
+        if "calm" in examples else (),
+        origin=node.origin,
+    )
+
+
+def _levels(node: Located) -> dict[str, str]:
+    table = _table(node, "levels", set(LEVELS[1:]))
+    advice = {}
+    for level, entry in table.items():
+        fields = _table(entry, f"level {level}", {"advice"})
+        if "advice" not in fields:
+            raise ContentError(f"{entry.origin}: level {level} has no 'advice'")
+        advice[level] = _text(fields["advice"], f"advice of {level}")
+    return advice
+
+
+# --- the whole folder --------------------------------------------------------------------
+
+
+@dataclass
+class _Collected:
+    dialogs: list[Dialog]
+    rules: list[RedFlagRule]
+    levels: dict[str, str]
+    messages: dict[str, str]
+
+
+def _collect(path: Path, into: _Collected) -> None:
+    root = read_yaml(path)
+    table = _table(root, path.name, {"dialogs", "levels", "rules", *MESSAGE_KEYS})
+    for key, node in table.items():
+        if key == "dialogs":
+            if not isinstance(node.value, list):
+                raise ContentError(f"{node.origin}: dialogs must be a list")
+            into.dialogs += [_dialog(item) for item in node.value]
+        elif key == "rules":
+            if not isinstance(node.value, list):
+                raise ContentError(f"{node.origin}: rules must be a list")
+            into.rules += [_rule(item) for item in node.value]
+        elif key == "levels":
+            into.levels.update(_levels(node))
+        else:
+            into.messages[key] = _text(node, key)
+
+
+def _check_complete(collected: _Collected, directory: Path) -> None:
+    missing = [k for k in MESSAGE_KEYS if k not in collected.messages]
+    if missing:
+        raise ContentError(f"{directory}: no message {missing[0]!r} in any content file")
+    used = {rule.level for rule in collected.rules}
+    for level in sorted(used - set(collected.levels)):
+        raise ContentError(f"{directory}: red-flag level {level!r} has no advice under 'levels'")
+    seen: dict[str, str] = {}
+    for rule in collected.rules:
+        if rule.id in seen:
+            raise ContentError(f"{rule.origin}: duplicate red-flag rule id {rule.id!r} "
+                               f"(first at {seen[rule.id]})")
+        seen[rule.id] = rule.origin
+
+
+def load_content(directory: Path) -> Content:
+    """Load and validate every *.yaml in directory (not its subfolders, where tests live)."""
+    if not directory.is_dir():
+        raise ContentError(f"{directory}: no such dialogs folder")
+    files = sorted(directory.glob("*.yaml")) + sorted(directory.glob("*.yml"))
+    if not files:
+        raise ContentError(f"{directory}: no *.yaml content files")
+    collected = _Collected([], [], {}, {})
+    for path in files:
+        _collect(path, collected)
+    _check_unique(collected.dialogs)
+    _check_complete(collected, directory)
+    return Content(tuple(collected.dialogs), tuple(collected.rules), collected.levels,
+                   Messages(**collected.messages), directory)

@@ -1,0 +1,137 @@
+"""Text normalisation shared by matching, red-flag detection and content loading.
+
+Typed text and recogniser output should look alike after this: lower case, no punctuation,
+contractions expanded, digits spelled out, filler words gone, common recogniser slips mended.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Apostrophes first, so "can't" survives the punctuation pass. Order matters: specific forms
+# before the generic "n't".
+_CONTRACTIONS = (
+    ("can't", "can not"), ("cannot", "can not"), ("won't", "will not"), ("shan't", "shall not"),
+    ("ain't", "is not"), ("n't", " not"), ("'re", " are"), ("'m", " am"), ("'ve", " have"),
+    ("'ll", " will"), ("'d", " would"),
+)
+# "'s" is "is" only after these words; elsewhere it is a possessive ("lou gehrig's").
+_IS_AFTER = {"it", "that", "what", "there", "here", "he", "she", "who", "where", "how", "when",
+             "why", "this", "everything", "something", "nothing"}
+
+# Fillers carry no meaning for matching. "like" is kept: "what does it feel like" needs it.
+_FILLER_WORDS = {"um", "umm", "uh", "uhh", "uhm", "er", "erm", "ah", "hmm", "hm", "mm", "mhm",
+                 "please", "pls"}
+_FILLER_PHRASES = (("you", "know"), ("i", "mean"), ("kind", "of"), ("sort", "of"))
+_LEADING_FILLERS = {"so", "well", "okay", "ok", "right", "hey", "alright"}
+
+# Recogniser slips seen when espeak-ng speech runs through pocketsphinx and Vosk, and common
+# spellings of the same word. Keys are token sequences, values their replacement.
+_SLIPS = {
+    ("week", "ness"): ("weakness",), ("weekness",): ("weakness",), ("weak", "ness"): ("weakness",),
+    ("weeknesses",): ("weakness",), ("charlie", "horse"): ("charley", "horse"),
+    ("charlie", "horses"): ("charley", "horses"), ("twitchin",): ("twitching",),
+    ("twitchy",): ("twitching",), ("calfs",): ("calves",), ("calve",): ("calf",),
+    ("numb", "ness"): ("numbness",), ("swolen",): ("swollen",), ("blatter",): ("bladder",),
+    ("lou", "gehrigs"): ("lou", "gehrig"), ("lou", "gehrig", "s"): ("lou", "gehrig"),
+    ("gehrigs",): ("gehrig",), ("a", "l", "s"): ("als",), ("m", "s"): ("ms",),
+    ("vitamin", "dee"): ("vitamin", "d"),
+    ("non", "stop"): ("nonstop",), ("tip", "toe"): ("tiptoe",), ("tip", "toes"): ("tiptoes",),
+    ("goodbye",): ("good", "bye"), ("bye", "bye"): ("bye",), ("thank", "u"): ("thank", "you"),
+    ("thankyou",): ("thank", "you"), ("x", "ray"): ("xray",), ("mri", "s"): ("mri",),
+    ("convulsion",): ("convulsions",), ("vitamin", "d", "three"): ("vitamin", "d"),
+}
+_MAX_SLIP = max(len(key) for key in _SLIPS)
+
+_ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen "
+         "fourteen fifteen sixteen seventeen eighteen nineteen").split()
+_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+
+_TOKEN = re.compile(r"[a-z]+|\d+")
+
+
+def number_words(number: int) -> str:
+    """Spell out 0-999 the way a recogniser writes it; larger numbers stay as digits."""
+    if number < 20:
+        return _ONES[number]
+    if number < 100:
+        tens, ones = divmod(number, 10)
+        return _TENS[tens] + ("" if ones == 0 else " " + _ONES[ones])
+    if number < 1000:
+        hundreds, rest = divmod(number, 100)
+        head = _ONES[hundreds] + " hundred"
+        return head if rest == 0 else head + " and " + number_words(rest)
+    return str(number)
+
+
+def _clean_characters(text: str) -> str:
+    """NFKC, lower case, curly quotes to straight, control characters to spaces."""
+    text = unicodedata.normalize("NFKC", text).lower().replace("\u2019", "'").replace("`", "'")
+    return "".join(" " if unicodedata.category(ch).startswith("C") else ch for ch in text)
+
+
+def _expand_contractions(text: str) -> str:
+    for short, long in _CONTRACTIONS:
+        text = text.replace(short, long)
+    return re.sub(r"\b([a-z]+)'s\b", lambda m: m[1] + (" is" if m[1] in _IS_AFTER else ""), text)
+
+
+def _spell_numbers(tokens: list[str]) -> list[str]:
+    """'10' -> 'ten'; digits glued to letters ('s1') were split by the tokeniser already."""
+    out: list[str] = []
+    for token in tokens:
+        out.extend(number_words(int(token)).split() if token.isdigit() else [token])
+    return out
+
+
+def _mend_slips(tokens: list[str]) -> list[str]:
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        for size in range(min(_MAX_SLIP, len(tokens) - i), 0, -1):
+            replacement = _SLIPS.get(tuple(tokens[i:i + size]))
+            if replacement is not None:
+                out.extend(replacement)
+                i += size
+                break
+        else:
+            out.append(tokens[i])
+            i += 1
+    return out
+
+
+def _drop_fillers(tokens: list[str]) -> list[str]:
+    tokens = [t for t in tokens if t not in _FILLER_WORDS]
+    for phrase in _FILLER_PHRASES:
+        n = len(phrase)
+        i = 0
+        while i + n <= len(tokens):
+            if tuple(tokens[i:i + n]) == phrase and len(tokens) > n:
+                del tokens[i:i + n]
+            else:
+                i += 1
+    while len(tokens) > 1 and tokens[0] in _LEADING_FILLERS:
+        tokens = tokens[1:]
+    return tokens
+
+
+def tokens(text: str) -> list[str]:
+    """Normalised words of text, in order. Fillers are kept (they can be clause boundaries)."""
+    text = _expand_contractions(_clean_characters(text))
+    return _mend_slips(_spell_numbers(_TOKEN.findall(text)))
+
+
+_CLAUSE_BREAK = re.compile(r"[.,;:!?()\[\]\"\n]+")
+
+
+def clauses(text: str) -> list[list[str]]:
+    """Normalised words split where punctuation ends a clause (typed text has it, speech not)."""
+    text = _expand_contractions(_clean_characters(text))
+    parts = (_mend_slips(_spell_numbers(_TOKEN.findall(part))) for part in _CLAUSE_BREAK.split(text))
+    return [part for part in parts if part]
+
+
+def normalize(text: str) -> str:
+    """The matching form of text: normalised words without fillers, joined by single spaces."""
+    return " ".join(_drop_fillers(tokens(text)))

@@ -1,0 +1,195 @@
+"""Red-flag detection: pure functions over the content's rules, negation-aware, slip-tolerant.
+
+A rule pattern is groups of alternatives ('bladder|bowel* + control|lost'). It fires when
+every group has at least one occurrence in the utterance that is not negated. Negation is
+judged per occurrence, inside its own clause, so "no chest pain, but my calf is hot and
+swollen" still fires on the calf. A general question *about* a symptom ("can weakness be a
+sign of ALS?") is not a report of one and is answered from the FAQ instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rapidfuzz.distance import Indel
+
+from .content import LEVELS, Content, RedFlagPattern, RedFlagRule, Term
+from .normalize import clauses
+
+# A clause also ends at these words: what follows a "but" is judged on its own.
+_CONTRAST = {"but", "though", "although", "however", "except", "whereas", "just", "only"}
+_NEGATION_CUES = {"no", "not", "never", "without", "nor", "neither", "none", "nothing",
+                  "denies", "free"}
+_LIST_JOINS = {"or", "nor"}
+_NEGATION_WINDOW = 3
+"""How many words before a symptom a negation word still reaches."""
+# "peeing is normal", "my bladder control is fine": a verdict after the symptom negates it.
+_VERDICT_LINKS = {"is", "are", "was", "were", "feels", "feel", "seems", "seem", "looks", "look",
+                  "still", "totally", "completely", "perfectly", "all", "has", "have", "been"}
+_VERDICTS = {"normal", "fine", "ok", "okay", "alright", "good"}
+
+_QUESTION_STARTS = {"what", "when", "why", "how", "which", "who", "where", "is", "are", "does",
+                    "do", "can", "could", "should", "would", "will", "tell", "explain", "define",
+                    "describe", "was", "were", "did", "whats"}
+_FIRST_PERSON = {"my", "me", "mine", "myself", "we", "our", "us", "im", "ive"}
+# "should i worry ..." asks about a symptom; "i have ..." or "if i have ..." reports one.
+_INVERTED_BEFORE_I = {"should", "do", "can", "could", "would", "will", "shall", "must", "may",
+                      "might", "did"}
+
+_FUZZY_MIN_LENGTH = 8
+"""Words this long tolerate one recogniser slip ('weekness'); shorter ones must match exactly."""
+_FUZZY_MIN_SIMILARITY = 0.85
+"""Normalised Indel similarity: one substituted letter in eight letters scores 0.875."""
+
+
+@dataclass(frozen=True)
+class RedFlagHit:
+    rule: RedFlagRule
+    heard: str
+    """The words that fired the rule."""
+
+
+@dataclass(frozen=True)
+class Assessment:
+    level: str
+    """none, routine, urgent or emergency: the highest level among the hits."""
+    hits: tuple[RedFlagHit, ...]
+    """Fired rules, highest level first."""
+    about_question: bool
+    """The utterance asks about symptoms in general rather than reporting one."""
+
+
+@dataclass(frozen=True)
+class _Word:
+    text: str
+    clause: int
+
+
+@lru_cache(maxsize=65536)
+def word_matches(token: str, pattern_word: str) -> bool:
+    """Exact, prefix ('weak*'), or for long words within one recogniser slip."""
+    if pattern_word.endswith("*"):
+        return token.startswith(pattern_word[:-1])
+    if token == pattern_word:
+        return True
+    return (len(pattern_word) >= _FUZZY_MIN_LENGTH and token[:1] == pattern_word[:1]
+            and Indel.normalized_similarity(token, pattern_word) >= _FUZZY_MIN_SIMILARITY)
+
+
+def utterance_words(text: str) -> list[_Word]:
+    """Normalised words of text, each tagged with its clause number."""
+    words: list[_Word] = []
+    clause = 0
+    for part in clauses(text):
+        for token in part:
+            if token in _CONTRAST:
+                clause += 1
+            words.append(_Word(token, clause))
+        clause += 1
+    return words
+
+
+def _occurrences(words: list[_Word], term: Term) -> list[tuple[int, int]]:
+    """(start, end) spans where term's words follow one another in one clause."""
+    size = len(term.words)
+    spans = []
+    for start in range(len(words) - size + 1):
+        window = words[start:start + size]
+        if window[0].clause == window[-1].clause and all(
+                word_matches(w.text, p) for w, p in zip(window, term.words)):
+            spans.append((start, start + size))
+    return spans
+
+
+def _negated_before(words: list[_Word], start: int, covered: set[int]) -> bool:
+    """A negation word shortly before, or further back across a list: 'no pain or swelling'."""
+    clause = words[start].clause
+    listed = False
+    for distance, i in enumerate(range(start - 1, max(-1, start - 2 * _NEGATION_WINDOW - 1), -1)):
+        if words[i].clause != clause:
+            return False
+        listed = listed or words[i].text in _LIST_JOINS
+        if words[i].text in _NEGATION_CUES and i not in covered:
+            return distance < _NEGATION_WINDOW or listed
+    return False
+
+
+def _negated_after(words: list[_Word], end: int) -> bool:
+    clause = words[end - 1].clause
+    for i in range(end, min(len(words), end + 4)):
+        if words[i].clause != clause:
+            return False
+        if words[i].text in _VERDICTS:
+            return i > end  # "fine" must follow a link word: "is fine", not "fine twitching"
+        if words[i].text not in _VERDICT_LINKS:
+            return False
+    return False
+
+
+def _group_spans(words: list[_Word], group: tuple[Term, ...]) -> list[tuple[int, int]]:
+    """All spans of a group; a longer alternative wins where two start at the same word."""
+    best: dict[int, int] = {}
+    for term in group:
+        for start, end in _occurrences(words, term):
+            best[start] = max(best.get(start, start), end)
+    return sorted(best.items())
+
+
+def _pattern_match(words: list[_Word], pattern: RedFlagPattern, ignored: set[int]) -> str | None:
+    """The words that fire pattern, or None when a group is absent or only negated."""
+    spans_per_group = [[(s, e) for s, e in _group_spans(words, group)
+                        if ignored.isdisjoint(range(s, e))] for group in pattern.groups]
+    covered = {i for spans in spans_per_group for s, e in spans for i in range(s, e)}
+    heard = []
+    for spans in spans_per_group:
+        live = [(s, e) for s, e in spans
+                if not _negated_before(words, s, covered) and not _negated_after(words, e)]
+        if not live:
+            return None
+        start, end = live[0]
+        heard.append(" ".join(w.text for w in words[start:end]))
+    return " ... ".join(heard)
+
+
+def is_about_question(words: list[_Word]) -> bool:
+    """A general question ('is weakness serious?') with no first-person report in it."""
+    if not words or words[0].text not in _QUESTION_STARTS:
+        return False
+    for i, word in enumerate(words):
+        if word.text in _FIRST_PERSON:
+            return False
+        if word.text == "i" and (i == 0 or words[i - 1].text not in _INVERTED_BEFORE_I):
+            return False
+    return True
+
+
+def _rule_hit(words: list[_Word], rule: RedFlagRule) -> RedFlagHit | None:
+    ignored = {i for term in rule.ignored for s, e in _occurrences(words, term) for i in range(s, e)}
+    for pattern in rule.patterns:
+        heard = _pattern_match(words, pattern, ignored)
+        if heard is not None:
+            return RedFlagHit(rule, heard)
+    return None
+
+
+def assess(text: str, rules: tuple[RedFlagRule, ...]) -> Assessment:
+    """Which red flags text reports; the highest level wins."""
+    words = utterance_words(text)
+    hits = [hit for rule in rules if (hit := _rule_hit(words, rule)) is not None]
+    if hits and is_about_question(words):
+        return Assessment("none", (), True)
+    hits.sort(key=lambda hit: -LEVELS.index(hit.rule.level))
+    level = hits[0].rule.level if hits else "none"
+    return Assessment(level, tuple(hits), False)
+
+
+def escalation_advice(assessment: Assessment, content: Content, emergency_number: str) -> str:
+    """What to say for an escalation: what was heard, the level's advice, the rule's advice."""
+    if not assessment.hits:
+        return ""
+    top = assessment.hits[0].rule
+    advice = content.level_advice[top.level].replace("{emergency_number}", emergency_number)
+    parts = [f"You mentioned {top.about}.", advice]
+    parts += [hit.rule.advice for hit in assessment.hits if hit.rule.advice]
+    return " ".join(dict.fromkeys(p for p in parts if p))

@@ -1,0 +1,143 @@
+"""Frozen settings, one dataclass per stage; a TOML file is read once, at the edge.
+
+Precedence: built-in defaults < settings file < command-line flags (applied in __main__).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+"""The checkout the package runs from (dialogs/ and models/ live here)."""
+
+DEFAULT_CONFIG_PATHS = (
+    Path("voice-skill.toml"),
+    Path.home() / ".config" / "voice-skill" / "config.toml",
+)
+
+
+@dataclass(frozen=True)
+class ContentSettings:
+    dialogs_dir: Path = PROJECT_ROOT / "dialogs"
+    """Folder of dialog, red-flag and dialog-test YAML files."""
+
+
+@dataclass(frozen=True)
+class MatchSettings:
+    answer_threshold: float = 70.0
+    """Score (0-100) at or above which the best dialog is answered."""
+    fallback_threshold: float = 52.0
+    """Score below which the input is out of scope and gets the fallback."""
+    clarify_margin: float = 4.0
+    """Two topics within this many points (above the fallback line) trigger 'Did you mean A or B?'."""
+
+
+@dataclass(frozen=True)
+class SafetySettings:
+    emergency_number: str = "911 or your local emergency number"
+    """Spoken in emergency advice: 'call {emergency_number} now'."""
+
+
+@dataclass(frozen=True)
+class DialogSettings:
+    idle_reset_seconds: float = 120.0
+    """After this long without input the conversation forgets its topic and pending question."""
+
+
+@dataclass(frozen=True)
+class AudioSettings:
+    device: str | None = None
+    """Input device: an index or part of its name; None for the system default."""
+    sample_rate: int = 16000
+    """Rate the recognisers are fed (hertz); any native device rate is converted to it."""
+    trailing_silence: float = 0.6
+    """Silence that ends an utterance (seconds)."""
+    max_utterance: float = 15.0
+    """Longest utterance before it is cut and recognised anyway (seconds)."""
+    calibration: float = 0.5
+    """Noise-floor calibration at start-up (seconds)."""
+    min_speech: float = 0.25
+    """Shorter bursts are noise and never reach the recogniser (seconds)."""
+
+
+@dataclass(frozen=True)
+class AsrSettings:
+    engine: str = "auto"
+    """auto, vosk or pocketsphinx."""
+    model_path: Path | None = None
+    """Vosk model folder; None searches VOSK_MODEL_PATH, then models/."""
+    mode: str = "two-pass"
+    """Vosk decoding: grammar, open, or two-pass (grammar first, open vocabulary when unsure)."""
+
+
+@dataclass(frozen=True)
+class TtsSettings:
+    voice: str | None = None
+    """pyttsx3 voice id or part of its name; None for the engine default."""
+    rate: int = 165
+    """Speaking rate (words per minute)."""
+    volume: float = 1.0
+    """0.0 to 1.0."""
+    timeout: float = 30.0
+    """A speech engine silent for longer than this is considered hung and restarted (seconds)."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    content: ContentSettings = field(default_factory=ContentSettings)
+    match: MatchSettings = field(default_factory=MatchSettings)
+    safety: SafetySettings = field(default_factory=SafetySettings)
+    dialog: DialogSettings = field(default_factory=DialogSettings)
+    audio: AudioSettings = field(default_factory=AudioSettings)
+    asr: AsrSettings = field(default_factory=AsrSettings)
+    tts: TtsSettings = field(default_factory=TtsSettings)
+
+
+_PATH_FIELDS = {"dialogs_dir", "model_path"}
+
+
+def _section(cls: type, name: str, values: object, origin: str) -> object:
+    """Build one stage's dataclass from a TOML table, rejecting unknown keys."""
+    if not isinstance(values, dict):
+        raise ConfigError(f"{origin}: [{name}] must be a table")
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ConfigError(f"{origin}: unknown key {unknown[0]!r} in [{name}]")
+    converted = {k: Path(v) if k in _PATH_FIELDS else v for k, v in values.items()}
+    return cls(**converted)
+
+
+def settings_from_toml(text: str, origin: str = "<settings>") -> Settings:
+    """Parse settings TOML text; unknown sections or keys are errors, not silently ignored."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{origin}: {error}") from None
+    stages = {f.name: f.default_factory for f in dataclasses.fields(Settings)}  # type: ignore[misc]
+    unknown = sorted(set(data) - set(stages))
+    if unknown:
+        raise ConfigError(f"{origin}: unknown section [{unknown[0]}]")
+    built = {name: _section(type(stages[name]()), name, data[name], origin) for name in data}
+    return Settings(**built)  # type: ignore[arg-type]
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read the settings file given, or the first default one that exists, or use defaults."""
+    if path is None:
+        env = os.environ.get("VOICE_SKILL_CONFIG")
+        candidates = [Path(env)] if env else [p for p in DEFAULT_CONFIG_PATHS if p.is_file()]
+        if not candidates:
+            return Settings()
+        path = candidates[0]
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read settings ({error.strerror})") from None
+    return settings_from_toml(text, str(path))

@@ -104,3 +104,83 @@ def write_wav(path: Path, pcm: bytes, rate: int = SAMPLE_RATE) -> Path:
         out.setframerate(rate)
         out.writeframes(pcm)
     return path
+
+
+# --- In-domain sample text ---------------------------------------------------------------------
+# Written for the ASR tests and benchmark: how lay people ask about calf twitching. The
+# recognisers' language models and grammars are built from PHRASES; UNSEEN_QUESTIONS are
+# different wordings (never used to build a model) with the key words a transcript must keep.
+
+PHRASES = (
+    "why is my calf twitching",
+    "what causes calf muscle twitching",
+    "my calf muscle keeps twitching",
+    "is calf twitching a sign of something serious",
+    "is it normal for my calf to twitch",
+    "can stress make my muscles twitch",
+    "does anxiety cause muscle twitching",
+    "can caffeine cause twitching",
+    "does coffee make the twitching worse",
+    "can a lack of sleep cause twitching",
+    "can magnesium help with twitching",
+    "should I take magnesium",
+    "can low potassium cause muscle twitches",
+    "could dehydration cause my calf to twitch",
+    "does exercise cause calf twitching",
+    "my calf twitches after running",
+    "how long does muscle twitching last",
+    "when will the twitching stop",
+    "is calf twitching a sign of als",
+    "could this be a nerve problem",
+    "what are benign fasciculations",
+    "when should I see a doctor about twitching",
+    "what tests will the doctor do",
+    "what is an emg test",
+    "can vitamin b12 deficiency cause twitching",
+    "can medication cause muscle twitching",
+    "how can I stop my calf from twitching",
+    "does stretching help calf twitching",
+    "what is the difference between a cramp and a twitch",
+    "my leg is weak and my calf twitches",
+    "my calf is swollen and red",
+    "my calf is hot and painful",
+    "I cannot control my bladder",
+    "I have numbness in my leg",
+    "I am losing strength in my leg",
+    "I have trouble swallowing",
+    "I have trouble breathing",
+    "my muscles are getting smaller",
+    "I keep tripping over my foot",
+    "the twitching has spread to my arms",
+    "repeat that",
+    "tell me more",
+    "help",
+    "stop",
+)
+
+UNSEEN_QUESTIONS = (
+    ("my calf has been jumping for three days why", ("calf",)),
+    ("is magnesium good for muscle twitches", ("magnesium", "muscle")),
+    ("I drink a lot of coffee could that be why my calf twitches", ("coffee", "calf")),
+    ("i feel stressed and my leg keeps twitching", ("leg", "twitching")),
+    ("do i need to worry about als", ("als",)),
+    ("will a doctor need to run tests", ("doctor", "tests")),
+    ("my lower leg is swollen and it hurts", ("swollen", "leg")),
+    ("i suddenly cannot hold my bladder", ("bladder",)),
+    ("there is numbness in my foot", ("numbness", "foot")),
+    ("it is hard to breathe", ("breathe",)),
+    ("my leg feels weak when i walk", ("leg", "weak")),
+    ("does running make calf twitching worse", ("running", "calf")),
+    ("i have not been sleeping well and my calf twitches", ("sleeping", "calf")),
+    ("what happens during an emg", ("emg",)),
+    ("should i take potassium", ("potassium",)),
+    ("can i stretch to stop the twitching", ("stretch", "twitching")),
+    ("how long will this twitching go on", ("twitching",)),
+    ("is it dangerous", ("dangerous",)),
+    ("my calf feels warm and swollen", ("calf", "swollen")),
+    ("the muscle in my leg is shrinking", ("muscle", "leg")),
+    ("could my medicine be causing this", ("medicine",)),
+    ("should i go to the doctor", ("doctor",)),
+    ("i am anxious about my calf", ("calf",)),
+    ("could it be a lack of vitamin b12", ("vitamin",)),
+)

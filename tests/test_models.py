@@ -150,7 +150,9 @@ class Recorder:
         self.said.append(text)
 
 
-def fetch_with(info: ModelInfo, directory: Path, recorder: Recorder, url: str | None = None) -> Path:
+def fetch_with(
+    info: ModelInfo, directory: Path, recorder: Recorder, url: str | None = None
+) -> Path:
     return download(info, directory, recorder.on_progress, url=url, say=recorder.say)
 
 
@@ -194,7 +196,9 @@ def test_models_dir_defaults_to_project_models_and_is_overridable(tmp_path: Path
     assert models_dir(str(tmp_path)) == tmp_path
 
 
-def test_resolve_url_prefers_argument_then_mirror_then_official(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_resolve_url_prefers_argument_then_mirror_then_official(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     info = CATALOG[0]
     monkeypatch.delenv(models.MIRROR_ENV, raising=False)
     assert resolve_url(info) == info.url
@@ -331,6 +335,18 @@ def test_a_stale_partial_longer_than_the_file_is_dropped(server: Server, tmp_pat
     fetch_with(info, tmp_path, Recorder())
     assert server.state.statuses == [200]
     assert looks_like_vosk_model(tmp_path / NAME)
+
+
+def test_a_partial_the_server_cannot_resume_is_dropped_and_retried(
+    server: Server, tmp_path: Path
+) -> None:
+    data = build_zip(LAYOUT)
+    info = replace(server.serve(data), size_bytes=len(data) + 100)  # the server's file is short
+    (tmp_path / f"{NAME}.zip.part").write_bytes(b"\0" * (len(data) + 50))
+    with pytest.raises(ModelStoreError, match="wrong file or mirror"):
+        fetch_with(info, tmp_path, Recorder())
+    assert server.state.statuses == [416, 200]  # Range refused, then a fresh start
+    assert leftovers(tmp_path) == []
 
 
 def test_already_installed_says_so_and_fetches_nothing(server: Server, tmp_path: Path) -> None:

@@ -2,7 +2,8 @@
 
 Every recogniser gets the same format, so conversion happens once, here, at the edge:
 decode any common WAV sample format, mix to mono, resample with a band-limited filter.
-Endpointing (where an utterance starts and ends) lives in `voice_skill.endpoint`.
+Sample formats and resampling live in `voice_skill.pcm`, endpointing (where an utterance
+starts and ends) in `voice_skill.endpoint`; the names callers need are re-exported here.
 """
 
 from __future__ import annotations
@@ -14,11 +15,9 @@ from pathlib import Path
 from types import ModuleType, TracebackType
 from typing import BinaryIO, Protocol
 
-import numpy as np
-
-from .endpoint import Endpointer, SpeechStarted, Discarded, Utterance, utterances
+from .endpoint import Discarded, Endpointer, SpeechStarted, Utterance, utterances
 from .errors import AudioError
-from .resample import Resampler
+from .pcm import SAMPLE_RATE, PcmConverter, PcmFormat, Resampler, to_mono16k
 from .settings import AudioSettings
 
 __all__ = [
@@ -27,9 +26,6 @@ __all__ = [
     "iter_wav", "list_devices", "read_raw_pcm", "read_wav", "read_wav_header", "to_mono16k",
     "utterances",
 ]
-
-SAMPLE_RATE = 16000
-"""Rate of every PCM buffer handed to a recogniser (hertz)."""
 
 CHUNK_SECONDS = 0.1
 """Length of the chunks the streaming sources yield (seconds)."""
@@ -48,86 +44,6 @@ class AudioSource(Protocol):
     def chunks(self) -> Iterator[bytes]:
         """Yield PCM chunks until the source ends."""
         ...
-
-
-# --- sample formats and conversion -------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PcmFormat:
-    rate: int
-    """Frames per second (hertz)."""
-    channels: int
-    """Interleaved channels per frame; all are mixed to mono."""
-    width: int
-    """Bytes per sample of one channel: 1 (unsigned), 2, 3, 4 (signed) or 4, 8 (float)."""
-    is_float: bool = False
-    """IEEE float samples in [-1, 1] rather than integers."""
-
-    @property
-    def frame_bytes(self) -> int:
-        """Bytes per frame (one sample of every channel)."""
-        return self.channels * self.width
-
-
-S16_MONO_16K = PcmFormat(SAMPLE_RATE, 1, 2)
-"""The recognisers' format."""
-
-
-def decode_samples(data: bytes, fmt: PcmFormat) -> np.ndarray:
-    """Whole frames of interleaved samples -> mono float32 in [-1, 1] (channels averaged)."""
-    if fmt.is_float:
-        values = np.frombuffer(data, dtype="<f4" if fmt.width == 4 else "<f8").astype(np.float32)
-    elif fmt.width == 1:  # 8-bit WAV is unsigned, centred on 128
-        values = (np.frombuffer(data, dtype=np.uint8).astype(np.float32) - 128.0) / 128.0
-    elif fmt.width == 3:
-        raw = np.frombuffer(data, dtype=np.uint8).reshape(-1, 3).astype(np.int32)
-        packed = raw[:, 0] | (raw[:, 1] << 8) | (raw[:, 2] << 16)
-        values = ((packed << 8) >> 8).astype(np.float32) / 8388608.0  # sign-extend 24 bits
-    else:
-        dtype = "<i2" if fmt.width == 2 else "<i4"
-        values = np.frombuffer(data, dtype=dtype).astype(np.float32) / float(1 << (8 * fmt.width - 1))
-    if fmt.channels > 1:
-        values = values.reshape(-1, fmt.channels).mean(axis=1, dtype=np.float32)
-    return values
-
-
-def encode_s16(samples: np.ndarray) -> bytes:
-    """Float samples in [-1, 1] -> s16le bytes; out-of-range values clip instead of wrapping."""
-    scaled = np.clip(np.rint(samples * 32768.0), -32768, 32767)
-    return scaled.astype("<i2").tobytes()
-
-
-class PcmConverter:
-    """Streaming converter from any PcmFormat to 16 kHz mono s16le; keeps partial frames."""
-
-    def __init__(self, fmt: PcmFormat, rate_out: int = SAMPLE_RATE) -> None:
-        self.format = fmt
-        self._passthrough = fmt == PcmFormat(rate_out, 1, 2)
-        self._resampler = Resampler(fmt.rate, rate_out)
-        self._pending = b""
-
-    def convert(self, data: bytes) -> bytes:
-        """Convert the next piece of the stream; a trailing partial frame waits for more."""
-        data = self._pending + data
-        whole = len(data) - len(data) % self.format.frame_bytes
-        self._pending = data[whole:]
-        if self._passthrough:
-            return data[:whole]
-        return encode_s16(self._resampler.process(decode_samples(data[:whole], self.format)))
-
-    def flush(self) -> bytes:
-        """End of stream: return what the resampler still holds (a partial frame is dropped)."""
-        self._pending = b""
-        if self._passthrough:
-            return b""
-        return encode_s16(self._resampler.flush())
-
-
-def to_mono16k(data: bytes, rate: int, channels: int, width: int, is_float: bool = False) -> bytes:
-    """Convert a whole buffer of interleaved PCM to 16 kHz mono s16le (band-limited)."""
-    converter = PcmConverter(PcmFormat(rate, channels, width, is_float))
-    return converter.convert(data) + converter.flush()
 
 
 # --- WAV files ---------------------------------------------------------------------------

@@ -8,6 +8,7 @@ model folder under models/ is either complete or absent.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import shutil
@@ -85,7 +86,7 @@ CATALOG: tuple[ModelInfo, ...] = (
         sha256=None,
         md5="09ab50ccd62b674cbaa231b825f9c1cb",
         language="en-us",
-        description="Lightweight wideband model for Android and RPi (models page)",
+        description="Lightweight wideband model for Android and RPi",
         source="alphacephei model-list.json (url, size, md5); alphacephei.com/vosk/models",
     ),
     ModelInfo(
@@ -97,7 +98,7 @@ CATALOG: tuple[ModelInfo, ...] = (
         sha256=None,
         md5="2df36985f8ed8eb7b78476cadcdab48f",
         language="en-us",
-        description="Big US English model with dynamic graph (models page)",
+        description="Big US English model with dynamic graph",
         source="alphacephei model-list.json (url, size, md5); alphacephei.com/vosk/models",
     ),
 )
@@ -178,12 +179,10 @@ def render_bar(label: str, done: int, total: int, width: int = 30) -> str:
 
 
 class TextProgress:
-    """A text progress bar on a stream (stderr by default).
+    """A text progress bar on a stream (stderr by default): redrawn in place on a terminal at
+    most every 0.2 s, elsewhere (logs, CI) one line per 10 %."""
 
-    A few lines of our own rather than tqdm: tqdm is only an undeclared dependency of vosk here,
-    and a bar needs no more than this. On a terminal the line is redrawn in place at most every
-    0.2 s; elsewhere (logs, CI) one line is written per 10 %.
-    """
+    # Our own few lines rather than tqdm, which is only an undeclared dependency of vosk here.
 
     def __init__(self, label: str, stream: TextIO | None = None) -> None:
         self.label = label
@@ -199,7 +198,8 @@ class TextProgress:
             if not finished and now - self._last_draw < 0.2:
                 return
             self._last_draw = now
-            self.stream.write("\r" + render_bar(self.label, done, total) + ("\n" if finished else ""))
+            line = render_bar(self.label, done, total)
+            self.stream.write("\r" + line + ("\n" if finished else ""))
         else:
             tenth = 10 if finished else (done * 10 // total if total else 10)
             if tenth == self._last_tenth:
@@ -207,10 +207,6 @@ class TextProgress:
             self._last_tenth = tenth
             self.stream.write(render_bar(self.label, done, total) + "\n")
         self.stream.flush()
-
-
-def _say_to_stderr(text: str) -> None:
-    print(text, file=sys.stderr)
 
 
 def by_hand(info: ModelInfo, directory: Path) -> str:
@@ -234,9 +230,7 @@ def _reason(error: BaseException) -> str:
 
 def _open(url: str, offset: int) -> HTTPResponse:
     """Start a GET of `url`, asking for the bytes from `offset` on when resuming."""
-    headers = {"User-Agent": "voice-skill"}
-    if offset:
-        headers["Range"] = f"bytes={offset}-"
+    headers = {"User-Agent": "voice-skill"} | ({"Range": f"bytes={offset}-"} if offset else {})
     request = urllib.request.Request(url, headers=headers)
     response: HTTPResponse = urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS)
     return response
@@ -244,20 +238,19 @@ def _open(url: str, offset: int) -> HTTPResponse:
 
 def _resume_offset(response: HTTPResponse, offset: int, total: int, say: Say) -> int:
     """Where the body of `response` starts in the archive: `offset` if resumed, 0 if not."""
-    if offset and response.status != 206:
-        say("the server does not support resuming; downloading from the start")
-        return 0
-    if offset:
-        expected = f"bytes {offset}-{total - 1}/{total}"
-        actual = response.headers.get("Content-Range", "")
-        if actual.strip() != expected:
+    if offset and response.status == 206:
+        actual = response.headers.get("Content-Range", "").strip()
+        if actual != f"bytes {offset}-{total - 1}/{total}":
             raise ModelStoreError(f"{response.url}: asked to resume at byte {offset} of {total}, "
                                   f"server answered Content-Range {actual!r}")
-    length = response.headers.get("Content-Length")
-    if not offset and length is not None and int(length) != total:
+        return offset
+    if offset:
+        say("the server does not support resuming; downloading from the start")
+    length = response.headers.get("Content-Length", "")
+    if length.isdigit() and int(length) != total:
         raise ModelStoreError(f"{response.url}: server offers {length} bytes, but the archive "
                               f"is {total} bytes; wrong file or mirror")
-    return offset
+    return 0
 
 
 def _receive(response: HTTPResponse, part: Path, start: int, total: int,
@@ -305,9 +298,12 @@ def fetch(info: ModelInfo, source: str, part: Path, directory: Path,
         except (urllib.error.URLError, OSError) as error:
             raise ModelStoreError(f"cannot download {info.name} from {source} "
                                   f"({_reason(error)}). " + by_hand(info, directory)) from None
-        with response:
-            start = _resume_offset(response, offset, total, say)
-            done, why = _receive(response, part, start, total, progress)
+        try:
+            with response:
+                start = _resume_offset(response, offset, total, say)
+                done, why = _receive(response, part, start, total, progress)
+        except OSError as error:  # reading errors are caught inside; this is our own disk
+            raise ModelStoreError(f"{part}: cannot write the download ({error.strerror})") from None
         if done < total:
             raise ModelStoreError(f"download of {info.name} interrupted at {done} of {total} bytes "
                                   f"({why}); run the same command again to resume")
@@ -333,8 +329,6 @@ def verify_archive(archive: Path, info: ModelInfo) -> None:
             archive.unlink()
             raise ModelStoreError(f"{info.name}: {algorithm} checksum mismatch (expected "
                                   f"{expected}, got {actual}); the corrupt download was deleted")
-    if info.sha256 is None and info.md5 is None:
-        raise ModelStoreError(f"{info.name}: the catalog gives no checksum; refusing to install")
 
 
 def safe_members(archive: zipfile.ZipFile, origin: str) -> list[zipfile.ZipInfo]:
@@ -373,6 +367,9 @@ def install_archive(archive: Path, target: Path, origin: str) -> None:
                 zipped.extractall(unpacked, members=safe_members(zipped, origin))
         except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as error:
             raise ModelStoreError(f"{origin}: not a readable zip archive ({error})") from None
+        except OSError as error:
+            raise ModelStoreError(f"{target.parent}: cannot unpack the model "
+                                  f"({error.strerror})") from None
         root = _model_root(unpacked)
         if not looks_like_vosk_model(root):
             raise ModelStoreError(f"{origin}: the archive holds no Vosk model "
@@ -394,7 +391,9 @@ def download(info: ModelInfo, directory: Path, progress: Progress | None = None,
     `url` (or $VOICE_SKILL_MODEL_MIRROR) replaces the official address; `progress` defaults to a
     text bar on stderr and `say` to status lines on stderr.
     """
-    speak = say if say is not None else _say_to_stderr
+    speak = say if say is not None else functools.partial(print, file=sys.stderr)
+    if info.sha256 is None and info.md5 is None:
+        raise ModelStoreError(f"{info.name}: the catalog gives no checksum; refusing to download")
     target = directory / info.name
     if looks_like_vosk_model(target):
         speak(f"{info.name} is already installed in {target}")
@@ -411,6 +410,6 @@ def download(info: ModelInfo, directory: Path, progress: Progress | None = None,
     part = directory / f"{info.name}.zip.part"
     fetch(info, source, part, directory, progress or TextProgress(info.name), speak)
     verify_archive(part, info)
-    install_archive(part, target, origin=f"{source}")
+    install_archive(part, target, origin=source)
     speak(f"installed {info.name} in {target}")
     return target

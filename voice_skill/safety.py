@@ -10,8 +10,6 @@ sign of ALS?") is not a report of one and is answered from the FAQ instead.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
-
 from rapidfuzz.distance import Indel
 
 from .content import LEVELS, Content, RedFlagPattern, RedFlagRule, Term
@@ -64,17 +62,71 @@ class Assessment:
 class _Word:
     text: str
     clause: int
+    matches: frozenset[str] = frozenset()
+    """Pattern words this word satisfies."""
 
 
-@lru_cache(maxsize=65536)
 def word_matches(token: str, pattern_word: str) -> bool:
     """Exact, prefix ('weak*'), or for long words within one recogniser slip."""
     if pattern_word.endswith("*"):
         return token.startswith(pattern_word[:-1])
     if token == pattern_word:
         return True
-    return (len(pattern_word) >= _FUZZY_MIN_LENGTH and token[:1] == pattern_word[:1]
-            and Indel.normalized_similarity(token, pattern_word) >= _FUZZY_MIN_SIMILARITY)
+    return _slip_of(token, pattern_word)
+
+
+def _slip_of(token: str, word: str) -> bool:
+    return (len(word) >= _FUZZY_MIN_LENGTH and token[:1] == word[:1]
+            and Indel.normalized_similarity(token, word) >= _FUZZY_MIN_SIMILARITY)
+
+
+class _WordIndex:
+    """Every pattern word of a rule set, so a token finds its matches without a full scan."""
+
+    def __init__(self, rules: tuple[RedFlagRule, ...]) -> None:
+        words = {w for rule in rules for term in _terms(rule) for w in term.words}
+        self.exact = {w for w in words if not w.endswith("*")}
+        self.prefixes = {w[:-1] for w in words if w.endswith("*")}
+        self.long = [w for w in self.exact if len(w) >= _FUZZY_MIN_LENGTH]
+        self._cache: dict[str, frozenset[str]] = {}
+
+    def matches(self, token: str) -> frozenset[str]:
+        """The pattern words (with their '*') that token satisfies."""
+        found = self._cache.get(token)
+        if found is None:
+            hits = {token} if token in self.exact else set()
+            hits |= {token[:k] + "*" for k in range(1, len(token) + 1) if token[:k] in self.prefixes}
+            if len(token) >= _FUZZY_MIN_LENGTH - 1:
+                hits |= {w for w in self.long if _slip_of(token, w)}
+            found = self._cache[token] = frozenset(hits)
+        return found
+
+
+_RULE_WORDS: dict[int, tuple[RedFlagRule, frozenset[str]]] = {}
+
+
+def rule_words(rule: RedFlagRule) -> frozenset[str]:
+    """Pattern words of rule's first-words; a rule none of whose terms can start is skipped."""
+    entry = _RULE_WORDS.get(id(rule))
+    if entry is None or entry[0] is not rule:
+        starts = frozenset(t.words[0] for p in rule.patterns for g in p.groups for t in g)
+        entry = _RULE_WORDS[id(rule)] = (rule, starts)
+    return entry[1]
+
+
+def _terms(rule: RedFlagRule) -> list[Term]:
+    return [t for p in rule.patterns for g in p.groups for t in g] + list(rule.ignored)
+
+
+_INDEXES: dict[int, tuple[tuple[RedFlagRule, ...], _WordIndex]] = {}
+
+
+def _index_for(rules: tuple[RedFlagRule, ...]) -> _WordIndex:
+    """One index per rule set, kept while the rule set lives (the rules are held, so ids stay)."""
+    entry = _INDEXES.get(id(rules))
+    if entry is None or entry[0] is not rules:
+        entry = _INDEXES[id(rules)] = (rules, _WordIndex(rules))
+    return entry[1]
 
 
 def utterance_words(text: str) -> list[_Word]:
@@ -94,10 +146,13 @@ def _occurrences(words: list[_Word], term: Term) -> list[tuple[int, int]]:
     """(start, end) spans where term's words follow one another in one clause."""
     size = len(term.words)
     spans = []
+    first = term.words[0]
     for start in range(len(words) - size + 1):
+        if first not in words[start].matches:
+            continue
         window = words[start:start + size]
         if window[0].clause == window[-1].clause and all(
-                word_matches(w.text, p) for w, p in zip(window, term.words)):
+                p in w.matches for w, p in zip(window, term.words)):
             spans.append((start, start + size))
     return spans
 
@@ -164,7 +219,9 @@ def is_about_question(words: list[_Word]) -> bool:
     return True
 
 
-def _rule_hit(words: list[_Word], rule: RedFlagRule) -> RedFlagHit | None:
+def _rule_hit(words: list[_Word], rule: RedFlagRule, heard: frozenset[str]) -> RedFlagHit | None:
+    if heard.isdisjoint(rule_words(rule)):
+        return None
     ignored = {i for term in rule.ignored for s, e in _occurrences(words, term) for i in range(s, e)}
     for pattern in rule.patterns:
         heard = _pattern_match(words, pattern, ignored)
@@ -175,8 +232,10 @@ def _rule_hit(words: list[_Word], rule: RedFlagRule) -> RedFlagHit | None:
 
 def assess(text: str, rules: tuple[RedFlagRule, ...]) -> Assessment:
     """Which red flags text reports; the highest level wins."""
-    words = utterance_words(text)
-    hits = [hit for rule in rules if (hit := _rule_hit(words, rule)) is not None]
+    index = _index_for(rules)
+    words = [_Word(w.text, w.clause, index.matches(w.text)) for w in utterance_words(text)]
+    heard = frozenset(m for w in words for m in w.matches)
+    hits = [hit for rule in rules if (hit := _rule_hit(words, rule, heard)) is not None]
     if hits and is_about_question(words):
         return Assessment("none", (), True)
     hits.sort(key=lambda hit: -LEVELS.index(hit.rule.level))

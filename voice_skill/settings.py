@@ -30,12 +30,14 @@ class ContentSettings:
 
 @dataclass(frozen=True)
 class MatchSettings:
-    answer_threshold: float = 70.0
+    answer_threshold: float = 60.0
     """Score (0-100) at or above which the best dialog is answered."""
-    fallback_threshold: float = 52.0
+    fallback_threshold: float = 48.0
     """Score below which the input is out of scope and gets the fallback."""
     clarify_margin: float = 4.0
     """Two topics within this many points (above the fallback line) trigger 'Did you mean A or B?'."""
+    confident_threshold: float = 90.0
+    """At or above this score the best dialog is answered even when another is close."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,10 @@ class AudioSettings:
     """Noise-floor calibration at start-up (seconds)."""
     min_speech: float = 0.25
     """Shorter bursts are noise and never reach the recogniser (seconds)."""
+    pre_roll: float = 0.3
+    """Audio kept before the detected onset, so first phonemes are not clipped (seconds)."""
+    early_end_silence: float = 0.25
+    """Silence that ends an utterance once the recogniser says the phrase is complete (seconds)."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,10 @@ class AsrSettings:
     """Vosk model folder; None searches VOSK_MODEL_PATH, then models/."""
     mode: str = "two-pass"
     """Vosk decoding: grammar, open, or two-pass (grammar first, open vocabulary when unsure)."""
+    min_confidence: float = 0.6
+    """Two-pass: a grammar-pass word below this confidence (0..1) hands over to the open pass."""
+    sphinx_lm: str = "mix"
+    """pocketsphinx language model: generic, domain (phrases only) or mix (phrases + common words)."""
 
 
 @dataclass(frozen=True)

@@ -72,19 +72,20 @@ def choose_voice(wanted: str, voices: Sequence[tuple[str, str]]) -> str:
     if partial:
         # 'english' or 'en-us' match several; the shortest id is the plain, unaccented one.
         return min(partial, key=lambda v: (len(v), v))
-    examples = ", ".join(sorted(v for v, _ in voices if "en" in v.lower())[:3])
+    english = [v for v, _ in voices if v.lower().rsplit("/", 1)[-1].startswith("en")]
+    examples = ", ".join(sorted(english, key=len)[:3])
     raise ConfigError(f"tts.voice {wanted!r}: no such pyttsx3 voice (e.g. {examples})")
 
 
 # ---------------------------------------------------------------- child side (the worker)
 
 
-def _write_frame(out: BinaryIO, payload: bytes) -> None:
+def _send(out: BinaryIO, payload: bytes) -> None:
     out.write(_LENGTH.pack(len(payload)) + payload)
     out.flush()
 
 
-def _read_frame(source: BinaryIO) -> bytes | None:
+def _receive(source: BinaryIO) -> bytes | None:
     head = source.read(_LENGTH.size)
     if len(head) < _LENGTH.size:
         return None
@@ -100,12 +101,20 @@ class _Engine:
 
         self._engine = pyttsx3.init()
         voices = [(v.id, v.name or v.id) for v in self._engine.getProperty("voices")]
-        if request.get("voice"):
-            self._engine.setProperty("voice", choose_voice(request["voice"], voices))
+        wanted = choose_voice(request["voice"], voices) if request.get("voice") else None
+        # pyttsx3 queues property changes until runAndWait and swallows their errors there,
+        # so they are checked after the warm-up render below has applied them.
+        if wanted:
+            self._engine.setProperty("voice", wanted)
         self._engine.setProperty("rate", request["rate"])
         self._engine.setProperty("volume", request["volume"])
-        self.voice = str(self._engine.getProperty("voice"))
         self._folder = tempfile.mkdtemp(prefix="voice-skill-tts-")
+        self._true_rate = _espeak_sample_rate()
+        # Warm-up: loads the voice's data now, not when the first answer is waiting.
+        self.sample_rate = self.render("ready").sample_rate
+        self.voice = str(self._engine.getProperty("voice"))
+        if wanted and self.voice.lower() != wanted.lower():
+            raise EngineError(f"the speech engine refused voice {wanted!r}")
 
     def render(self, text: str) -> Speech:
         """Synthesise text to a temporary WAV via pyttsx3 and return its samples."""
@@ -118,18 +127,31 @@ class _Engine:
             with wave.open(path, "rb") as wav:
                 if wav.getsampwidth() != 2 or wav.getnchannels() != 1:
                     raise EngineError("speech engine wrote a WAV that is not 16-bit mono")
-                speech = Speech(wav.readframes(wav.getnframes()), wav.getframerate())
+                rate = self._true_rate or wav.getframerate()
+                speech = Speech(wav.readframes(wav.getnframes()), rate)
         except (OSError, wave.Error, EOFError) as error:
             raise EngineError(f"speech engine wrote no readable WAV ({error})") from None
         os.remove(path)
         return speech
 
 
+def _espeak_sample_rate() -> int | None:
+    """espeak-ng's real output rate: pyttsx3 2.99 labels every WAV 22050 Hz (drivers/espeak.py),
+    which is wrong for voices that synthesise at another rate (mbrola voices use 16000 Hz)."""
+    try:
+        from pyttsx3.drivers import _espeak
+
+        rate = int(_espeak.dll.espeak_ng_GetSampleRate())
+    except (ImportError, AttributeError, OSError):
+        return None  # not the espeak driver, or an espeak without this call: trust the file
+    return rate if rate > 0 else None
+
+
 def _handle(engine: _Engine | None, request: dict[str, Any]) -> tuple[_Engine | None, dict, bytes | None]:
     """Answer one request: the new engine, the reply header and any PCM to send after it."""
     if request.get("op") == "configure":
         engine = _Engine(request)
-        return engine, {"ok": True, "voice": engine.voice}, None
+        return engine, {"ok": True, "voice": engine.voice, "sample_rate": engine.sample_rate}, None
     if request.get("op") == "synthesize" and engine is not None:
         speech = engine.render(request["text"])
         return engine, {"ok": True, "sample_rate": speech.sample_rate}, speech.pcm
@@ -147,7 +169,7 @@ def _exit_when_orphaned() -> None:
 def serve(requests: BinaryIO, replies: BinaryIO) -> None:
     """Answer requests until end of input; engine failures become error replies, never exits."""
     engine: _Engine | None = None
-    while (frame := _read_frame(requests)) is not None:
+    while (frame := _receive(requests)) is not None:
         pcm = None
         try:
             engine, header, pcm = _handle(engine, json.loads(frame))
@@ -155,9 +177,9 @@ def serve(requests: BinaryIO, replies: BinaryIO) -> None:
             header = {"ok": False, "kind": "config", "error": str(error)}
         except Exception as error:  # noqa: BLE001 - any engine failure is reported, not fatal
             header = {"ok": False, "kind": "engine", "error": f"{type(error).__name__}: {error}"}
-        _write_frame(replies, json.dumps(header).encode())
+        _send(replies, json.dumps(header).encode())
         if pcm is not None:
-            _write_frame(replies, pcm)
+            _send(replies, pcm)
 
 
 def main() -> None:
@@ -187,6 +209,8 @@ class SpeechWorker:
         """How to start the worker (tests substitute one that hangs)."""
         self.voice = ""
         """The voice id the engine actually uses, known once started."""
+        self.sample_rate = 0
+        """Rate of the engine's audio (hertz), known once started."""
         self.restarts = 0
         """How many times a hung or dead worker was replaced."""
         self._process: subprocess.Popen[bytes] | None = None
@@ -209,6 +233,9 @@ class SpeechWorker:
 
     def synthesize(self, text: str) -> Speech:
         """Speech for text; a hung or dead worker is replaced and asked once more."""
+        if not text.strip():
+            self.start()
+            return Speech(b"", self.sample_rate)  # pyttsx3 asserts on empty text
         for attempt in (1, 2):
             try:
                 self._start()
@@ -254,6 +281,7 @@ class SpeechWorker:
         header = self._request({"op": "configure", "voice": self.settings.voice,
                                 "rate": self.settings.rate, "volume": self.settings.volume})
         self.voice = str(header.get("voice", ""))
+        self.sample_rate = int(header["sample_rate"])
 
     def _spawn(self) -> None:
         package_root = str(Path(__file__).resolve().parent.parent)

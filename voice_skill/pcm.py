@@ -1,4 +1,6 @@
-"""Band-limited sample-rate conversion for streams (Kaiser-windowed sinc, polyphase).
+"""PCM sample formats and band-limited conversion to 16 kHz mono s16le, for streams.
+
+Resampling is a Kaiser-windowed sinc applied polyphase.
 
 Naive decimation (keeping every third sample of 48 kHz audio) folds everything above the
 new Nyquist frequency back into the speech band; here a low-pass filter at 90 % of the
@@ -7,9 +9,13 @@ lower Nyquist frequency is applied as part of the interpolation, so nothing fold
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from math import ceil, gcd
 
 import numpy as np
+
+SAMPLE_RATE = 16000
+"""Rate of every PCM buffer handed to a recogniser (hertz)."""
 
 ZERO_CROSSINGS = 16
 """Sinc lobes kept on each side of the filter centre; more is sharper and slower."""
@@ -18,7 +24,8 @@ ROLLOFF = 0.9
 """Pass-band edge as a fraction of the lower Nyquist frequency (7.2 kHz for 16 kHz out)."""
 
 KAISER_BETA = 8.6
-"""Kaiser window shape; 8.6 puts the stop band near -90 dB (Kaiser's design formula)."""
+"""Kaiser window shape. Kaiser's design rule beta = 0.1102 (A - 8.7) (Oppenheim & Schafer,
+Discrete-Time Signal Processing, sec. 7.5) gives A = 87 dB of stop-band attenuation."""
 
 
 def filter_bank(up: int, down: int) -> tuple[np.ndarray, int]:
@@ -90,3 +97,78 @@ class Resampler:
         keep = max(total - (self._produced - len(tail)), 0)
         self._produced = total
         return tail[:keep]
+
+
+@dataclass(frozen=True)
+class PcmFormat:
+    rate: int
+    """Frames per second (hertz)."""
+    channels: int
+    """Interleaved channels per frame; all are mixed to mono."""
+    width: int
+    """Bytes per sample of one channel: 1 (unsigned), 2, 3, 4 (signed) or 4, 8 (float)."""
+    is_float: bool = False
+    """IEEE float samples in [-1, 1] rather than integers."""
+
+    @property
+    def frame_bytes(self) -> int:
+        """Bytes per frame (one sample of every channel)."""
+        return self.channels * self.width
+
+
+def decode_samples(data: bytes, fmt: PcmFormat) -> np.ndarray:
+    """Whole frames of interleaved samples -> mono float32 in [-1, 1] (channels averaged)."""
+    if fmt.is_float:
+        values = np.frombuffer(data, dtype="<f4" if fmt.width == 4 else "<f8").astype(np.float32)
+        # A corrupt float file can hold NaN or infinity; silence and full scale are safe stand-ins.
+        values = np.nan_to_num(values, nan=0.0, posinf=1.0, neginf=-1.0)
+    elif fmt.width == 1:  # 8-bit WAV is unsigned, centred on 128
+        values = (np.frombuffer(data, dtype=np.uint8).astype(np.float32) - 128.0) / 128.0
+    elif fmt.width == 3:
+        raw = np.frombuffer(data, dtype=np.uint8).reshape(-1, 3).astype(np.int32)
+        packed = raw[:, 0] | (raw[:, 1] << 8) | (raw[:, 2] << 16)
+        values = ((packed << 8) >> 8).astype(np.float32) / 8388608.0  # sign-extend 24 bits
+    else:
+        dtype = "<i2" if fmt.width == 2 else "<i4"
+        values = np.frombuffer(data, dtype=dtype).astype(np.float32) / float(1 << (8 * fmt.width - 1))
+    if fmt.channels > 1:
+        values = values.reshape(-1, fmt.channels).mean(axis=1, dtype=np.float32)
+    return values
+
+
+def encode_s16(samples: np.ndarray) -> bytes:
+    """Float samples in [-1, 1] -> s16le bytes; out-of-range values clip instead of wrapping."""
+    scaled = np.clip(np.rint(samples * 32768.0), -32768, 32767)
+    return scaled.astype("<i2").tobytes()
+
+
+class PcmConverter:
+    """Streaming converter from any PcmFormat to 16 kHz mono s16le; keeps partial frames."""
+
+    def __init__(self, fmt: PcmFormat, rate_out: int = SAMPLE_RATE) -> None:
+        self.format = fmt
+        self._passthrough = fmt == PcmFormat(rate_out, 1, 2)
+        self._resampler = Resampler(fmt.rate, rate_out)
+        self._pending = b""
+
+    def convert(self, data: bytes) -> bytes:
+        """Convert the next piece of the stream; a trailing partial frame waits for more."""
+        data = self._pending + data
+        whole = len(data) - len(data) % self.format.frame_bytes
+        self._pending = data[whole:]
+        if self._passthrough:
+            return data[:whole]
+        return encode_s16(self._resampler.process(decode_samples(data[:whole], self.format)))
+
+    def flush(self) -> bytes:
+        """End of stream: return what the resampler still holds (a partial frame is dropped)."""
+        self._pending = b""
+        if self._passthrough:
+            return b""
+        return encode_s16(self._resampler.flush())
+
+
+def to_mono16k(data: bytes, rate: int, channels: int, width: int, is_float: bool = False) -> bytes:
+    """Convert a whole buffer of interleaved PCM to 16 kHz mono s16le (band-limited)."""
+    converter = PcmConverter(PcmFormat(rate, channels, width, is_float))
+    return converter.convert(data) + converter.flush()

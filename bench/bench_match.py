@@ -1,0 +1,116 @@
+"""Compare rapidfuzz scorers for FAQ matching, and time decide() per question.
+
+Accuracy is measured on two sets the dialogs were not written from: the shipped dialog tests
+(dialogs/tests/*.yaml, single turns) and, when present, ../shared/eval/dev_questions.jsonl.
+Prints, per scorer: top-1 accuracy on in-scope questions, the best score reached by
+out-of-scope questions, and the margin between them. Then the speed of decide() on the shipped
+dialogs and on 10x and 100x as many phrasings.
+
+Usage: python bench/bench_match.py [--dialogs DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import statistics
+import time
+from pathlib import Path
+
+from rapidfuzz import fuzz
+
+from voice_skill.content import load_content
+from voice_skill.dialog_tests import MISSING, load_dialog_tests
+from voice_skill.normalize import normalize
+from voice_skill.settings import PROJECT_ROOT, MatchSettings
+from voice_skill.understand import Matcher, decide
+
+SCORERS = {
+    "ratio": fuzz.ratio,
+    "token_sort_ratio": fuzz.token_sort_ratio,
+    "token_set_ratio": fuzz.token_set_ratio,
+    "partial_ratio": fuzz.partial_ratio,
+    "WRatio": fuzz.WRatio,
+    "QRatio": fuzz.QRatio,
+    "token_ratio": fuzz.token_ratio,
+}
+DEV_SET = PROJECT_ROOT.parent / "shared" / "eval" / "dev_questions.jsonl"
+
+
+def labelled_questions(dialogs_dir: Path) -> list[tuple[str, list[str]]]:
+    """(question, acceptable intents); [] means out of scope. Red-flag-only rows are skipped."""
+    rows = []
+    for path in sorted((dialogs_dir / "tests").glob("*.yaml")):
+        for test in load_dialog_tests(path):
+            turn = test.turns[0]
+            if turn.intent != MISSING and turn.escalation in (None, "none"):
+                rows.append((turn.user, [turn.intent] if turn.intent else []))
+    if DEV_SET.is_file():
+        for line in DEV_SET.read_text().splitlines():
+            item = json.loads(line)
+            if item["intents"] is not None and item["escalation"] == "none":
+                rows.append((item["text"], item["intents"]))
+    return rows
+
+
+def evaluate(matcher: Matcher, rows: list[tuple[str, list[str]]]) -> tuple[float, float, float]:
+    """Top-1 accuracy in scope, lowest in-scope correct score, highest out-of-scope score."""
+    correct, in_scope, right_scores, oos_scores = 0, 0, [], []
+    for text, intents in rows:
+        ranked = matcher.rank(normalize(text))
+        top = ranked[0] if ranked else None
+        if not intents:
+            oos_scores.append(top.score if top else 0.0)
+            continue
+        in_scope += 1
+        if top and top.dialog_id in intents:
+            correct += 1
+            right_scores.append(top.score)
+    low_right = statistics.quantiles(right_scores, n=10)[0] if len(right_scores) > 10 else 0.0
+    return correct / max(in_scope, 1), low_right, max(oos_scores, default=0.0)
+
+
+def time_decide(content, matcher: Matcher, questions: list[str], repeats: int = 3) -> float:
+    """Median milliseconds of normalise + red-flag check + match per question."""
+    settings = MatchSettings()
+    samples = []
+    for _ in range(repeats):
+        for text in questions:
+            start = time.perf_counter()
+            decide(text, content, matcher, settings)
+            samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)
+
+
+def scaled(content, factor: int):
+    """The content with every dialog's phrasings repeated `factor` times (slightly varied)."""
+    dialogs = tuple(dataclasses.replace(d, phrasings=tuple(
+        f"{p} {'x' * (i % 7)}".strip() + (f" v{i}" if i else "")
+        for i in range(factor) for p in d.phrasings)) for d in content.dialogs)
+    return dataclasses.replace(content, dialogs=dialogs)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--dialogs", type=Path, default=PROJECT_ROOT / "dialogs")
+    args = parser.parse_args()
+    content = load_content(args.dialogs)
+    rows = labelled_questions(args.dialogs)
+    print(f"{len(rows)} labelled questions "
+          f"({sum(1 for _, i in rows if not i)} out of scope)")
+    print(f"{'scorer':18} {'top-1':>6} {'p10 right':>9} {'max oos':>8}")
+    for name, scorer in SCORERS.items():
+        accuracy, low_right, max_oos = evaluate(Matcher(content.dialogs, scorer=scorer), rows)
+        print(f"{name:18} {accuracy:6.3f} {low_right:9.1f} {max_oos:8.1f}")
+    questions = [text for text, _ in rows]
+    for factor in (1, 10, 100):
+        bigger = scaled(content, factor) if factor > 1 else content
+        matcher = Matcher(bigger.dialogs)
+        phrasings = sum(len(d.phrasings) for d in bigger.dialogs)
+        median = time_decide(bigger, matcher, questions, repeats=3 if factor < 100 else 1)
+        print(f"decide() median {median:.3f} ms with {phrasings} phrasings ({factor}x)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,233 @@
+"""A private PulseAudio server for tests that need real audio devices on a machine without any.
+
+The daemon gets its own runtime folder and socket; a pipe source stands in for a microphone
+(whatever `feed()` writes to its FIFO is what PortAudio records) and a null sink for a
+loudspeaker (its monitor is recorded with `parec`). PortAudio reaches the server through
+ALSA's `pulse` plugin (Debian package libasound2-plugins), which shows up as the ALSA
+devices "pulse" and "default".
+
+Use the `pulse_audio` fixture: `from pulse import pulse_audio` in a test module.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+import pytest
+
+RATE = 16000
+"""Rate of the pipe source (hertz); it reads mono s16le."""
+
+FRAME = RATE // 50
+"""Samples the feeder writes per step (20 ms)."""
+
+SOURCE = "test_mic"
+SINK = "test_speaker"
+_BINARIES = {"pulseaudio": "pulseaudio", "pactl": "pulseaudio-utils", "parec": "pulseaudio-utils"}
+_ALSA_PLUGIN = "/usr/lib/*/alsa-lib/libasound_module_pcm_pulse.so"
+
+
+class PulseUnavailable(RuntimeError):
+    """The test server cannot run here; the message names what is missing."""
+
+
+def missing_parts() -> list[str]:
+    """What this machine lacks to run the server (Debian package names), empty if nothing."""
+    missing = sorted({pkg for exe, pkg in _BINARIES.items() if shutil.which(exe) is None})
+    if not glob.glob(_ALSA_PLUGIN):
+        missing.append("libasound2-plugins (ALSA pulse plugin)")
+    return missing
+
+
+class PulseServer:
+    """A PulseAudio daemon with a pipe source (default input) and a null sink (default output)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.socket = root / "native"
+        self.fifo = root / "mic.fifo"
+        self.log = root / "pulseaudio.log"
+        self.env = {**os.environ, "PULSE_SERVER": f"unix:{self.socket}"}
+        self._daemon: subprocess.Popen[bytes] | None = None
+        self._queue: queue.Queue[bytes] = queue.Queue()
+        self._stop = threading.Event()
+        self._done = threading.Condition()
+        self._outstanding = 0  # items queued by feed() and not yet fully written
+        self._feeder: threading.Thread | None = None
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Start the daemon, wait for its socket, make the test devices the defaults."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        daemon_env = {**self.env, "HOME": str(self.root), "XDG_RUNTIME_DIR": str(self.root),
+                      "PULSE_RUNTIME_PATH": str(self.root), "XDG_CONFIG_HOME": str(self.root)}
+        command = [
+            "pulseaudio", "--daemonize=no", "-n", "--use-pid-file=no", "--exit-idle-time=-1",
+            "--disallow-exit", "--disable-shm=yes", "--realtime=no", "--high-priority=no",
+            "--log-target=stderr",
+            "-L", f"module-native-protocol-unix socket={self.socket} auth-anonymous=1",
+            "-L", f"module-null-sink sink_name={SINK}",
+            "-L", f"module-pipe-source source_name={SOURCE} file={self.fifo} "
+                  f"format=s16le rate={RATE} channels=1",
+        ]
+        with self.log.open("wb") as log:
+            self._daemon = subprocess.Popen(command, env=daemon_env, stdout=log, stderr=log)
+        deadline = time.monotonic() + timeout
+        while not self._answers():
+            if self._daemon.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise PulseUnavailable(f"pulseaudio did not start: {self._log_tail()}")
+            time.sleep(0.1)
+        self.pactl("set-default-source", SOURCE)
+        self.pactl("set-default-sink", SINK)
+        self._feeder = threading.Thread(target=self._feed_forever, name="pulse-feeder", daemon=True)
+        self._feeder.start()
+
+    def _answers(self) -> bool:
+        probe = subprocess.run(["pactl", "info"], env=self.env, capture_output=True, check=False)
+        return probe.returncode == 0
+
+    def _log_tail(self) -> str:
+        lines = self.log.read_text(errors="replace").splitlines() if self.log.exists() else []
+        errors = [line for line in lines if line.startswith("E:")] or lines
+        return " | ".join(errors[-3:]) or "no log output"
+
+    def pactl(self, *args: str) -> str:
+        """Run pactl against this server; its stdout."""
+        result = subprocess.run(["pactl", *args], env=self.env, capture_output=True, text=True,
+                                check=False)
+        if result.returncode != 0:
+            raise PulseUnavailable(f"pactl {' '.join(args)} failed: {result.stderr.strip()}")
+        return result.stdout
+
+    def _feed_forever(self) -> None:
+        """Write to the FIFO at real-time pace, silence when nothing is queued.
+
+        The pipe source yields nothing while its FIFO is open but empty, which would starve
+        the recording stream; steady silence keeps it flowing like a real microphone.
+        """
+        try:
+            with open(self.fifo, "wb", buffering=0) as fifo:
+                self._write_paced(fifo)
+        except OSError:  # the daemon went away: teardown, or a failure the tests will report
+            return
+
+    def _write_paced(self, fifo: BinaryIO) -> None:
+        step_bytes = 2 * FRAME
+        pending, item_active = b"", False
+        start, written = time.monotonic(), 0
+        while not self._stop.is_set():
+            if not pending and item_active:
+                item_active = False
+                with self._done:
+                    self._outstanding -= 1
+                    self._done.notify_all()
+            if not pending:
+                try:
+                    pending, item_active = self._queue.get_nowait(), True
+                except queue.Empty:
+                    pass
+            step, pending = pending[:step_bytes], pending[step_bytes:]
+            fifo.write(step.ljust(step_bytes, b"\0"))
+            written += FRAME
+            delay = start + written / RATE - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+
+    def feed(self, pcm: bytes, pad: float = 0.5) -> float:
+        """Queue 16 kHz mono s16le for the pipe source, with pad seconds of silence each side.
+
+        Returns the seconds of audio queued; `wait_fed()` blocks until it has all been written.
+        """
+        padding = bytes(2 * int(RATE * pad))
+        with self._done:
+            self._outstanding += 1
+        self._queue.put(padding + pcm + padding)
+        return (len(pcm) + 2 * len(padding)) / 2 / RATE
+
+    def wait_fed(self, timeout: float = 60.0) -> bool:
+        """Block until everything queued by feed() has been written; False on timeout."""
+        with self._done:
+            return self._done.wait_for(lambda: self._outstanding == 0, timeout)
+
+    @contextmanager
+    def record_sink(self, path: Path) -> Iterator[Path]:
+        """Record the null sink's monitor to a 16 kHz mono WAV at path while the block runs."""
+        command = ["parec", f"--device={SINK}.monitor", "--file-format=wav", f"--rate={RATE}",
+                   "--channels=1", "--format=s16le", str(path)]
+        recorder = subprocess.Popen(command, env=self.env, stderr=subprocess.PIPE)
+        try:
+            time.sleep(0.3)  # let parec connect before the caller plays anything
+            yield path
+            time.sleep(0.3)  # and let the tail of the sound reach the monitor
+        finally:
+            recorder.send_signal(signal.SIGINT)  # parec finalises the WAV header on SIGINT
+            try:
+                recorder.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                recorder.kill()
+                recorder.wait()
+
+    def stop(self) -> None:
+        """Stop the feeder and the daemon (terminate, then kill)."""
+        self._stop.set()
+        if self._feeder is not None:
+            self._feeder.join(timeout=5)
+        daemon, self._daemon = self._daemon, None
+        if daemon is not None and daemon.poll() is None:
+            daemon.terminate()
+            try:
+                daemon.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                daemon.kill()
+                daemon.wait()
+
+
+@pytest.fixture(scope="session")
+def pulse_audio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PulseServer]:
+    """A running private PulseAudio server whose devices sounddevice sees as the defaults.
+
+    Sets PULSE_SERVER for this process (restored afterwards) and makes PortAudio rescan.
+    """
+    missing = missing_parts()
+    if missing:
+        pytest.skip(f"PulseAudio test server needs Debian packages: {', '.join(missing)}")
+    # Unix socket paths are limited to 108 bytes; pytest's tmp paths are well under that.
+    server = PulseServer(tmp_path_factory.mktemp("pulse"))
+    try:
+        server.start()
+    except PulseUnavailable as error:
+        pytest.skip(str(error))
+    previous = os.environ.get("PULSE_SERVER")
+    os.environ["PULSE_SERVER"] = server.env["PULSE_SERVER"]
+    _rescan_portaudio()
+    try:
+        yield server
+    finally:
+        server.stop()
+        if previous is None:
+            os.environ.pop("PULSE_SERVER", None)
+        else:
+            os.environ["PULSE_SERVER"] = previous
+        _rescan_portaudio()
+
+
+def _rescan_portaudio() -> None:
+    """Make PortAudio (if loaded) re-read devices, so it sees the server come and go."""
+    from voice_skill.audio import list_devices
+    from voice_skill.errors import AudioError
+
+    try:
+        list_devices(rescan=True)
+    except AudioError:  # no PortAudio: the device tests fail with this same message
+        pass

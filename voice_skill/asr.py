@@ -1,0 +1,441 @@
+"""Speech recognition: 16 kHz mono s16le PCM chunks in, partial text and a final Transcript out.
+
+Two engines sit behind one `Recognizer` protocol: Vosk (needs a downloaded model) and
+pocketsphinx (its wheel ships an English model, so it works with zero downloads). Both are
+biased toward the skill's own phrases: Vosk through a run-time grammar, pocketsphinx through a
+language model built here from the phrases. The language-model and pronunciation helpers live
+in `voice_skill.lexicon`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Protocol
+
+from . import lexicon
+from .errors import AudioError, ConfigError, EngineError
+from .settings import AsrSettings
+
+SAMPLE_RATE = 16000
+"""Rate every recogniser is fed (hertz)."""
+
+UNKNOWN = "[unk]"
+"""How a word the grammar could not place appears in `Transcript.words`."""
+
+ENGINES = ("auto", "vosk", "pocketsphinx")
+VOSK_MODES = ("grammar", "open", "two-pass")
+SPHINX_LMS = ("generic", "domain", "mix")
+_MODEL_HINT = "get one with `voice-skill models download NAME` (e.g. vosk-model-small-en-us-0.15)"
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    """The word as the engine spelled it (lower case for English models)."""
+    confidence: float
+    """Posterior probability that the word is right (0..1)."""
+    start: float
+    """Start time from the beginning of the utterance (seconds)."""
+    end: float
+    """End time from the beginning of the utterance (seconds)."""
+
+
+@dataclass(frozen=True)
+class Transcript:
+    text: str
+    """Recognised words joined by spaces, unknown-word markers left out."""
+    words: tuple[Word, ...]
+    """Every recognised word, unknown-word markers included, in order."""
+    confidence: float
+    """Mean word confidence (0..1); 0 for an empty transcript."""
+    engine: str
+    """Which engine and pass produced it, e.g. 'vosk-grammar' or 'pocketsphinx-mix'."""
+
+
+class Recognizer(Protocol):
+    """One utterance at a time: accept() chunks, then finish() or reset()."""
+
+    description: str
+    """What is in use, printed at start-up, e.g. 'vosk two-pass, model /path'."""
+
+    def accept(self, pcm: bytes) -> str:
+        """Feed a chunk of PCM; return the current partial text ('' if none)."""
+        ...
+
+    def finish(self) -> Transcript:
+        """Final result of the utterance so far; the recogniser is then ready for the next."""
+        ...
+
+    def reset(self) -> None:
+        """Drop the current utterance."""
+        ...
+
+
+def make_transcript(words: Sequence[Word], engine: str) -> Transcript:
+    """Build a Transcript; text skips unknown-word markers, confidence is the mean."""
+    spoken = [w.text for w in words if w.text != UNKNOWN]
+    confidence = sum(w.confidence for w in words) / len(words) if words else 0.0
+    return Transcript(" ".join(spoken), tuple(words), confidence, engine)
+
+
+def is_unsure(transcript: Transcript, min_confidence: float) -> bool:
+    """True when a constrained pass probably heard something outside its phrases."""
+    if not transcript.words:
+        return True
+    return any(w.text == UNKNOWN or w.confidence < min_confidence for w in transcript.words)
+
+
+def _check_pcm(pcm: bytes) -> None:
+    if len(pcm) % 2:
+        raise AudioError(f"PCM chunk has an odd number of bytes ({len(pcm)}); "
+                         "expected 16-bit samples")
+
+
+def transcribe(recognizer: Recognizer, pcm: bytes, chunk_bytes: int = 8000) -> Transcript:
+    """Recognise a whole utterance by streaming it in chunks of chunk_bytes."""
+    if chunk_bytes <= 0 or chunk_bytes % 2:
+        raise ValueError(f"chunk_bytes must be a positive even number, not {chunk_bytes}")
+    _check_pcm(pcm)
+    for start in range(0, len(pcm), chunk_bytes):
+        recognizer.accept(pcm[start:start + chunk_bytes])
+    return recognizer.finish()
+
+
+# --- Vosk -------------------------------------------------------------------------------------
+
+# From vosk-api src/model.cc (Model::Model, ConfigureV1/V2, ReadDataFiles): the two folder
+# layouts Vosk accepts and the files each needs. Checked here because Vosk reports a bad
+# folder only as an ERROR line on stderr and a NULL handle.
+_LAYOUTS = (
+    ("am/final.mdl", "conf/model.conf", ("conf/mfcc.conf", "conf/fbank.conf"), "graph/"),
+    ("final.mdl", "mfcc.conf", ("mfcc.conf",), ""),
+)
+
+
+def check_vosk_model(path: Path) -> bool:
+    """Raise EngineError naming path unless it holds a Vosk model; True if it has run-time graphs.
+
+    Run-time graphs (HCLr.fst + Gr.fst) are what grammar mode needs; a static HCLG.fst
+    decodes open vocabulary only.
+    """
+    if not path.exists():
+        raise EngineError(f"Vosk model folder {path} does not exist")
+    if not path.is_dir():
+        raise EngineError(f"Vosk model path {path} is a file, not a folder (unpack it first)")
+    for model, conf, features, graph in _LAYOUTS:
+        if (path / model).is_file() and (path / conf).is_file():
+            break
+    else:
+        raise EngineError(f"{path} is not a Vosk model folder (no am/final.mdl and "
+                          "conf/model.conf)")
+    missing = [name for name in (model, conf) if (path / name).stat().st_size == 0]
+    if not any((path / f).is_file() for f in features):
+        missing.append(" or ".join(features))
+    lookahead = [f"{graph}HCLr.fst", f"{graph}Gr.fst", f"{graph}disambig_tid.int"]
+    runtime = all((path / f).is_file() for f in lookahead)
+    if not runtime and not (path / f"{graph}HCLG.fst").is_file():
+        missing.append(f"{graph}HCLG.fst or {graph}HCLr.fst + {graph}Gr.fst")
+    if missing:
+        raise EngineError(f"Vosk model folder {path} is incomplete: missing or empty "
+                          f"{', '.join(missing)}")
+    return runtime
+
+
+def _looks_like_english_model(path: Path) -> bool:
+    """Vosk names models vosk-model[-small]-en-us-0.15, vosk-model-en-in-0.5, ..."""
+    named_english = re.search(r"(^|-)en(-|$)", path.name) is not None
+    return named_english and path.is_dir() and (
+        (path / "am" / "final.mdl").is_file() or (path / "final.mdl").is_file())
+
+
+def _english_model_in(folder: Path) -> Path | None:
+    if not folder.is_dir():
+        return None
+    found = sorted(p for p in folder.iterdir() if _looks_like_english_model(p))
+    return found[0] if found else None
+
+
+def find_vosk_model(explicit: Path | None, models_dir: Path) -> Path | None:
+    """The Vosk model to use: explicit path, then $VOSK_MODEL_PATH, then an English model in models_dir.
+
+    $VOSK_MODEL_PATH may name a model folder or (as the vosk package reads it) a folder
+    holding models. An explicit or environment path is returned even when broken, so that
+    loading it fails loudly instead of another engine being used silently.
+    """
+    if explicit is not None:
+        return explicit
+    env = os.environ.get("VOSK_MODEL_PATH")
+    if env:
+        env_path = Path(env)
+        is_model = (env_path / "am").is_dir() or (env_path / "final.mdl").is_file()
+        return env_path if is_model else _english_model_in(env_path) or env_path
+    return _english_model_in(models_dir)
+
+
+@contextlib.contextmanager
+def _stderr_into(sink: list[str]) -> Iterator[None]:
+    """Collect what native code writes to file descriptor 2 (Vosk's C++ log) into sink."""
+    with tempfile.TemporaryFile() as capture:
+        saved = os.dup(2)
+        os.dup2(capture.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            sink.extend(capture.read().decode(errors="replace").splitlines())
+
+
+def _vosk_reason(log: list[str]) -> str:
+    errors = [line.split(") ", 1)[-1] for line in log if line.startswith("ERROR")]
+    return f": {errors[-1]}" if errors else ""
+
+
+def load_vosk_model(path: Path) -> tuple[object, bool]:
+    """Load a Vosk model with its C++ logging silenced; returns (model, has run-time graphs)."""
+    runtime = check_vosk_model(path)
+    import vosk  # imported late: pocketsphinx-only installs never pay for it
+
+    vosk.SetLogLevel(-1)  # warnings and errors only; the per-file LOG lines are noise
+    log: list[str] = []
+    with _stderr_into(log):
+        try:
+            model = vosk.Model(str(path))
+        except Exception:  # vosk raises a bare Exception for a NULL handle
+            model = None
+    if model is None:
+        raise EngineError(f"Vosk cannot load the model in {path}{_vosk_reason(log)}")
+    return model, runtime
+
+
+def vosk_tokens(phrase: str) -> list[str]:
+    """Words of a phrase as Vosk vocabularies spell them: lower case, digits spelled out."""
+    return lexicon.words_of(phrase)
+
+
+def vosk_grammar(phrases: Sequence[str], in_vocabulary: Callable[[str], bool]) -> list[str]:
+    """Grammar sentences for Vosk: each phrase's in-vocabulary words, duplicates dropped.
+
+    Vosk would drop unknown words itself, but with a warning per word on stderr.
+    """
+    sentences = (" ".join(w for w in vosk_tokens(p) if in_vocabulary(w)) for p in phrases)
+    return list(dict.fromkeys(s for s in sentences if s))
+
+
+def _unknown_symbol(model: object) -> str | None:
+    """The model's unknown-word symbol: '[unk]' in Vosk's small models, '<UNK>' in some."""
+    for symbol in ("[unk]", "<unk>", "<UNK>"):
+        if model.vosk_model_find_word(symbol) >= 0:  # type: ignore[attr-defined]
+            return symbol
+    return None
+
+
+class VoskRecognizer:
+    """One Vosk pass: grammar-constrained (phrases given) or open vocabulary (phrases None)."""
+
+    def __init__(self, model: object, path: Path, phrases: Sequence[str] | None = None) -> None:
+        import vosk
+
+        self._unk = _unknown_symbol(model)
+        self.grammar: list[str] | None = None
+        if phrases is None:
+            recognizer = vosk.KaldiRecognizer(model, SAMPLE_RATE)
+            self.engine = "vosk-open"
+        else:
+            known = vosk_grammar(phrases, lambda w: model.vosk_model_find_word(w) >= 0)  # type: ignore[attr-defined]
+            if not known:
+                raise EngineError(f"none of the {len(phrases)} phrases has a word in the "
+                                  f"vocabulary of the Vosk model {path}")
+            self.grammar = known + ([self._unk] if self._unk else [])
+            # ensure_ascii=False: Vosk's JSON reader does not decode \\uXXXX escapes.
+            grammar_json = json.dumps(self.grammar, ensure_ascii=False)
+            recognizer = vosk.KaldiRecognizer(model, SAMPLE_RATE, grammar_json)
+            self.engine = "vosk-grammar"
+        recognizer.SetWords(True)
+        self._recognizer = recognizer
+        self._segments: list[Word] = []
+        self._fed = 0.0  # audio given to Vosk since it was created (seconds); its times count from there
+        self._utterance_start = 0.0
+        self._in_utterance = False
+        self.description = f"{self.engine}, model {path}"
+
+    def _words(self, result_json: str) -> list[Word]:
+        result = json.loads(result_json).get("result", [])
+        return [Word(UNKNOWN if r["word"] == self._unk else r["word"], float(r["conf"]),
+                     r["start"] - self._utterance_start, r["end"] - self._utterance_start)
+                for r in result]
+
+    def accept(self, pcm: bytes) -> str:
+        _check_pcm(pcm)
+        if not self._in_utterance:
+            self._utterance_start, self._in_utterance = self._fed, True
+        self._fed += len(pcm) / 2 / SAMPLE_RATE
+        # Vosk ends a segment at its own endpoint (a pause); keep the words and go on, since
+        # the caller's endpointing decides where the utterance ends.
+        if self._recognizer.AcceptWaveform(pcm):
+            self._segments += self._words(self._recognizer.Result())
+            partial = ""
+        else:
+            partial = json.loads(self._recognizer.PartialResult()).get("partial", "")
+        done = " ".join(w.text for w in self._segments if w.text != UNKNOWN)
+        partial = " ".join(w for w in partial.split() if w != self._unk)
+        return f"{done} {partial}".strip()
+
+    def finish(self) -> Transcript:
+        words = self._segments + self._words(self._recognizer.FinalResult())
+        self._segments, self._in_utterance = [], False
+        return make_transcript(words, self.engine)
+
+    def reset(self) -> None:
+        self._recognizer.Reset()
+        self._segments, self._in_utterance = [], False
+
+
+# --- pocketsphinx -----------------------------------------------------------------------------
+
+
+class SphinxRecognizer:
+    """pocketsphinx 5 with its bundled en-us model and a generic, domain or mixed language model."""
+
+    def __init__(self, phrases: Sequence[str], lm: str = "mix",
+                 background_words: int = lexicon.BACKGROUND_WORDS,
+                 domain_weight: float = lexicon.DOMAIN_WEIGHT) -> None:
+        import pocketsphinx
+
+        if lm not in SPHINX_LMS:
+            raise ConfigError(f"pocketsphinx language model {lm!r} is not one of "
+                              f"{', '.join(SPHINX_LMS)}")
+        model_dir = Path(pocketsphinx.get_model_path("en-us"))
+        self.engine = f"pocketsphinx-{lm}"
+        self.skipped: tuple[str, ...] = ()
+        if lm == "generic":
+            self._decoder = pocketsphinx.Decoder(loglevel="FATAL")
+            self.description = f"pocketsphinx, generic language model, model {model_dir}"
+        else:
+            built = lexicon.build_domain_lm(phrases, model_dir, lm == "mix",
+                                            background_words, domain_weight)
+            self.skipped = built.skipped
+            with tempfile.TemporaryDirectory(prefix="voice-skill-lm-") as folder:
+                arpa, dictionary = Path(folder, "domain.arpa"), Path(folder, "domain.dict")
+                arpa.write_text(built.arpa, encoding="utf-8")
+                dictionary.write_text(built.dictionary, encoding="utf-8")
+                try:
+                    self._decoder = pocketsphinx.Decoder(
+                        lm=str(arpa), dict=str(dictionary), loglevel="FATAL")
+                except (RuntimeError, ValueError) as error:
+                    raise EngineError(f"pocketsphinx rejected the {lm} language model: "
+                                      f"{error}") from None
+            self.description = (f"pocketsphinx, {lm} language model ({built.summary}), "
+                                f"model {model_dir}")
+        self._frame_seconds = 1.0 / int(self._decoder.config["frate"])
+        self._in_utterance = False
+
+    def accept(self, pcm: bytes) -> str:
+        _check_pcm(pcm)
+        if not self._in_utterance:
+            self._decoder.start_utt()
+            self._in_utterance = True
+        self._decoder.process_raw(pcm, False, False)
+        hypothesis = self._decoder.hyp()
+        return hypothesis.hypstr if hypothesis is not None else ""
+
+    def finish(self) -> Transcript:
+        if not self._in_utterance:
+            return make_transcript([], self.engine)
+        self._decoder.end_utt()
+        self._in_utterance = False
+        words = [
+            Word(lexicon.base_word(s.word), float(s.prob),
+                 s.start_frame * self._frame_seconds, (s.end_frame + 1) * self._frame_seconds)
+            for s in self._decoder.seg() if not lexicon.is_filler(s.word)
+        ]
+        return make_transcript(words, self.engine)
+
+    def reset(self) -> None:
+        if self._in_utterance:
+            self._decoder.end_utt()
+            self._in_utterance = False
+
+
+# --- two passes -------------------------------------------------------------------------------
+
+
+class TwoPassRecognizer:
+    """A constrained first pass, and an open second pass whose result wins when the first is unsure.
+
+    Both passes hear every chunk as it arrives, so finish() costs two finalisations rather
+    than a second decode of the whole utterance.
+    """
+
+    def __init__(self, first: Recognizer, second: Recognizer, min_confidence: float) -> None:
+        self.first, self.second, self.min_confidence = first, second, min_confidence
+        self.description = (f"two-pass: {first.description}; when it is unsure "
+                            f"(a word below {min_confidence:.2f} or unknown): "
+                            f"{second.description}")
+
+    def accept(self, pcm: bytes) -> str:
+        self.second.accept(pcm)
+        return self.first.accept(pcm)
+
+    def finish(self) -> Transcript:
+        constrained, open_ = self.first.finish(), self.second.finish()
+        if is_unsure(constrained, self.min_confidence) and open_.words:
+            return replace(open_, engine=f"{open_.engine} (second pass)")
+        return constrained
+
+    def reset(self) -> None:
+        self.first.reset()
+        self.second.reset()
+
+
+# --- choosing an engine -----------------------------------------------------------------------
+
+
+def _open_vosk(path: Path, mode: str, phrases: Sequence[str], min_confidence: float) -> Recognizer:
+    model, runtime = load_vosk_model(path)
+    if mode != "open" and not runtime:
+        if mode == "grammar":
+            raise EngineError(f"Vosk model {path} has a static graph (HCLG.fst) and cannot take "
+                              "a grammar; use mode 'open' or a small model")
+        recognizer = VoskRecognizer(model, path)
+        recognizer.description += " (two-pass unavailable: static graph, open vocabulary only)"
+        return recognizer
+    try:
+        if mode == "open":
+            return VoskRecognizer(model, path)
+        grammar = VoskRecognizer(model, path, phrases)
+        if mode == "grammar":
+            return grammar
+        return TwoPassRecognizer(grammar, VoskRecognizer(model, path), min_confidence)
+    except Exception as error:  # vosk raises a bare Exception when a recogniser cannot be built
+        if isinstance(error, EngineError):
+            raise
+        raise EngineError(f"Vosk cannot decode with the model in {path} "
+                          "(its graph or i-vector files are damaged?)") from None
+
+
+def open_recognizer(settings: AsrSettings, phrases: Sequence[str], models_dir: Path) -> Recognizer:
+    """Build the recogniser settings ask for; auto means Vosk with an English model, else pocketsphinx."""
+    if settings.engine not in ENGINES:
+        raise ConfigError(f"asr engine {settings.engine!r} is not one of {', '.join(ENGINES)}")
+    if settings.mode not in VOSK_MODES:
+        raise ConfigError(f"asr mode {settings.mode!r} is not one of {', '.join(VOSK_MODES)}")
+    if settings.engine != "pocketsphinx":
+        path = find_vosk_model(settings.model_path, models_dir)
+        if path is not None:
+            return _open_vosk(path, settings.mode, phrases, settings.min_confidence)
+        if settings.engine == "vosk":
+            raise EngineError(f"no English Vosk model found (no --model, no $VOSK_MODEL_PATH, "
+                              f"none in {models_dir}); {_MODEL_HINT}")
+    recognizer = SphinxRecognizer(phrases, settings.sphinx_lm)
+    if settings.engine == "auto":
+        recognizer.description += f" (auto: no English Vosk model in {models_dir})"
+    return recognizer

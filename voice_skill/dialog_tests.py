@@ -1,0 +1,130 @@
+"""Multi-turn dialog tests written as data, and the content checks behind check-dialogs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .content import LEVELS, Content
+from .dialog import Conversation, Skill
+from .errors import ContentError
+from .safety import assess
+from .yamlnodes import Located, read_yaml
+
+_TURN_KEYS = {"user", "intent", "escalation", "says", "ends"}
+
+
+@dataclass(frozen=True)
+class Turn:
+    user: str
+    intent: str | None
+    """Expected dialog id; None expects no intent; MISSING when not checked."""
+    escalation: str | None
+    says: tuple[str, ...]
+    """Words or phrases the reply must contain (case-insensitive)."""
+    origin: str
+
+
+@dataclass(frozen=True)
+class DialogTest:
+    name: str
+    turns: tuple[Turn, ...]
+    origin: str
+
+
+MISSING = "<not checked>"
+
+
+def _turn(node: Located) -> Turn:
+    if not isinstance(node.value, dict):
+        raise ContentError(f"{node.origin}: a turn must be a mapping with 'user'")
+    table = node.value
+    for key, value in table.items():
+        if key not in _TURN_KEYS:
+            raise ContentError(f"{value.origin}: unknown key {key!r} in a turn")
+    if "user" not in table or not isinstance(table["user"].value, str):
+        raise ContentError(f"{node.origin}: a turn needs 'user' text")
+    escalation = table["escalation"].value if "escalation" in table else None
+    if escalation is not None and escalation not in LEVELS:
+        raise ContentError(f"{table['escalation'].origin}: unknown escalation level {escalation!r}")
+    says = table["says"].value if "says" in table else []
+    says_items = says if isinstance(says, list) else [table["says"]]
+    return Turn(
+        user=table["user"].value, intent=table["intent"].value if "intent" in table else MISSING,
+        escalation=escalation, says=tuple(str(item.value) for item in says_items),
+        origin=node.origin,
+    )
+
+
+def load_dialog_tests(path: Path) -> list[DialogTest]:
+    """Read one dialog-test file; a malformed one raises ContentError naming file:line."""
+    root = read_yaml(path)
+    if not isinstance(root.value, dict) or "tests" not in root.value:
+        raise ContentError(f"{root.origin}: a dialog-test file needs a 'tests' list")
+    tests = []
+    for node in root.value["tests"].value if isinstance(root.value["tests"].value, list) else []:
+        table = node.value if isinstance(node.value, dict) else {}
+        if set(table) - {"name", "turns"} or "turns" not in table:
+            raise ContentError(f"{node.origin}: a test has 'name' and 'turns' only")
+        turns = table["turns"].value
+        if not isinstance(turns, list) or not turns:
+            raise ContentError(f"{table['turns'].origin}: 'turns' must be a non-empty list")
+        name = str(table["name"].value) if "name" in table else node.origin
+        tests.append(DialogTest(name, tuple(_turn(t) for t in turns), node.origin))
+    return tests
+
+
+def _turn_problems(turn: Turn, skill: Skill, state: Conversation, now: float):
+    reply = skill.respond(state, turn.user, now)
+    problems = []
+    if turn.intent != MISSING and reply.intent != turn.intent:
+        problems.append(f"intent {reply.intent!r}, expected {turn.intent!r}")
+    if turn.escalation is not None and reply.escalation != turn.escalation:
+        problems.append(f"escalation {reply.escalation!r}, expected {turn.escalation!r}")
+    missing = [w for w in turn.says if w.lower() not in reply.text.lower()]
+    if missing:
+        problems.append(f"reply lacks {missing!r}: {reply.text[:120]!r}")
+    return reply, problems
+
+
+def run_dialog_test(test: DialogTest, skill: Skill) -> list[str]:
+    """Problems found, each naming the turn's file:line; empty when the test passes."""
+    state = Conversation()
+    failures = []
+    for number, turn in enumerate(test.turns, start=1):
+        reply, problems = _turn_problems(turn, skill, state, float(number))
+        failures += [f"{turn.origin}: turn {number} {turn.user!r}: {p}" for p in problems]
+        state = reply.state
+    return failures
+
+
+REQUIRED_IDS = (
+    "calf_muscle", "twitch_causes", "nerve_treatment", "when_to_worry", "deficiency", "anxiety",
+    "cramps_serious", "blood_clot", "als", "ms", "dehydration", "restless_legs", "calm_calf",
+    "annular_tear", "degenerative_scoliosis", "failed_back_surgery", "herniated_disc",
+    "pinched_nerve", "sciatica", "torn_disc", "greeting", "help", "repeat", "more", "stop",
+    "thanks",
+)
+"""The dialog ids evaluations line up on; the shipped content must have every one."""
+
+
+def red_flag_example_problems(content: Content) -> list[str]:
+    """Each red-flag rule's examples: escalate ones must fire it, calm ones must not."""
+    problems = []
+    for rule in content.rules:
+        for example in rule.escalate_examples:
+            fired = {hit.rule.id for hit in assess(example, content.rules).hits}
+            if rule.id not in fired:
+                problems.append(f"{rule.origin}: rule {rule.id} misses its example {example!r}")
+        for example in rule.calm_examples:
+            fired = {hit.rule.id for hit in assess(example, content.rules).hits}
+            if rule.id in fired:
+                problems.append(f"{rule.origin}: rule {rule.id} fires on calm example {example!r}")
+    return problems
+
+
+def content_problems(content: Content, require_ids: tuple[str, ...] = ()) -> list[str]:
+    """Checks beyond the schema: required ids present, red-flag examples behave."""
+    problems = [f"{content.directory}: no dialog {i!r}" for i in require_ids
+                if not content.has_dialog(i)]
+    return problems + red_flag_example_problems(content)

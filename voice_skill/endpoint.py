@@ -1,0 +1,276 @@
+"""Endpointing: cut a stream of 16 kHz mono s16le into utterances, with no I/O at all.
+
+Energy-based with an adaptive noise floor: the floor is calibrated from the first
+`AudioSettings.calibration` seconds (a low percentile, so speech in that window barely moves
+it), then follows the background while nobody speaks — down quickly, up slowly. Speech starts
+after a few consecutive frames clearly above the floor and ends after `trailing_silence` of
+frames near it. Bursts shorter than `min_speech` are reported as Discarded, never as speech.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import ConfigError
+from .settings import AudioSettings
+
+SAMPLE_RATE = 16000
+"""Rate of the PCM the endpointer reads (hertz)."""
+
+FRAME_SECONDS = 0.02
+"""Analysis frame (seconds); 20 ms is short enough for boundaries, long enough for energy."""
+
+FRAME_BYTES = int(SAMPLE_RATE * FRAME_SECONDS) * 2
+
+
+@dataclass(frozen=True)
+class SpeechStarted:
+    """Energy rose above the floor long enough to be speech (barge-in can react to this)."""
+
+    start: float
+    """Start of the pre-roll kept before the detected onset (seconds from stream start)."""
+
+
+@dataclass(frozen=True)
+class Discarded:
+    """What looked like speech ended before `min_speech`: a click, cough or door."""
+
+    start: float
+    """Start of the burst (seconds from stream start)."""
+    end: float
+    """End of its last loud frame (seconds from stream start)."""
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """One stretch of speech, ready for a recogniser."""
+
+    pcm: bytes
+    """16 kHz mono s16le: pre-roll, the speech, and up to `pre_roll` of trailing silence."""
+    start: float
+    """Time of the first sample in pcm (seconds from stream start)."""
+    end: float
+    """Time just after the last sample in pcm (seconds from stream start)."""
+    truncated: bool = False
+    """True when `max_utterance` cut it; the speech goes on in the next Utterance."""
+
+    @property
+    def duration(self) -> float:
+        """Length of pcm (seconds)."""
+        return len(self.pcm) / 2 / SAMPLE_RATE
+
+
+Event = SpeechStarted | Discarded | Utterance
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Tuning of the energy detector (decibels relative to the noise floor)."""
+
+    start_db: float = 9.0
+    """A frame this far above the floor may start speech."""
+    continue_db: float = 5.0
+    """Within an utterance, a frame this far above the floor still counts as speech."""
+    start_frames: int = 3
+    """Consecutive loud frames needed to start (a click is one or two)."""
+    floor_min_db: float = -75.0
+    """Lowest floor allowed (dBFS), so digital silence does not make dither look like speech."""
+    calibration_percentile: float = 10.0
+    """Percentile of calibration frames taken as the floor; low so early speech barely counts."""
+    fall_rate: float = 0.3
+    """Per-frame step towards a quieter background (fast: the room got quieter)."""
+    rise_rate: float = 0.007
+    """Per-frame step towards a louder background (slow: about 3 s time constant)."""
+
+
+def frame_energies(pcm: bytes) -> np.ndarray:
+    """Energy of each whole 20 ms frame of s16le PCM (dBFS; -100 for digital silence)."""
+    samples = np.frombuffer(pcm[: len(pcm) - len(pcm) % FRAME_BYTES], dtype="<i2")
+    frames = samples.reshape(-1, FRAME_BYTES // 2).astype(np.float64) / 32768.0
+    return 10.0 * np.log10(np.mean(frames**2, axis=1) + 1e-10)
+
+
+def check_settings(settings: AudioSettings) -> AudioSettings:
+    """Return settings unchanged, or raise ConfigError naming the first unusable value."""
+    durations = {name: getattr(settings, name) for name in (
+        "calibration", "trailing_silence", "early_end_silence", "min_speech", "pre_roll")}
+    for name, value in durations.items():
+        if not 0 <= value <= 60:
+            raise ConfigError(f"[audio] {name} = {value}: must be between 0 and 60 seconds")
+    if settings.max_utterance <= settings.min_speech:
+        raise ConfigError(f"[audio] max_utterance = {settings.max_utterance}: "
+                          f"must be longer than min_speech ({settings.min_speech})")
+    return settings
+
+
+@dataclass
+class _Speech:
+    """The utterance being collected."""
+
+    frames: list[bytes]
+    start_frame: int
+    onset_frame: int
+    last_loud: int
+    energies: list[float] = field(default_factory=list)
+
+
+class Endpointer:
+    """Feed PCM chunks of any size; get SpeechStarted, Discarded and Utterance events back."""
+
+    def __init__(self, settings: AudioSettings | None = None, thresholds: Thresholds | None = None):
+        self.settings = check_settings(settings or AudioSettings())
+        self.thresholds = thresholds or Thresholds()
+        frames = lambda seconds: max(int(round(seconds / FRAME_SECONDS)), 0)  # noqa: E731
+        self._calibration_frames = frames(self.settings.calibration)
+        self._trailing = max(frames(self.settings.trailing_silence), 1)
+        self._early_trailing = max(frames(self.settings.early_end_silence), 1)
+        self._max_frames = max(frames(self.settings.max_utterance), 1)
+        self._min_speech = frames(self.settings.min_speech)
+        self._pre_roll = frames(self.settings.pre_roll)
+        self._pending = b""
+        self._frame_index = 0  # frames processed by the detector
+        self._calibration: list[tuple[bytes, float]] = []
+        self.floor_db: float | None = None
+        self._history: deque[bytes] = deque(maxlen=self._pre_roll + self.thresholds.start_frames)
+        self._run = 0  # consecutive loud frames while idle
+        self._speech: _Speech | None = None
+        self._complete = False  # the recogniser said the phrase is complete
+
+    def feed(self, chunk: bytes, phrase_complete: bool = False) -> list[Event]:
+        """Process the next chunk and return the events it completes.
+
+        phrase_complete: the recogniser reports the phrase is finished (e.g. Vosk's
+        AcceptWaveform returned True). The utterance then ends after only
+        `AudioSettings.early_end_silence` of quiet instead of `trailing_silence`; the flag
+        stays in force until speech resumes, so passing it once is enough, and a wrong
+        guess costs nothing while the speaker is still audible.
+        """
+        if phrase_complete and self._speech is not None:
+            self._complete = True
+        data = self._pending + chunk
+        whole = len(data) - len(data) % FRAME_BYTES
+        self._pending = data[whole:]
+        events: list[Event] = []
+        frames = [data[i : i + FRAME_BYTES] for i in range(0, whole, FRAME_BYTES)]
+        for frame, energy in zip(frames, frame_energies(data[:whole]).tolist()):
+            if self.floor_db is None:
+                events += self._calibrate(frame, energy)
+            else:
+                events += self._step(frame, energy)
+        return events
+
+    def finish(self) -> list[Event]:
+        """End of stream: flush calibration and close any utterance in progress."""
+        events: list[Event] = []
+        if self.floor_db is None:
+            events += self._end_calibration()
+        if self._speech is not None:
+            self._speech.frames.append(self._pending)
+            events.append(self._close(truncated=False, trim=False))
+        self._pending = b""
+        return events
+
+    def _calibrate(self, frame: bytes, energy: float) -> list[Event]:
+        self._calibration.append((frame, energy))
+        if len(self._calibration) < self._calibration_frames:
+            return []
+        return self._end_calibration()
+
+    def _end_calibration(self) -> list[Event]:
+        energies = [energy for _, energy in self._calibration]
+        floor = np.percentile(energies, self.thresholds.calibration_percentile) if energies else -60.0
+        self.floor_db = max(float(floor), self.thresholds.floor_min_db)
+        # Replay the calibration audio so speech in the first moments is not lost.
+        buffered, self._calibration = self._calibration, []
+        return [event for frame, energy in buffered for event in self._step(frame, energy)]
+
+    def _time(self, frame_index: int) -> float:
+        return frame_index * FRAME_SECONDS
+
+    def _step(self, frame: bytes, energy: float) -> list[Event]:
+        index = self._frame_index
+        self._frame_index += 1
+        if self._speech is None:
+            return self._step_idle(frame, energy, index)
+        return self._step_speech(frame, energy, index)
+
+    def _step_idle(self, frame: bytes, energy: float, index: int) -> list[Event]:
+        assert self.floor_db is not None
+        self._history.append(frame)
+        if energy > self.floor_db + self.thresholds.start_db:
+            self._run += 1
+        else:
+            self._run = 0
+            self._adapt_floor(energy)
+        if self._run < self.thresholds.start_frames:
+            return []
+        onset = index - self._run + 1
+        frames = list(self._history)
+        start = index - len(frames) + 1
+        self._speech = _Speech(frames, start, onset, index, [energy])
+        self._history.clear()
+        self._run = 0
+        return [SpeechStarted(self._time(start))]
+
+    def _step_speech(self, frame: bytes, energy: float, index: int) -> list[Event]:
+        assert self._speech is not None and self.floor_db is not None
+        speech = self._speech
+        speech.frames.append(frame)
+        speech.energies.append(energy)
+        if energy > self.floor_db + self.thresholds.continue_db:
+            speech.last_loud = index
+            self._complete = False
+        quiet = index - speech.last_loud
+        if quiet >= (self._early_trailing if self._complete else self._trailing):
+            return [self._close(truncated=False, trim=True)]
+        if len(speech.frames) >= self._max_frames:
+            return self._cut(index)
+        return []
+
+    def _cut(self, index: int) -> list[Event]:
+        """max_utterance reached: emit what we have and carry straight on with a new one."""
+        assert self._speech is not None
+        energies = self._speech.energies
+        utterance = self._close(truncated=True, trim=False)
+        # A "speech" that never pauses for max_utterance is usually a new steady noise
+        # (a fan): lift the floor to the quiet end of what was heard.
+        quiet_end = float(np.percentile(energies, self.thresholds.calibration_percentile))
+        assert self.floor_db is not None
+        self.floor_db = max(self.floor_db, quiet_end)
+        self._speech = _Speech([], index + 1, index + 1, index)
+        return [utterance]
+
+    def _close(self, truncated: bool, trim: bool) -> Event:
+        speech, self._speech = self._speech, None
+        assert speech is not None
+        self._complete = False
+        frames = speech.frames
+        if trim:  # keep at most pre_roll of the trailing silence
+            frames = frames[: speech.last_loud - speech.start_frame + 1 + self._pre_roll]
+        loud = (speech.last_loud - speech.onset_frame + 1)
+        if loud < self._min_speech and not truncated:
+            return Discarded(self._time(speech.onset_frame), self._time(speech.last_loud + 1))
+        pcm = b"".join(frames)
+        start = self._time(speech.start_frame)
+        return Utterance(pcm, start, start + len(pcm) / 2 / SAMPLE_RATE, truncated)
+
+    def _adapt_floor(self, energy: float) -> None:
+        assert self.floor_db is not None
+        rate = self.thresholds.fall_rate if energy < self.floor_db else self.thresholds.rise_rate
+        self.floor_db = max(self.floor_db + rate * (energy - self.floor_db), self.thresholds.floor_min_db)
+
+
+def utterances(chunks: Iterable[bytes], settings: AudioSettings | None = None) -> Iterator[Utterance]:
+    """The utterances in a stream of 16 kHz mono s16le chunks (silence and noise bursts dropped)."""
+    endpointer = Endpointer(settings)
+    for chunk in chunks:
+        for event in endpointer.feed(chunk):
+            if isinstance(event, Utterance):
+                yield event
+    for event in endpointer.finish():
+        if isinstance(event, Utterance):
+            yield event

@@ -1,0 +1,121 @@
+"""Typed conversation and one-shot questions: the voice loop minus its two audio stages."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import IO, Iterator
+
+from .dialog import Conversation, Reply, Skill
+
+MAX_INPUT_CHARS = 2000
+"""Longer input is cut: no spoken question is this long, and matching cost grows with length."""
+
+HISTORY_FILE = Path.home() / ".voice_skill_history"
+
+
+def reply_record(text: str, reply: Reply) -> dict[str, object]:
+    """The JSON object `ask --json` prints for one question."""
+    decision = reply.decision
+    return {
+        "input": text,
+        "intent": reply.intent,
+        "score": decision.score,
+        "escalation": reply.escalation,
+        "answer": reply.text,
+        "outcome": decision.outcome,
+        "red_flags": [hit.rule.id for hit in decision.assessment.hits],
+    }
+
+
+def clip(text: str, where: str, warn: IO[str]) -> str:
+    """Cut overlong input to MAX_INPUT_CHARS, saying so once on stderr."""
+    if len(text) <= MAX_INPUT_CHARS:
+        return text
+    print(f"{where}: input of {len(text)} characters cut to {MAX_INPUT_CHARS}", file=warn)
+    return text[:MAX_INPUT_CHARS]
+
+
+def answer_one(skill: Skill, text: str) -> Reply:
+    """A fresh conversation's reply to one question (ask mode keeps no state between lines)."""
+    return skill.respond(Conversation(), text, time.monotonic())
+
+
+def stdin_lines(stream: IO[bytes], warn: IO[str]) -> Iterator[str]:
+    """Lines of a byte stream as text; invalid UTF-8 is replaced and reported, never fatal."""
+    for number, raw in enumerate(stream, start=1):
+        raw = raw.rstrip(b"\r\n")
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            print(f"stdin:{number}: invalid UTF-8 at byte {error.start}; replaced", file=warn)
+            yield raw.decode("utf-8", errors="replace")
+
+
+def format_reply(reply: Reply) -> str:
+    """How chat and plain ask show a reply: escalations are marked so they stand out."""
+    if reply.escalation != "none":
+        return f"[{reply.escalation.upper()}] {reply.text}"
+    return reply.text
+
+
+def run_ask(skill: Skill, questions: list[str], as_json: bool, out: IO[str], warn: IO[str],
+            stdin: IO[bytes] | None = None) -> int:
+    """Answer questions given as arguments, or one a line from stdin when the question is '-'."""
+    if questions == ["-"] and stdin is not None:
+        lines: Iterator[str] = stdin_lines(stdin, warn)
+    else:
+        lines = iter(questions)
+    for number, text in enumerate(lines, start=1):
+        text = clip(text, f"question {number}", warn)
+        reply = answer_one(skill, text)
+        if as_json:
+            print(json.dumps(reply_record(text, reply), ensure_ascii=False), file=out, flush=True)
+        else:
+            print(format_reply(reply), file=out, flush=True)
+    return 0
+
+
+def _enable_line_editing() -> None:
+    """Arrow keys and history in chat, when the platform has readline."""
+    try:
+        import readline
+    except ImportError:
+        return
+    try:
+        readline.read_history_file(HISTORY_FILE)
+    except OSError:
+        pass
+    import atexit
+
+    def save() -> None:
+        try:
+            readline.write_history_file(HISTORY_FILE)
+        except OSError:
+            pass
+
+    atexit.register(save)
+
+
+def run_chat(skill: Skill, out: IO[str] = sys.stdout) -> int:
+    """Typed conversation until stop/goodbye, end of input or Ctrl-C."""
+    interactive = sys.stdin.isatty()
+    if interactive:
+        _enable_line_editing()
+    print(f"skill> {skill.opening()}", file=out, flush=True)
+    state = Conversation()
+    while True:
+        try:
+            text = input("you> " if interactive else "")
+        except (EOFError, KeyboardInterrupt):
+            print(file=out)
+            return 0
+        if not text.strip():
+            continue
+        reply = skill.respond(state, clip(text, "chat", sys.stderr), time.monotonic())
+        state = reply.state
+        print(f"skill> {format_reply(reply)}", file=out, flush=True)
+        if reply.ends:
+            return 0

@@ -1,0 +1,147 @@
+"""Decide what an utterance asks for: red flags first, then fuzzy FAQ matching.
+
+Three outcomes of matching: a confident best dialog is answered; two topics close together
+ask 'Did you mean A or B?'; a low score gets the fallback (intent None).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from rapidfuzz import fuzz, process
+
+from .content import Content, Dialog
+from .normalize import normalize
+from .safety import Assessment, assess
+from .settings import MatchSettings
+
+# Words that say how a question is asked rather than what about. Dropping them before
+# scoring stops "what is X" matching every other "what is Y" (measured in bench/bench_match.py).
+STOP_WORDS = frozenset(
+    "a an the is are am was were be been being do does did doing have has had i me my mine "
+    "you your it its this that these those of to in on at for with about from by and or so "
+    "can could would should will shall may might must what whats why how when where which who "
+    "there here any some just really very also too get got getting tell know".split()
+)
+
+Scorer = Callable[..., float]
+
+OUT_OF_DOMAIN_FLOOR = 0.6
+"""Score factor when no word of the question occurs in any dialog (1.0 when all do)."""
+
+
+@dataclass(frozen=True)
+class Match:
+    dialog_id: str
+    score: float
+    """0-100: how well the utterance fits the dialog's best phrasing."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Everything the conversation layer needs to respond to one utterance."""
+
+    text: str
+    """What was heard or typed."""
+    normalized: str
+    intent: str | None
+    """Best dialog id, or None when nothing fits (out of scope)."""
+    score: float
+    outcome: str
+    """answer, clarify, fallback, escalate or empty."""
+    candidates: tuple[Match, ...]
+    """The best two distinct dialogs, best first."""
+    assessment: Assessment
+
+    @property
+    def escalation(self) -> str:
+        return self.assessment.level
+
+
+_SUFFIXES = ("ing", "ed", "es", "s", "ly")
+
+
+def stem(word: str) -> str:
+    """A crude stem, enough that 'twitched', 'twitches' and 'twitching' meet as 'twitch'."""
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return word
+
+
+def content_words(normalized: str) -> str:
+    """The stemmed words of a normalised text that carry its topic (all words if none would)."""
+    kept = [w for w in normalized.split() if w not in STOP_WORDS] or normalized.split()
+    return " ".join(stem(w) for w in kept)
+
+
+def _contains(words: list[str], phrase: list[str]) -> bool:
+    size = len(phrase)
+    return any(words[i:i + size] == phrase for i in range(len(words) - size + 1))
+
+
+class Matcher:
+    """Scores an utterance against every phrasing of every dialog, built once per content."""
+
+    def __init__(self, dialogs: tuple[Dialog, ...], scorer: Scorer = fuzz.token_sort_ratio,
+                 keyword_bonus: float = 12.0) -> None:
+        self._owners: list[str] = []
+        self._choices: list[str] = []
+        for dialog in dialogs:
+            for phrasing in dialog.phrasings:
+                self._owners.append(dialog.id)
+                self._choices.append(content_words(phrasing))
+        self._keywords = [(d.id, k.split()) for d in dialogs for k in d.keywords]
+        self._vocabulary = {w for choice in self._choices for w in choice.split()}
+        self._vocabulary |= {stem(w) for _, k in self._keywords for w in k}
+        self._scorer = scorer
+        self._keyword_bonus = keyword_bonus
+
+    def rank(self, normalized: str, limit: int = 2) -> tuple[Match, ...]:
+        """The best `limit` distinct dialogs for a normalised utterance, best first."""
+        if not normalized:
+            return ()
+        query = content_words(normalized)
+        weight = self._in_domain_weight(query.split())
+        best: dict[str, float] = {}
+        for _, score, index in process.extract(query, self._choices, scorer=self._scorer,
+                                               limit=None, score_cutoff=1):
+            owner = self._owners[index]
+            best[owner] = max(best.get(owner, 0.0), score)
+        words = normalized.split()
+        for owner, keyword in self._keywords:
+            if owner in best and _contains(words, keyword):
+                best[owner] = min(100.0, best[owner] + self._keyword_bonus)
+        ranked = sorted(best.items(), key=lambda item: -item[1])[:limit]
+        return tuple(Match(owner, round(score * weight, 1)) for owner, score in ranked)
+
+    def _in_domain_weight(self, query_words: list[str]) -> float:
+        """Out-of-scope questions share few words with any dialog ('bake bread'): scale down."""
+        known = sum(1 for w in query_words if w in self._vocabulary)
+        coverage = known / len(query_words) if query_words else 0.0
+        return OUT_OF_DOMAIN_FLOOR + (1 - OUT_OF_DOMAIN_FLOOR) * coverage
+
+
+def _outcome(candidates: tuple[Match, ...], settings: MatchSettings) -> str:
+    if not candidates or candidates[0].score < settings.fallback_threshold:
+        return "fallback"
+    if len(candidates) > 1 and candidates[0].score < settings.confident_threshold \
+            and candidates[0].score - candidates[1].score < settings.clarify_margin:
+        return "clarify"
+    if candidates[0].score < settings.answer_threshold:
+        return "clarify" if len(candidates) > 1 and \
+            candidates[1].score >= settings.fallback_threshold else "answer"
+    return "answer"
+
+
+def decide(text: str, content: Content, matcher: Matcher, settings: MatchSettings) -> Decision:
+    """Red flags first (they win over any answer), then the FAQ match and its outcome."""
+    normalized = normalize(text)
+    assessment = assess(text, content.rules)
+    candidates = matcher.rank(normalized)
+    matched = _outcome(candidates, settings) if normalized else "empty"
+    intent = candidates[0].dialog_id if matched in ("answer", "clarify") else None
+    outcome = "escalate" if assessment.level != "none" else matched
+    score = candidates[0].score if candidates else 0.0
+    return Decision(text, normalized, intent, score, outcome, candidates, assessment)

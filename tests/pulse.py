@@ -6,7 +6,8 @@ loudspeaker (its monitor is recorded with `parec`). PortAudio reaches the server
 ALSA's `pulse` plugin (Debian package libasound2-plugins), which shows up as the ALSA
 devices "pulse" and "default".
 
-Use the `pulse_audio` fixture: `from pulse import pulse_audio` in a test module.
+Use the `pulse_audio` fixture: `from pulse import pulse_audio_fixture  # noqa: F401` in a
+test module, then ask for `pulse_audio`.
 """
 
 from __future__ import annotations
@@ -77,8 +78,8 @@ class PulseServer:
             "--log-target=stderr",
             "-L", f"module-native-protocol-unix socket={self.socket} auth-anonymous=1",
             "-L", f"module-null-sink sink_name={SINK}",
-            "-L", f"module-pipe-source source_name={SOURCE} file={self.fifo} "
-                  f"format=s16le rate={RATE} channels=1",
+            "-L", (f"module-pipe-source source_name={SOURCE} file={self.fifo} "
+                   f"format=s16le rate={RATE} channels=1"),
         ]
         with self.log.open("wb") as log:
             self._daemon = subprocess.Popen(command, env=daemon_env, stdout=log, stderr=log)
@@ -193,8 +194,8 @@ class PulseServer:
                 daemon.wait()
 
 
-@pytest.fixture(scope="session")
-def pulse_audio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PulseServer]:
+@pytest.fixture(scope="session", name="pulse_audio")
+def pulse_audio_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PulseServer]:
     """A running private PulseAudio server whose devices sounddevice sees as the defaults.
 
     Sets PULSE_SERVER for this process (restored afterwards) and makes PortAudio rescan.

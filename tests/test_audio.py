@@ -7,11 +7,13 @@ resampler is the independent reference our conversion is checked against.
 from __future__ import annotations
 
 import io
+import itertools
 import math
 import random
 import struct
 import subprocess
 import tracemalloc
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -165,7 +167,7 @@ def test_short_wav_of_a_tenth_of_a_second(tmp_path: Path) -> None:
 
 def test_pure_silence_holds_no_utterance(tmp_path: Path) -> None:
     path = tmp_path / "silence.wav"
-    sox("-n", "-r", "48000", "-b", "16", "-c", "2", path, "trim", "0", "5")
+    sox("-D", "-n", "-r", "48000", "-b", "16", "-c", "2", path, "trim", "0", "5")  # -D: no dither
     pcm = read_wav(path)
     assert len(pcm) == 2 * 5 * SAMPLE_RATE and not any(pcm)
     assert events_of(pcm) == []
@@ -174,17 +176,25 @@ def test_pure_silence_holds_no_utterance(tmp_path: Path) -> None:
 def test_ten_minutes_stream_in_flat_memory(espeak_wav: Path, tmp_path: Path) -> None:
     # 120 times (speech padded to 5 s) = 10 minutes at 44.1 kHz, 53 MB on disk.
     path = tmp_path / "long.wav"
-    sox(espeak_wav, "-r", "44100", path, "pad", "0.5", "0", "trim", "0", "5", "repeat", "119")
+    sox(espeak_wav, "-r", "44100", path, "pad", "0.5", "3", "trim", "0", "5", "repeat", "119")
     assert path.stat().st_size > 50_000_000
+    total = 0
+
+    def counted() -> Iterator[bytes]:
+        nonlocal total
+        for chunk in iter_wav(path):
+            total += len(chunk)
+            yield chunk
+
     tracemalloc.start()
     try:
-        count = sum(1 for _ in utterances(iter_wav(path), AudioSettings()))
+        count = sum(1 for _ in utterances(counted(), AudioSettings()))
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
     assert count == 120
+    assert total == 2 * 600 * SAMPLE_RATE
     assert peak < 8_000_000, f"streaming held {peak} bytes at once"
-    assert len(read_wav(path)) == 2 * 600 * SAMPLE_RATE
 
 
 # --- files that are not (usable) WAV -------------------------------------------------------
@@ -249,6 +259,27 @@ def test_random_bytes_after_a_wav_signature(tmp_path: Path, seed: int) -> None:
         assert len(pcm) % 2 == 0
 
 
+def test_mutated_headers_give_pcm_or_a_clean_error(espeak_wav: Path, tmp_path: Path) -> None:
+    # Bytes flipped in the headers of every WAV flavour: nothing but AudioError may escape.
+    originals = []
+    for options in (["-b", "16"], ["-b", "24", "-c", "2"], ["-e", "floating-point", "-b", "64"]):
+        sox(espeak_wav, *options, tmp_path / "base.wav")
+        originals.append((tmp_path / "base.wav").read_bytes()[:3000])
+    rng, path, outcomes = random.Random(11), tmp_path / "mutant.wav", set()
+    for _ in range(300):
+        data = bytearray(rng.choice(originals))
+        for _ in range(rng.randint(1, 4)):
+            data[rng.randrange(80)] = rng.randrange(256)
+        path.write_bytes(data[: rng.choice([len(data), rng.randrange(100)])])
+        try:
+            read_wav(path)
+            outcomes.add("pcm")
+        except AudioError as error:
+            assert str(path) in str(error) and "\n" not in str(error)
+            outcomes.add("error")
+    assert outcomes == {"pcm", "error"}
+
+
 def test_text_file(tmp_path: Path) -> None:
     path = tmp_path / "notes.wav"
     path.write_text("calf twitching: see a doctor if it lasts weeks\n")
@@ -280,6 +311,15 @@ def test_wav_with_no_samples(tmp_path: Path) -> None:
     assert_names_file(error, path)
 
 
+def test_placeholder_sizes_from_a_pipe_writer(tmp_path: Path) -> None:
+    # espeak-ng cannot seek back on stdout, so its header claims ~2 GB of data.
+    path = tmp_path / "stdout.wav"
+    path.write_bytes(subprocess.run(["espeak-ng", "--stdout", SENTENCE], capture_output=True,
+                                    check=True).stdout)
+    assert struct.unpack("<I", path.read_bytes()[40:44])[0] > path.stat().st_size
+    assert 2.0 < len(read_wav(path)) / 2 / SAMPLE_RATE < 3.0
+
+
 def test_extra_chunks_and_odd_padding_are_skipped(sentence: bytes, tmp_path: Path) -> None:
     fmt = struct.pack("<HHIIHH", 1, 1, 16000, 32000, 2, 16)
     odd = b"LIST" + struct.pack("<I", 5) + b"abcde" + b"\0"  # odd size, one pad byte
@@ -303,7 +343,7 @@ def level_db(signal: np.ndarray, freq: float, rate: int = SAMPLE_RATE) -> float:
     core = signal[len(signal) // 8 : -len(signal) // 8]
     window = np.hanning(len(core))
     spectrum = np.abs(np.fft.rfft(core * window)) / (window.sum() / 2)
-    bin_ = int(round(freq * len(core) / rate))
+    bin_ = round(freq * len(core) / rate)
     return 20 * math.log10(spectrum[bin_ - 2 : bin_ + 3].max() + 1e-12)
 
 
@@ -319,13 +359,15 @@ def test_speech_band_tone_keeps_its_level(rate: int) -> None:
     assert abs(level_db(out, 1000) - 20 * math.log10(0.5)) < 0.1
 
 
-@pytest.mark.parametrize("rate,freq,alias", [(48000, 12000, 4000), (44100, 9000, 7000),
-                                              (48000, 20000, 4000)])
-def test_tones_above_8khz_do_not_fold_back(rate: int, freq: int, alias: int) -> None:
-    signal = tone(freq, rate)
-    naive = signal[:: rate // SAMPLE_RATE] if rate % SAMPLE_RATE == 0 else signal[:: 3]
-    assert level_db(naive, alias) > -10  # what plain decimation does: the tone folds back
-    assert level_db(resample_all(signal, rate), alias) < -80
+@pytest.mark.parametrize("freq,alias", [(9000, 7000), (12000, 4000), (20000, 4000)])
+def test_tones_above_8khz_do_not_fold_back(freq: int, alias: int) -> None:
+    signal = tone(freq, 48000)
+    assert level_db(signal[::3], alias) > -10  # what plain decimation does: the tone folds back
+    assert level_db(resample_all(signal, 48000), alias) < -80
+
+
+def test_44k1_tone_above_8khz_does_not_fold_back() -> None:
+    assert level_db(resample_all(tone(9000, 44100), 44100), 7000) < -80
 
 
 def test_upsampling_8k_leaves_no_image() -> None:
@@ -348,6 +390,16 @@ def test_block_size_does_not_change_the_result() -> None:
     assert len(whole) == math.ceil(len(signal) * SAMPLE_RATE / 44100)
 
 
+def bessel_i0(x: float) -> float:
+    """Modified Bessel function of order 0 by its power series (plenty of terms for x < 20)."""
+    term, total, k = 1.0, 1.0, 0
+    while term > 1e-12 * total:
+        k += 1
+        term *= (x / (2 * k)) ** 2
+        total += term
+    return total
+
+
 def reference_resample(signal: list[float], rate_in: int, rate_out: int) -> list[float]:
     """Textbook windowed-sinc interpolation, one output sample at a time, in plain Python."""
     from voice_skill.pcm import KAISER_BETA, ZERO_CROSSINGS
@@ -363,7 +415,7 @@ def reference_resample(signal: list[float], rate_in: int, rate_out: int) -> list
             x = d * cutoff
             sinc = 1.0 if x == 0 else math.sin(math.pi * x) / (math.pi * x)
             ratio = min(abs(d) / half, 1.0)
-            window = float(np.i0(KAISER_BETA * math.sqrt(1 - ratio**2)) / np.i0(KAISER_BETA))
+            window = bessel_i0(KAISER_BETA * math.sqrt(1 - ratio**2)) / bessel_i0(KAISER_BETA)
             weights[i] = cutoff * sinc * window
         total = sum(weights.values())
         out.append(sum(w * signal[i] for i, w in weights.items() if 0 <= i < len(signal)) / total)
@@ -446,7 +498,7 @@ def test_choose_input_device(spec: str | None, index: int) -> None:
 def test_choose_input_device_errors_list_the_choices(spec: str, message: str) -> None:
     with pytest.raises(AudioError, match=message) as error:
         choose_input_device(spec, DEVICES, default_index=4)
-    assert "USB Headset" in str(error.value) or "hw:" in spec
+    assert "choices: " in str(error.value)
 
 
 def test_no_input_device_at_all() -> None:
@@ -499,9 +551,10 @@ def test_click_or_short_noise_burst_is_not_speech(seconds: float) -> None:
         assert [type(e) for e in events] == [SpeechStarted, Discarded]
 
 
-def test_speech_in_noise_at_10db_snr_is_found(sentence: bytes, question: bytes) -> None:
+@pytest.mark.parametrize("colour", ["pinknoise", "whitenoise", "brownnoise"])
+def test_speech_in_noise_at_10db_snr_is_found(sentence: bytes, question: bytes, colour: str) -> None:
     clean = silence(1.0) + sentence + silence(1.5) + question + silence(1.0)
-    first, second = found(add_noise(clean, snr_db=10))
+    first, second = found(add_noise(clean, snr_db=10, colour=colour))
     gap_start = 1.0 + len(sentence) / 2 / SAMPLE_RATE
     on1, off1 = speech_span(sentence, 1.0)
     on2, off2 = speech_span(question, gap_start + 1.5)
@@ -510,27 +563,25 @@ def test_speech_in_noise_at_10db_snr_is_found(sentence: bytes, question: bytes) 
     assert first.end < on2 < second.start + 0.5
 
 
-def test_steady_noise_alone_is_not_speech() -> None:
-    noise = add_noise(silence(0.5) + b"\x10\x27" * 800 + silence(8.0), snr_db=10)
-    assert found(noise) == []
-
-
-def test_white_noise_at_the_same_snr_is_not_speech(sentence: bytes) -> None:
-    noisy = add_noise(silence(1.0) + sentence + silence(1.0), snr_db=10, colour="whitenoise")
-    utterances_found = found(noisy)
-    assert len(utterances_found) == 1
-    assert found(noisy[: 2 * SAMPLE_RATE // 2 * 2] + noisy[-2 * SAMPLE_RATE :]) == []
+@pytest.mark.parametrize("colour", ["pinknoise", "whitenoise", "brownnoise"])
+def test_steady_noise_alone_is_not_speech(colour: str) -> None:
+    noise = sox("-R", "-n", *_RAW16K, "-", "synth", "10", colour, "vol", "0.1")
+    assert events_of(noise) == []
 
 
 def test_max_utterance_cuts_and_carries_on(sentence: bytes) -> None:
     settings = AudioSettings(max_utterance=1.0)
-    pieces = found(silence(1.0) + sentence + silence(1.0), settings)
+    stream = silence(1.0) + sentence + silence(1.0)
+    pieces = found(stream, settings)
+    on, off = speech_span(sentence, 1.0)
     assert len(pieces) >= 2
-    assert pieces[0].truncated and abs(pieces[0].duration - 1.0) < 0.021
-    assert not pieces[-1].truncated
-    for before, after in zip(pieces, pieces[1:]):
-        if before.truncated:
-            assert math.isclose(before.end, after.start, abs_tol=1e-9)  # nothing lost at a cut
+    assert all(p.truncated and math.isclose(p.duration, 1.0) for p in pieces[:-1])
+    for before, after in itertools.pairwise(pieces):
+        assert math.isclose(before.end, after.start, abs_tol=1e-9)  # nothing lost at a cut
+    assert pieces[0].start <= on and pieces[-1].end >= off
+    begin = round(pieces[0].start * SAMPLE_RATE) * 2
+    joined = b"".join(p.pcm for p in pieces)
+    assert joined == stream[begin : begin + len(joined)]
 
 
 def test_speech_from_the_first_sample_survives_calibration(sentence: bytes) -> None:
@@ -556,7 +607,7 @@ def latency_after_speech(pcm: bytes, off: float, hook_at: float | None) -> float
     endpointer = Endpointer()
     frame = 320
     for i in range(0, len(pcm), frame):
-        now = (i + frame) / SAMPLE_RATE
+        now = (i + frame) / 2 / SAMPLE_RATE
         complete = hook_at is not None and now >= hook_at
         if any(isinstance(e, Utterance) for e in endpointer.feed(pcm[i : i + frame], complete)):
             return now - off
@@ -586,4 +637,4 @@ def test_early_end_hook_during_speech_does_not_cut_it(sentence: bytes) -> None:
                                           ("max_utterance", 0.1)])
 def test_unusable_settings_are_config_errors(field: str, value: float) -> None:
     with pytest.raises(ConfigError, match=field):
-        Endpointer(AudioSettings(**{field: value}))
+        Endpointer(AudioSettings(**{field: value}))  # type: ignore[arg-type]

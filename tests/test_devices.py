@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from pulse import SINK, SOURCE, PulseServer, pulse_audio  # noqa: F401 - pulse_audio is a fixture
+from pulse import SINK, SOURCE, PulseServer, pulse_audio_fixture  # noqa: F401 - the fixture
 from speech import synthesize
 
 from voice_skill.audio import (
@@ -74,7 +74,7 @@ def test_microphone_hears_speech_fed_into_the_pipe_source(pulse_audio: PulseServ
 def test_playback_through_sounddevice_reaches_the_null_sink(
     pulse_audio: PulseServer, tmp_path: Path
 ) -> None:
-    import sounddevice as sd
+    import sounddevice as sd  # type: ignore[import-untyped]
 
     speech = np.frombuffer(synthesize("Stretch your calves gently.", pad=0.1), dtype="<i2")
     with pulse_audio.record_sink(tmp_path / "sink.wav") as recording:

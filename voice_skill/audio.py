@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType, TracebackType
-from typing import BinaryIO, Protocol
+from typing import IO, Protocol, Self
 
 from .endpoint import Discarded, Endpointer, SpeechStarted, Utterance, utterances
 from .errors import AudioError
@@ -22,9 +22,9 @@ from .settings import AudioSettings
 
 __all__ = [
     "SAMPLE_RATE", "AudioSource", "DeviceInfo", "Discarded", "Endpointer", "Microphone",
-    "PcmFormat", "Resampler", "SpeechStarted", "Utterance", "WavHeader", "find_input_device",
-    "iter_wav", "list_devices", "read_raw_pcm", "read_wav", "read_wav_header", "to_mono16k",
-    "utterances",
+    "PcmConverter", "PcmFormat", "RawPcm", "Resampler", "SpeechStarted", "Utterance", "WavFile",
+    "WavHeader", "choose_input_device", "find_input_device", "iter_wav", "list_devices",
+    "read_raw_pcm", "read_wav", "read_wav_header", "to_mono16k", "utterances",
 ]
 
 CHUNK_SECONDS = 0.1
@@ -32,10 +32,10 @@ CHUNK_SECONDS = 0.1
 
 _MIN_RATE, _MAX_RATE = 4000, 384000  # outside this a "rate" field is garbage, not audio
 _FORMAT_PCM, _FORMAT_FLOAT, _FORMAT_EXTENSIBLE = 0x0001, 0x0003, 0xFFFE
-# Format codes from the Microsoft/IBM RIFF spec (mmreg.h), named so the error helps a person.
+# Format tags as defined in Microsoft's mmreg.h (read in AROS's wave_formats_le.h copy of it),
+# named so the error tells a person what they have.
 _FORMAT_NAMES = {0x0002: "MS ADPCM", 0x0006: "A-law", 0x0007: "mu-law", 0x0011: "IMA ADPCM",
                  0x0031: "GSM 6.10", 0x0050: "MPEG", 0x0055: "MPEG layer 3"}
-_UNKNOWN_SIZE = 0xFFFFFFFF  # streaming writers (ffmpeg, sox to a pipe) leave the size unset
 
 
 class AudioSource(Protocol):
@@ -98,7 +98,7 @@ def _describe_non_wav(head: bytes) -> str:
     return f"not a WAV file (starts with {head[:8]!r})"
 
 
-def read_wav_header(stream: BinaryIO, path: Path, file_size: int) -> WavHeader:
+def read_wav_header(stream: IO[bytes], path: Path, file_size: int) -> WavHeader:
     """Walk the RIFF chunks up to 'data'; AudioError naming path for anything that is not WAV."""
     head = stream.read(12)
     if not head:
@@ -118,8 +118,9 @@ def read_wav_header(stream: BinaryIO, path: Path, file_size: int) -> WavHeader:
             if fmt is None:
                 raise AudioError(f"{path}: corrupt WAV (data chunk before fmt chunk)")
             offset = stream.tell()
-            present = max(file_size - offset, 0)
-            size = present if size == _UNKNOWN_SIZE else min(size, present)
+            # Writers that cannot seek back leave a placeholder size (espeak-ng --stdout writes
+            # 0x7ffff000, measured), and crashed recorders a stale one: the file end decides.
+            size = min(size, max(file_size - offset, 0))
             return WavHeader(fmt, offset, size - size % fmt.frame_bytes)
         body = stream.read(size + size % 2)  # chunks are padded to even length
         if len(body) < size:
@@ -129,27 +130,45 @@ def read_wav_header(stream: BinaryIO, path: Path, file_size: int) -> WavHeader:
 
 
 def iter_wav(path: Path, chunk_seconds: float = CHUNK_SECONDS) -> Iterator[bytes]:
-    """Stream a WAV file as 16 kHz mono s16le chunks; memory stays flat for any length."""
+    """Stream a WAV file as 16 kHz mono s16le chunks; memory stays flat for any length.
+
+    The header is checked now, so a bad file raises AudioError here, not mid-loop.
+    """
     path = Path(path)
     try:
-        with path.open("rb") as stream:
-            header = read_wav_header(stream, path, path.stat().st_size)
-            converter = PcmConverter(header.format)
-            block = max(int(header.format.rate * chunk_seconds), 1) * header.format.frame_bytes
-            left = header.data_size
-            while left > 0:
-                data = stream.read(min(block, left))
-                if not data:
-                    break
-                left -= len(data)
-                yield converter.convert(data)
-            yield converter.flush()
+        stream = path.open("rb")
     except FileNotFoundError:
         raise AudioError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise AudioError(f"{path}: is a folder, not a WAV file") from None
     except OSError as error:
-        raise AudioError(f"{path}: cannot read ({error.strerror or error})") from None
+        raise AudioError(f"{path}: cannot open ({error.strerror or error})") from None
+    try:
+        header = read_wav_header(stream, path, path.stat().st_size)
+    except BaseException:
+        stream.close()
+        raise
+    return _stream_samples(stream, path, header, chunk_seconds)
+
+
+def _stream_samples(
+    stream: IO[bytes], path: Path, header: WavHeader, chunk_seconds: float
+) -> Iterator[bytes]:
+    """Read, convert and yield the data chunk block by block, closing the file at the end."""
+    converter = PcmConverter(header.format)
+    block = max(int(header.format.rate * chunk_seconds), 1) * header.format.frame_bytes
+    left = header.data_size
+    with stream:
+        while left > 0:
+            try:
+                data = stream.read(min(block, left))
+            except OSError as error:
+                raise AudioError(f"{path}: cannot read ({error.strerror or error})") from None
+            if not data:
+                break
+            left -= len(data)
+            yield converter.convert(data)
+    yield converter.flush()
 
 
 def read_wav(path: Path) -> bytes:
@@ -163,7 +182,7 @@ def read_wav(path: Path) -> bytes:
 # --- raw PCM on a stream -----------------------------------------------------------------
 
 
-def read_raw_pcm(stream: BinaryIO, chunk_seconds: float = CHUNK_SECONDS) -> Iterator[bytes]:
+def read_raw_pcm(stream: IO[bytes], chunk_seconds: float = CHUNK_SECONDS) -> Iterator[bytes]:
     """Yield raw 16 kHz mono s16le from a binary stream (e.g. stdin) in whole-sample chunks.
 
     A final odd byte is half a sample and is dropped.
@@ -199,7 +218,7 @@ class WavFile:
 class RawPcm:
     """A binary stream of 16 kHz mono s16le (e.g. stdin) as an AudioSource."""
 
-    stream: BinaryIO
+    stream: IO[bytes]
     """Where the samples come from."""
 
     def chunks(self) -> Iterator[bytes]:
@@ -227,10 +246,13 @@ class DeviceInfo:
 def _sounddevice() -> ModuleType:
     """Import sounddevice only when a device is needed; a missing PortAudio is an AudioError."""
     try:
-        import sounddevice
+        import sounddevice  # type: ignore[import-untyped]
     except OSError as error:  # raised when libportaudio2 is not installed
-        raise AudioError(f"cannot use audio devices: {error} (Debian: apt-get install libportaudio2)") from None
-    return sounddevice
+        raise AudioError(
+            f"cannot use audio devices: {error} (Debian: apt-get install libportaudio2)"
+        ) from None
+    module: ModuleType = sounddevice
+    return module
 
 
 def list_devices(rescan: bool = False) -> list[DeviceInfo]:
@@ -301,7 +323,7 @@ class Microphone:
         self._stream: object | None = None
         self._converter: PcmConverter | None = None
 
-    def __enter__(self) -> Microphone:
+    def __enter__(self) -> Self:
         sd = _sounddevice()
         self.device = find_input_device(self.settings.device)
         rate = int(self.device.default_samplerate)

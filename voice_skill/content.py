@@ -7,6 +7,7 @@ and named as editors like.
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +45,8 @@ class Dialog:
     source: str
     origin: str
     """file:line of the dialog's entry."""
+    phrasing_origins: tuple[str, ...] = ()
+    """file:line of each phrasing, in the order of `phrasings`."""
 
     @property
     def is_conversation(self) -> bool:
@@ -141,7 +144,7 @@ def _table(node: Located, what: str, allowed: set[str]) -> dict[str, Located]:
         raise ContentError(f"{node.origin}: {what} must be a mapping of keys to values")
     for key, value in node.value.items():
         if key not in allowed:
-            raise ContentError(f"{value.origin}: unknown key {key!r} in {what}")
+            raise ContentError(f"{value.where}: unknown key {key!r} in {what}")
     return node.value
 
 
@@ -163,34 +166,38 @@ def _dialog(node: Located) -> Dialog:
     if words > MAX_ANSWER_WORDS:
         raise ContentError(f"{table['answer'].origin}: answer of {dialog_id} has {words} words "
                            f"(at most {MAX_ANSWER_WORDS}; put the rest in 'more')")
-    phrasings = [normalize(text) for text, _ in _texts(table["phrasings"], "a phrasing")]
-    if not any(phrasings):
+    phrasings: dict[str, str] = {}
+    for text, origin in _texts(table["phrasings"], "a phrasing"):
+        if normalize(text):
+            phrasings.setdefault(normalize(text), origin)
+    if not phrasings:
         raise ContentError(f"{table['phrasings'].origin}: dialog {dialog_id} has no phrasings")
     keywords = [normalize(t) for t, _ in _texts(table["keywords"], "a keyword")] \
         if "keywords" in table else []
     return Dialog(
         id=dialog_id, topic=_optional(table, "topic", "topic") or dialog_id.replace("_", " "),
-        phrasings=tuple(dict.fromkeys(p for p in phrasings if p)),
+        phrasings=tuple(phrasings),
         keywords=tuple(k for k in keywords if k), answer=answer,
         more=_optional(table, "more", "more"), see_doctor=_optional(table, "see_doctor", "see_doctor"),
         source=_optional(table, "source", "source"), origin=node.origin,
+        phrasing_origins=tuple(phrasings.values()),
     )
 
 
 def _check_unique(dialogs: list[Dialog]) -> None:
     """Duplicate ids, or one phrasing claimed by two dialogs, make matching ambiguous."""
     seen_ids: dict[str, Dialog] = {}
-    owner: dict[str, Dialog] = {}
+    owner: dict[str, tuple[Dialog, str]] = {}
     for dialog in dialogs:
         if dialog.id in seen_ids:
             raise ContentError(f"{dialog.origin}: duplicate dialog id {dialog.id!r} "
                                f"(first at {seen_ids[dialog.id].origin})")
         seen_ids[dialog.id] = dialog
-        for phrasing in dialog.phrasings:
-            other = owner.setdefault(phrasing, dialog)
+        for phrasing, origin in zip(dialog.phrasings, dialog.phrasing_origins):
+            other, first_origin = owner.setdefault(phrasing, (dialog, origin))
             if other is not dialog:
-                raise ContentError(f"{dialog.origin}: phrasing {phrasing!r} of {dialog.id} is "
-                                   f"also in {other.id} ({other.origin})")
+                raise ContentError(f"{origin}: phrasing {phrasing!r} of {dialog.id} is "
+                                   f"also in {other.id} ({first_origin})")
 
 
 # --- red flags ---------------------------------------------------------------------------
@@ -251,8 +258,28 @@ def _levels(node: Located) -> dict[str, str]:
         fields = _table(entry, f"level {level}", {"advice"})
         if "advice" not in fields:
             raise ContentError(f"{entry.origin}: level {level} has no 'advice'")
-        advice[level] = _text(fields["advice"], f"advice of {level}")
+        advice[level] = _placeholders_checked(fields["advice"], f"advice of {level}")
     return advice
+
+
+# What each text may leave to be filled in; a misspelt one would crash mid-conversation or
+# be spoken literally.
+_PLACEHOLDERS = {"clarify": {"first", "second"}, "clarify_again": {"first", "second"}}
+_ADVICE_PLACEHOLDERS = {"emergency_number"}
+
+
+def _placeholders_checked(node: Located, what: str) -> str:
+    """The text of node, after checking its {placeholders} are ones the skill fills in."""
+    text = _text(node, what)
+    allowed = _ADVICE_PLACEHOLDERS if what.startswith("advice") else _PLACEHOLDERS.get(what, set())
+    try:
+        names = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+    except ValueError as error:
+        raise ContentError(f"{node.origin}: unbalanced brace in {what} ({error})") from None
+    for name in sorted(names - allowed):
+        raise ContentError(f"{node.origin}: unknown placeholder {{{name}}} in {what} "
+                           f"(allowed: {', '.join(sorted(allowed)) or 'none'})")
+    return text
 
 
 # --- the whole folder --------------------------------------------------------------------
@@ -281,7 +308,7 @@ def _collect(path: Path, into: _Collected) -> None:
         elif key == "levels":
             into.levels.update(_levels(node))
         else:
-            into.messages[key] = _text(node, key)
+            into.messages[key] = _placeholders_checked(node, key)
 
 
 def _check_complete(collected: _Collected, directory: Path) -> None:

@@ -41,7 +41,7 @@ def _turn(node: Located) -> Turn:
     table = node.value
     for key, value in table.items():
         if key not in _TURN_KEYS:
-            raise ContentError(f"{value.origin}: unknown key {key!r} in a turn")
+            raise ContentError(f"{value.where}: unknown key {key!r} in a turn")
     if "user" not in table or not isinstance(table["user"].value, str):
         raise ContentError(f"{node.origin}: a turn needs 'user' text")
     escalation = table["escalation"].value if "escalation" in table else None

@@ -41,7 +41,12 @@ _SLIPS = {
     ("goodbye",): ("good", "bye"), ("bye", "bye"): ("bye",), ("thank", "u"): ("thank", "you"),
     ("thankyou",): ("thank", "you"), ("x", "ray"): ("xray",), ("mri", "s"): ("mri",),
     ("convulsion",): ("convulsions",), ("vitamin", "d", "three"): ("vitamin", "d"),
+    ("weeker",): ("weaker",), ("weekened",): ("weakened",),
 }
+# "weak" and "week" sound the same; a recogniser writes either. Only after "feel" is the time
+# unit impossible ("my leg feels week"); before a body part it is not ("one week calf
+# twitching" with "of" swallowed), so that stays a week.
+_SLIPS.update({(verb, "week"): (verb, "weak") for verb in ("feel", "feels", "feeling", "felt")})
 _MAX_SLIP = max(len(key) for key in _SLIPS)
 
 _ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen "

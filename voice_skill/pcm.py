@@ -85,7 +85,8 @@ class Resampler:
         positions = np.arange(first, limit, dtype=np.int64) * self._down
         centres, phases = positions // self._up, positions % self._up
         windows = self._buffer[(centres - self._base)[:, None] + self._offsets[None, :]]
-        return np.einsum("ij,ij->i", windows, self._bank[phases]).astype(np.float32)
+        out: np.ndarray = np.einsum("ij,ij->i", windows, self._bank[phases])
+        return out.astype(np.float32)
 
     def flush(self) -> np.ndarray:
         """End of stream: the remaining output, so the total is ceil(inputs * rate_out / rate_in)."""
@@ -119,9 +120,11 @@ class PcmFormat:
 def decode_samples(data: bytes, fmt: PcmFormat) -> np.ndarray:
     """Whole frames of interleaved samples -> mono float32 in [-1, 1] (channels averaged)."""
     if fmt.is_float:
-        values = np.frombuffer(data, dtype="<f4" if fmt.width == 4 else "<f8").astype(np.float32)
-        # A corrupt float file can hold NaN or infinity; silence and full scale are safe stand-ins.
-        values = np.nan_to_num(values, nan=0.0, posinf=1.0, neginf=-1.0)
+        floats = np.frombuffer(data, dtype="<f4" if fmt.width == 4 else "<f8")
+        # Corrupt files hold NaN, infinities or 1e300: silence and full scale are safe stand-ins,
+        # and over-range values would be clipped by any DAC anyway.
+        floats = np.clip(np.nan_to_num(floats, nan=0.0, posinf=1.0, neginf=-1.0), -1.0, 1.0)
+        values = floats.astype(np.float32)
     elif fmt.width == 1:  # 8-bit WAV is unsigned, centred on 128
         values = (np.frombuffer(data, dtype=np.uint8).astype(np.float32) - 128.0) / 128.0
     elif fmt.width == 3:

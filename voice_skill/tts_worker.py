@@ -12,6 +12,7 @@ a payload. Requests are JSON objects. Each reply is a JSON header frame; a succe
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import select
@@ -100,6 +101,8 @@ class _Engine:
         import pyttsx3  # imported here: only the worker process ever loads the engine
 
         self._engine = pyttsx3.init()
+        self._written = threading.Event()
+        self._espeak = _repair_espeak_driver(self._engine, self._written)
         voices = [(v.id, v.name or v.id) for v in self._engine.getProperty("voices")]
         wanted = choose_voice(request["voice"], voices) if request.get("voice") else None
         # pyttsx3 queues property changes until runAndWait and swallows their errors there,
@@ -121,8 +124,17 @@ class _Engine:
         path = os.path.join(self._folder, "speech.wav")
         # pyttsx3 2.99's espeak driver: say() plays through the `aplay` command, while
         # save_to_file() + runAndWait() writes the WAV itself (drivers/espeak.py, _onSynth).
+        self._written.clear()
         self._engine.save_to_file(text, path)
         self._engine.runAndWait()
+        if self._espeak is not None:
+            # espeak-ng in retrieval mode synthesises on its own thread; runAndWait returns after
+            # one 10 ms poll, often before the file exists. Wait for the file, then for espeak
+            # to go idle: if it still "is playing" at the next runAndWait the driver cancels
+            # that next utterance (seen as empty WAVs). A hang here is the parent's to end.
+            self._written.wait()
+            while self._espeak.IsPlaying():
+                time.sleep(0.001)
         try:
             with wave.open(path, "rb") as wav:
                 if wav.getsampwidth() != 2 or wav.getnchannels() != 1:
@@ -133,6 +145,37 @@ class _Engine:
             raise EngineError(f"speech engine wrote no readable WAV ({error})") from None
         os.remove(path)
         return speech
+
+
+def _repair_espeak_driver(engine: Any, written: threading.Event) -> Any | None:
+    """Fix two races in pyttsx3 2.99's espeak driver (drivers/espeak.py) and set `written` once
+    each WAV is on disk; returns the espeak module, or None for other drivers (left untouched).
+
+    espeak-ng in retrieval mode works on its own thread, queueing rate and volume changes and
+    text alike. (1) runAndWait calls driver.stop(), which cancels whatever that queue holds when
+    it is busy: the rate just set, or the utterance about to start (seen as cut-off and empty
+    WAVs, about 1 in 20 fresh workers). This worker never interrupts speech, so stop is a no-op.
+    (2) _onSynth writes the file on the end-of-message event and only then appends the samples
+    that came with it, dropping the last buffer (measured: 49184 of 59978 samples for a sentence
+    the espeak-ng command wrote in full); here every sample is kept before events are handled.
+    """
+    driver = getattr(engine.proxy, "_driver", None)
+    if type(driver).__module__ != "pyttsx3.drivers.espeak":
+        return None
+    from pyttsx3.drivers import _espeak
+
+    def on_synth(wav: Any, count: int, events: Any) -> int:
+        if count > 0 and driver._speaking:
+            driver._data_buffer += ctypes.string_at(wav, count * ctypes.sizeof(ctypes.c_short))
+        speaking = driver._speaking
+        result = driver._onSynth(wav, 0, events)  # events only: the samples are already kept
+        if speaking and not driver._speaking:
+            written.set()
+        return int(result)
+
+    driver.stop = lambda: None
+    _espeak.SetSynthCallback(on_synth)
+    return _espeak
 
 
 def _espeak_sample_rate() -> int | None:

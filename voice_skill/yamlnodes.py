@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
@@ -21,10 +21,22 @@ class Located:
     """str, int, float, bool, None, list[Located] or dict[str, Located]."""
     origin: str
     """'file:line' of the value's first character (lines count from 1)."""
+    key_origin: str = ""
+    """'file:line' of the key a mapping value is stored under ('' elsewhere)."""
+
+    @property
+    def where(self) -> str:
+        """Where an editor looks for this entry: its key's line when it has one."""
+        return self.key_origin or self.origin
 
 
 def _origin(path: Path, node: yaml.Node) -> str:
     return f"{path}:{node.start_mark.line + 1}"
+
+
+# YAML's own spellings of numbers ("0x1F", "1_000", ".inf", "010") are not Python's: let
+# PyYAML's safe constructor read them.
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
 
 
 def _scalar(node: yaml.ScalarNode) -> object:
@@ -33,11 +45,11 @@ def _scalar(node: yaml.ScalarNode) -> object:
     if kind == "null":
         return None
     if kind == "bool":
-        return node.value.lower() in ("true", "yes", "on")
+        return _CONSTRUCTOR.construct_yaml_bool(node)
     if kind == "int":
-        return int(node.value)
+        return _CONSTRUCTOR.construct_yaml_int(node)
     if kind == "float":
-        return float(node.value)
+        return _CONSTRUCTOR.construct_yaml_float(node)
     return node.value
 
 
@@ -61,24 +73,34 @@ def _mapping(path: Path, node: yaml.MappingNode) -> dict[str, Located]:
         key = str(key_node.value)
         if key in result:
             raise ContentError(f"{_origin(path, key_node)}: duplicate key {key!r}")
-        result[key] = _convert(path, value_node)
+        result[key] = replace(_convert(path, value_node), key_origin=_origin(path, key_node))
     return result
 
 
 def read_yaml(path: Path) -> Located:
     """Parse one YAML file; syntax errors become one ContentError naming file:line."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        raise ContentError(f"{path}: not UTF-8 text (byte {error.start})") from None
+        raw = path.read_bytes()
     except OSError as error:
         raise ContentError(f"{path}: cannot read ({error.strerror})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        raise ContentError(f"{path}:{line}: not UTF-8 text (byte {error.start}: "
+                           f"{raw[error.start]:#04x})") from None
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = f":{mark.line + 1}" if mark else ""
         raise ContentError(f"{path}{line}: malformed YAML: {error.problem or error}") from None
+    except yaml.reader.ReaderError as error:
+        # Its own message spans two lines and names a character position, not a line.
+        line = text.count("\n", 0, error.position) + 1
+        code = error.character if isinstance(error.character, int) else ord(error.character)
+        raise ContentError(f"{path}:{line}: malformed YAML: character #x{code:04x} is not "
+                           f"allowed ({error.reason})") from None
     except yaml.YAMLError as error:
         raise ContentError(f"{path}: malformed YAML: {error}") from None
     if node is None:

@@ -1,0 +1,63 @@
+"""Speak a labelled question set with espeak-ng and score the skill on the audio.
+
+Each question is synthesised by several espeak-ng voices at two rates, plus one copy mixed
+with pink noise at 10 dB SNR; the audio set is written as JSONL with a "wav" field and scored
+by ../shared/eval/score.py through `voice-skill ask --json --wav`, the model loaded once.
+
+Usage: python bench/eval_spoken.py [SET.jsonl] [--out DIR] [--engine pocketsphinx] [--limit N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+from speech import add_noise, synthesize, write_wav  # noqa: E402  (test helper, shared here)
+
+VOICES = (("en-us", 150), ("en-us", 185), ("en-gb+m3", 150), ("en-gb+m3", 185))
+NOISY = ("en-us+f2", 165, 10.0)
+
+
+def build_audio_set(rows: list[dict], out: Path) -> Path:
+    """Write one WAV per (question, voice, rate) and the JSONL set that points at them."""
+    out.mkdir(parents=True, exist_ok=True)
+    lines = []
+    variants = [(v, r, None) for v, r in VOICES] + [NOISY]
+    for number, row in enumerate(rows):
+        for voice, rate, snr in variants:
+            pcm = synthesize(row["text"], voice=voice, rate=rate)
+            if snr is not None:
+                pcm = add_noise(pcm, snr)
+            name = f"q{number:03d}_{voice.replace('+', '_')}_{rate}{'_noisy' if snr else ''}.wav"
+            write_wav(out / name, pcm)
+            lines.append(json.dumps({**row, "wav": name, "voice": voice, "rate": rate,
+                                     "snr_db": snr}))
+    set_path = out / "spoken_set.jsonl"
+    set_path.write_text("\n".join(lines) + "\n")
+    return set_path
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("set", nargs="?", type=Path,
+                        default=ROOT.parent / "shared" / "eval" / "dev_questions.jsonl")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "spoken")
+    parser.add_argument("--engine", default="pocketsphinx")
+    parser.add_argument("--limit", type=int, default=0, help="only the first N questions")
+    args = parser.parse_args()
+    rows = [json.loads(line) for line in args.set.read_text().splitlines() if line.strip()]
+    rows = rows[: args.limit] if args.limit else rows
+    set_path = build_audio_set(rows, args.out)
+    command = f"{ROOT / '.venv' / 'bin' / 'voice-skill'} ask --json --engine {args.engine}"
+    score = ROOT.parent / "shared" / "eval" / "score.py"
+    return subprocess.call([sys.executable, str(score), str(set_path), "--cmd", command,
+                            "--show-misses"])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

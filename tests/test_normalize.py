@@ -1,0 +1,164 @@
+"""Normalisation: typed text and recogniser output must look alike afterwards."""
+
+from __future__ import annotations
+
+import pytest
+
+from voice_skill.normalize import clauses, normalize, number_words, tokens
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Why is my CALF twitching?!", "why is my calf twitching"),
+    ("   my   calf...   twitches   ", "my calf twitches"),
+    ("Calf-muscle twitching", "calf muscle twitching"),
+    ("ＣＡＬＦ twitch", "calf twitch"),  # full-width letters (NFKC)
+    ("", ""),
+    ("?!.,", ""),
+])
+def test_case_punctuation_and_spacing(text: str, expected: str) -> None:
+    assert normalize(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("I can't walk", "i can not walk"),
+    ("I cannot walk", "i can not walk"),
+    ("it won't stop", "it will not stop"),
+    ("I don't feel weak", "i do not feel weak"),
+    ("it isn't spreading", "it is not spreading"),
+    ("I'm scared", "i am scared"),
+    ("I've had it for weeks", "i have had it for weeks"),
+    ("they're twitching", "they are twitching"),
+    ("I'll see a doctor", "i will see a doctor"),
+    ("I'd like to know", "i would like to know"),
+    ("it's spreading", "it is spreading"),
+    ("what's ALS", "what is als"),
+    ("I can\u2019t walk", "i can not walk"),  # a curly apostrophe, as phones type it
+    ("I won`t", "i will not"),
+])
+def test_contractions_are_expanded(text: str, expected: str) -> None:
+    assert normalize(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Lou Gehrig's disease", "lou gehrig disease"),
+    ("lou gehrigs disease", "lou gehrig disease"),
+    ("my father's calf", "my father calf"),
+])
+def test_possessive_s_is_not_read_as_is(text: str, expected: str) -> None:
+    assert normalize(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("for 2 weeks", "for two weeks"),
+    ("for 10 days", "for ten days"),
+    ("3 times a day", "three times a day"),
+    ("I'm 45", "i am forty five"),
+    ("about 100 twitches", "about one hundred twitches"),
+    ("S1 nerve root", "s one nerve root"),
+    ("vitamin D3", "vitamin d"),
+])
+def test_digits_become_words_the_way_a_recogniser_writes_them(text: str, expected: str) -> None:
+    assert normalize(text) == expected
+
+
+@pytest.mark.parametrize("number, words", [
+    (0, "zero"), (7, "seven"), (13, "thirteen"), (20, "twenty"), (21, "twenty one"),
+    (90, "ninety"), (100, "one hundred"), (115, "one hundred and fifteen"),
+    (999, "nine hundred and ninety nine"), (1000, "1000"),
+])
+def test_number_words(number: int, words: str) -> None:
+    assert number_words(number) == words
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("um why is my calf uh twitching", "why is my calf twitching"),
+    ("so my calf twitches, you know", "my calf twitches"),
+    ("well, okay, what causes it", "what causes it"),
+    ("it's kind of twitching", "it is twitching"),
+    ("please tell me about sciatica", "tell me about sciatica"),
+    ("hmm erm what is ALS", "what is als"),
+])
+def test_fillers_are_dropped(text: str, expected: str) -> None:
+    assert normalize(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("what does it feel like", "what does it feel like"),  # 'like' carries meaning here
+    ("well", "well"),  # a lone leading filler is the whole utterance, keep it
+    ("you know", "you know"),
+])
+def test_fillers_that_are_the_whole_meaning_stay(text: str, expected: str) -> None:
+    assert normalize(text) == expected
+
+
+@pytest.mark.parametrize("heard, expected", [
+    ("there is week ness in my leg", "there is weakness in my leg"),
+    ("weekness in my calf", "weakness in my calf"),
+    ("my calf has weak ness", "my calf has weakness"),
+    ("I get charlie horses", "i get charley horses"),
+    ("twitchin calf", "twitching calf"),
+    ("twitchy calf", "twitching calf"),
+    ("my foot went numb ness", "my foot went numbness"),
+    ("my calf is swolen", "my calf is swollen"),
+    ("is it a l s", "is it als"),
+    ("could it be m s", "could it be ms"),
+    ("low vitamin dee", "low vitamin d"),
+    ("it twitches non stop", "it twitches nonstop"),
+    ("I can't stand on tip toe", "i can not stand on tiptoe"),
+    ("thankyou", "thank you"),
+])
+def test_recogniser_slips_are_mended(heard: str, expected: str) -> None:
+    assert normalize(heard) == expected
+
+
+def test_a_real_week_is_still_a_week() -> None:
+    assert normalize("it started a week ago") == "it started a week ago"
+
+
+@pytest.mark.parametrize("text", [
+    "\tmy calf\x00 twitches\r",
+    "my calf\x1b twitches",
+    "my calf\x0c\x0b twitches\x7f",
+    "my calf\u200b twitches",  # zero-width space (format character)
+    "my calf\udcff twitches",  # a lone surrogate, as surrogateescape leaves invalid UTF-8
+])
+def test_control_characters_are_spaces(text: str) -> None:
+    assert normalize(text) == "my calf twitches"
+
+
+def test_tokens_keep_fillers_for_clause_boundaries() -> None:
+    assert tokens("um, my calf") == ["um", "my", "calf"]
+
+
+def test_clauses_split_where_punctuation_ends_a_clause() -> None:
+    assert clauses("No chest pain, but my calf is hot; and swollen!") == [
+        ["no", "chest", "pain"], ["but", "my", "calf", "is", "hot"], ["and", "swollen"]]
+
+
+def test_clauses_of_speech_are_one_clause() -> None:
+    assert clauses("no chest pain but my calf is hot") == [
+        ["no", "chest", "pain", "but", "my", "calf", "is", "hot"]]
+
+
+def test_clauses_normalise_each_part() -> None:
+    assert clauses("I can't walk. It's 2 weeks now") == [
+        ["i", "can", "not", "walk"], ["it", "is", "two", "weeks", "now"]]
+
+
+def test_clauses_drop_empty_parts() -> None:
+    assert clauses("...,,, ;") == []
+
+
+def test_a_100_kilobyte_line_normalises() -> None:
+    assert normalize("calf " * 20_000) == " ".join(["calf"] * 20_000)
+
+
+@pytest.mark.parametrize("heard, expected", [
+    ("my leg feels week", "my leg feels weak"),
+    ("my calf felt week all day", "my calf felt weak all day"),
+    ("my leg is getting weeker", "my leg is getting weaker"),
+    ("one week calf twitching", "one week calf twitching"),
+    ("twitching for a week", "twitching for a week"),
+])
+def test_week_is_weak_only_where_a_week_makes_no_sense(heard: str, expected: str) -> None:
+    assert normalize(heard) == expected

@@ -1,0 +1,389 @@
+"""Red flags as tables of phrasings: the shipped rule examples, and our own per rule.
+
+Our own phrasings are paraphrases, recogniser slips, near misses and negations written for
+these tests. A phrasing the skill gets wrong today is marked xfail(strict) with the reason, so
+it turns into a failure the day it is fixed and the mark must go.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from voice_skill.content import LEVELS, Content, load_content
+from voice_skill.dialog import Conversation, Skill
+from voice_skill.safety import assess, escalation_advice, word_matches
+from voice_skill.settings import SafetySettings, Settings
+
+from conftest import SHIPPED_DIALOGS
+
+SHIPPED = load_content(SHIPPED_DIALOGS)
+
+
+def miss(reason: str) -> pytest.MarkDecorator:
+    """A phrasing the skill gets wrong today (reported, proposed fix in the reason)."""
+    return pytest.mark.xfail(strict=True, reason=reason)
+
+
+def fired(text: str, content: Content = SHIPPED) -> set[str]:
+    return {hit.rule.id for hit in assess(text, content.rules).hits}
+
+
+def level(text: str, content: Content = SHIPPED) -> str:
+    return assess(text, content.rules).level
+
+
+# --- the shipped examples ------------------------------------------------------------------
+
+SHIPPED_ESCALATE = [pytest.param(rule, example, id=f"{rule.id}: {example}")
+                    for rule in SHIPPED.rules for example in rule.escalate_examples]
+SHIPPED_CALM = [pytest.param(rule, example, id=f"{rule.id}: {example}")
+                for rule in SHIPPED.rules for example in rule.calm_examples]
+
+
+def test_every_rule_has_examples_both_ways() -> None:
+    lacking = [r.id for r in SHIPPED.rules if not r.escalate_examples or not r.calm_examples]
+    assert lacking == []
+
+
+@pytest.mark.parametrize("rule, example", SHIPPED_ESCALATE)
+def test_shipped_escalate_example_fires_its_rule(rule, example: str) -> None:
+    assert rule.id in fired(example)
+    assert LEVELS.index(level(example)) >= LEVELS.index(rule.level)
+
+
+@pytest.mark.parametrize("rule, example", SHIPPED_CALM)
+def test_shipped_calm_example_does_not_fire_its_rule(rule, example: str) -> None:
+    assert rule.id not in fired(example)
+
+
+# --- our own phrasings, per rule -----------------------------------------------------------
+
+ESCALATE = {
+    "bladder_bowel_control": [
+        "I suddenly can't hold my urine",
+        "I peed myself without noticing",
+        "I've lost control of my bowel movements",
+        "since yesterday I am incontinent",
+    ],
+    "saddle_numbness": [
+        "my private parts feel numb",
+        "there's tingling in my saddle region",
+        "it's numb around my anus",
+    ],
+    "sudden_severe_weakness": [
+        "my leg is paralyzed",
+        "all of a sudden I cannot lift my foot",
+        "my leg suddenly went weak and I collapsed",
+    ],
+    "both_legs": [
+        "both of my legs are weak",
+        "sciatica down both legs",
+        pytest.param("my legs are both going numb", marks=miss(
+            "'both' after the noun: patterns only know 'both legs|both my legs'; add "
+            "'legs are both|legs both' alternatives to both_legs")),
+    ],
+    "clot_with_breathing": [
+        "my calf is swollen and I'm short of breath",
+        "my leg hurts and I passed out",
+        "my calf is swollen and I'm breathless",
+        pytest.param("my calf is swollen and I can't breathe", marks=miss(
+            "'can't' before 'breathe' is read as a negation of the breathing symptom; add "
+            "'can't breathe|cannot breathe|can't catch my breath' as terms (a term covers its "
+            "own 'not')")),
+        pytest.param("my leg is swollen and I can't catch my breath", marks=miss(
+            "same negation-scope bug as 'can't breathe'")),
+        pytest.param("my calf aches and I blacked out earlier", marks=miss(
+            "'aches' is not in the first group (has 'aching', 'ache*' missing); use ache*")),
+    ],
+    "chest_pain_or_coughing_blood": [
+        "I coughed up blood this morning",
+        "chest pain",
+        "my chest hurts and my calf twitches",
+        pytest.param("I have pains in my chest", marks=miss(
+            "'pains in my chest' missing: patterns have 'pain in my chest' only; use "
+            "'pain* in my chest'")),
+    ],
+    "seizure": [
+        "he is having convulsions",
+        "my daughter had a seizure last night",
+    ],
+    "stroke_signs": [
+        "the left side of my face is drooping",
+        "my words come out wrong suddenly",
+    ],
+    "weakness": [
+        "my leg gave out",
+        "week ness in my leg",
+        "weekness in my calf",
+        "my calf feels weak ness",
+        "my leg feels week",
+        "my calf is getting weaker",
+        "my calf is getting weeker",
+        "WEAK LEG",
+        "my knee gives way on the stairs",
+        "my toes catch on the stairs",
+        "I keep tripping over my own feet",
+        "I can't push off with my right foot",
+        "I have weakness in my leg, should I worry?",
+        "is it normal that my leg is weak?",
+        "I'm not sure, but my leg feels weak",
+        "my leg is not numb, but it's weak",
+        "my leg is not weak but it gave out yesterday",
+        pytest.param("my foot is dragging", marks=miss(
+            "foot drop: patterns have 'dragging my foot', not 'foot is dragging' or 'foot "
+            "drags'; add 'foot is dragging|foot drags'")),
+        pytest.param("I can't stand on my tiptoes", marks=miss(
+            "'on my tiptoes' missing: patterns have 'can't stand on tiptoe*' and 'on my "
+            "toes'; add 'can't stand on my tiptoe*'")),
+    ],
+    "spreading": [
+        "the twitching moved to my arms",
+        "it's spread to my tongue",
+        "now my whole body is twitching",
+    ],
+    "muscle_wasting": [
+        "my calf muscle is wasting away",
+        "my right calf is smaller than my left",
+        "my calf has atrophied",
+    ],
+    "possible_clot": [
+        "my calf is swollen and red",
+        "my calf is hot and tender",
+        "my leg is red and swollen since yesterday",
+        "no chest pain, but my calf is hot and swollen",
+        "no chest pain but my calf is hot and swollen",
+        "my calf is hot and swollen, no chest pain",
+        "No, I don't feel weak, but my calf is hot and swollen",
+    ],
+    "swallowing_or_speaking": [
+        "I find it hard to swallow",
+        pytest.param("food keeps getting stuck when I swallow", marks=miss(
+            "only 'food gets stuck' is a pattern; use 'food * stuck' or 'stuck + swallow*'")),
+    ],
+    "numbness": [
+        "my toes are numb",
+        "not spreading but my foot is numb",
+        pytest.param("my shin has no feeling", marks=miss(
+            "the numbness rule has 'no feeling in' but not 'no feeling' at the end of a "
+            "sentence; add 'has no feeling|have no feeling'")),
+    ],
+    "long_cramp": [
+        "my cramp has lasted twenty minutes",
+        "the cramp won't go away even with stretching",
+    ],
+    "cramp_after_fluid_loss_or_wound": [
+        "I had diarrhoea and now I have cramps",
+        "I cut my hand on a rusty nail and my jaw is stiff",
+    ],
+    "persistent_twitching": [
+        "my calf has been twitching for 3 weeks",
+        "it's been twitching non stop for months",
+    ],
+    "medication_started": [
+        "my calf twitches since I started new medication",
+        "the cramps started with my statins",
+    ],
+    "cramps_severe_or_sleep": [
+        "the cramps wake me up at night",
+        "these cramps are agony",
+    ],
+    "claudication": [
+        "my calf aches when I walk and gets better when I rest",
+    ],
+    "als_family_history": [
+        "my grandfather had Lou Gehrig's disease",
+        "my uncle died of A L S",
+    ],
+}
+
+CALM = {
+    "bladder_bowel_control": [
+        "peeing is normal",
+        "my bowels are fine and peeing is normal",
+        "I have no trouble controlling my bladder",
+        "I haven't lost control of my bladder",
+    ],
+    "saddle_numbness": ["no tingling between my legs"],
+    "sudden_severe_weakness": ["I have no trouble walking"],
+    "both_legs": ["I have sciatica in my left leg only"],
+    "clot_with_breathing": ["my leg is swollen, no shortness of breath"],
+    "chest_pain_or_coughing_blood": ["I don't have chest pain"],
+    "seizure": ["I've never had convulsions"],
+    "stroke_signs": ["no drooping face and no slurred speech"],
+    "weakness": [
+        "no weakness",
+        "I'm not weak at all",
+        "I have never been weak",
+        "I don't have any weakness or numbness",
+        "neither weakness nor numbness",
+        "my calf twitches after running, no weakness",
+        "I'm not tripping or stumbling",
+        "I can walk on my toes without problems",
+        "it started a week ago",
+        "when should I worry about weakness?",
+        "can weakness be a sign of ALS",
+        "is weakness a symptom of MS",
+        "what does foot drop mean",
+        pytest.param("I read an article about muscle weakness", marks=miss(
+            "false alarm: any 'I' makes a mention a report; reading about a symptom is not "
+            "having it")),
+    ],
+    "spreading": [
+        "it's not spreading",
+        "the twitches haven't spread",
+        "the twitching has not moved to other muscles",
+    ],
+    "muscle_wasting": ["my calves are the same size as always, not shrinking"],
+    "possible_clot": [
+        "my calf is not hot or swollen",
+        "there is no swelling in my calf",
+        "I took a hot bath for my calf",
+        "I had red meat for dinner",
+    ],
+    "swallowing_or_speaking": ["swallowing is normal"],
+    "numbness": ["no numbness anywhere", "no tingling or numbness anywhere"],
+    "long_cramp": ["a cramp that lasted a minute"],
+    "cramp_after_fluid_loss_or_wound": ["my cramps come after a long run"],
+    "persistent_twitching": ["it twitched for a couple of minutes"],
+    "medication_started": ["does any medicine stop twitching"],
+    "cramps_severe_or_sleep": ["a mild cramp now and then"],
+    "claudication": ["I rest after my walk"],
+    "als_family_history": ["my friend has ALS"],
+}
+
+
+def _table(table: dict[str, list]) -> list:
+    """One pytest param per (rule, phrasing), keeping any xfail mark and naming both."""
+    params = []
+    for rule_id, phrasings in table.items():
+        for item in phrasings:
+            text, marks = (item.values[0], item.marks) if hasattr(item, "values") else (item, ())
+            params.append(pytest.param(rule_id, text, marks=marks, id=f"{rule_id}: {text}"))
+    return params
+
+
+def test_our_tables_name_real_rules_and_cover_every_rule() -> None:
+    rule_ids = {rule.id for rule in SHIPPED.rules}
+    assert set(ESCALATE) == rule_ids
+    assert set(CALM) == rule_ids
+
+
+@pytest.mark.parametrize("rule_id, text", _table(ESCALATE))
+def test_phrasing_fires_rule(rule_id: str, text: str) -> None:
+    rule = next(r for r in SHIPPED.rules if r.id == rule_id)
+    assert rule_id in fired(text)
+    assert LEVELS.index(level(text)) >= LEVELS.index(rule.level)
+
+
+@pytest.mark.parametrize("rule_id, text", _table(CALM))
+def test_phrasing_does_not_fire_rule(rule_id: str, text: str) -> None:
+    assert rule_id not in fired(text)
+
+
+# --- what the issue spells out -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", [
+    "no weakness", "it's not spreading", "peeing is normal", "my legs are fine",
+    "no weakness, no numbness, no bladder problems",
+    "my calf is not swollen, not red and not hot",
+])
+def test_negations_do_not_escalate(text: str) -> None:
+    assert level(text) == "none"
+
+
+def test_a_negated_flag_does_not_cancel_another() -> None:
+    assessment = assess("no chest pain, but my calf is hot and swollen", SHIPPED.rules)
+    assert assessment.level == "urgent"
+    assert [hit.rule.id for hit in assessment.hits] == ["possible_clot"]
+
+
+def test_negating_two_flags_keeps_the_third() -> None:
+    text = "my calf twitches, it's not spreading and there's no weakness, " \
+           "but I can't control my bladder"
+    assert fired(text) == {"bladder_bowel_control"}
+    assert level(text) == "emergency"
+
+
+def test_highest_level_wins() -> None:
+    assessment = assess("my leg is weak and I can't control my bladder", SHIPPED.rules)
+    assert assessment.level == "emergency"
+    assert [hit.rule.level for hit in assessment.hits] == ["emergency", "urgent"]
+    assert {hit.rule.id for hit in assessment.hits} == {"bladder_bowel_control", "weakness"}
+
+
+def test_routine_and_urgent_together_are_urgent() -> None:
+    assert level("my calf has twitched for weeks and now my foot is numb") == "urgent"
+
+
+@pytest.mark.parametrize("question", [
+    "when should I worry about weakness?",
+    "can weakness be a sign of ALS",
+    "does a swollen calf mean a blood clot",
+    "is numbness serious",
+])
+def test_a_question_about_red_flags_is_not_a_report(question: str) -> None:
+    assessment = assess(question, SHIPPED.rules)
+    assert (assessment.level, assessment.hits, assessment.about_question) == ("none", (), True)
+
+
+@pytest.mark.parametrize("question, intent", [
+    ("when should I worry about weakness?", "when_to_worry"),
+    ("can weakness be a sign of ALS", "als"),
+])
+def test_a_question_about_red_flags_answers_the_faq(skill: Skill, question: str,
+                                                    intent: str) -> None:
+    reply = skill.respond(Conversation(), question)
+    assert (reply.escalation, reply.intent, reply.decision.outcome) == ("none", intent, "answer")
+    assert reply.text.startswith(skill.content.dialog(intent).answer)
+
+
+def test_an_escalation_wins_over_an_answer(skill: Skill) -> None:
+    reply = skill.respond(Conversation(), "why is my calf twitching? my leg is weak too")
+    assert reply.decision.outcome == "escalate"
+    assert reply.escalation == "urgent"
+    assert reply.text.startswith("You mentioned weakness.")
+    assert skill.content.level_advice["urgent"] in reply.text
+
+
+def test_rule_advice_follows_the_level_advice(skill: Skill) -> None:
+    reply = skill.respond(Conversation(), "I started new pills and now my calf twitches")
+    assert reply.escalation == "routine"
+    assert reply.text.index(skill.content.level_advice["routine"]) < reply.text.index(
+        "Do not stop a prescribed medicine")
+
+
+def test_emergency_advice_says_the_default_number(skill: Skill) -> None:
+    reply = skill.respond(Conversation(), "my son just had a seizure")
+    assert reply.escalation == "emergency"
+    assert "call 911 or your local emergency number now" in reply.text
+    assert "{emergency_number}" not in reply.text
+
+
+def test_emergency_number_comes_from_settings(content: Content) -> None:
+    settings = Settings(safety=SafetySettings(emergency_number="112"))
+    reply = Skill(content, settings).respond(Conversation(), "my son just had a seizure")
+    assert "call 112 now" in reply.text
+    assert "911" not in reply.text
+
+
+def test_escalation_advice_is_empty_without_hits(content: Content) -> None:
+    assert escalation_advice(assess("hello", content.rules), content, "112") == ""
+
+
+# --- the matching primitive ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("token, pattern_word, expected", [
+    ("weakness", "weak*", True),
+    ("weak", "weak*", True),
+    ("wea", "weak*", False),
+    ("paralysed", "paralysed", True),
+    ("paralised", "paralysed", True),  # one slip in a long word
+    ("paralysis", "paralysed", False),  # two letters differ
+    ("numb", "numb", True),
+    ("numm", "numb", False),  # short words must match exactly
+    ("aralysed", "paralysed", False),  # the first letter must agree
+])
+def test_word_matches(token: str, pattern_word: str, expected: bool) -> None:
+    assert word_matches(token, pattern_word) is expected

@@ -1,0 +1,188 @@
+"""Understanding: confident answers, out-of-scope fallback, and 'Did you mean A or B?'.
+
+Real rapidfuzz over the real dialogs. The phrasings are ours, written the way people ask.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from voice_skill.content import load_content
+from voice_skill.dialog import Conversation, Skill
+from voice_skill.settings import MatchSettings, Settings
+from voice_skill.understand import Matcher, content_words, decide, stem
+
+
+def miss(reason: str) -> pytest.MarkDecorator:
+    return pytest.mark.xfail(strict=True, reason=reason)
+
+
+@pytest.mark.parametrize("question, intent", [
+    ("why does my calf keep twitching", "twitch_causes"),
+    ("my leg keeps jumping, why?", "twitch_causes"),
+    ("can low magnesium make my muscles twitch", "deficiency"),
+    ("could vitamin D deficiency cause twitching", "deficiency"),
+    ("could my twitching be ALS", "als"),
+    ("is Lou Gehrig's disease the cause of twitching", "als"),
+    ("could it be multiple sclerosis", "ms"),
+    ("what is a charley horse", "cramps_serious"),
+    ("are calf cramps serious", "cramps_serious"),
+    ("could stress make my calf jump", "anxiety"),
+    ("how can I calm a twitchy calf", "calm_calf"),
+    ("what is restless legs syndrome", "restless_legs"),
+    ("can not drinking enough water cause twitching", "dehydration"),
+    ("what is the gastrocnemius", "calf_muscle"),
+    ("when should I see a doctor about twitching", "when_to_worry"),
+    ("how do I know if I have a blood clot in my leg", "blood_clot"),
+    ("how do doctors treat an irritated nerve", "nerve_treatment"),
+    ("what is sciatica", "sciatica"),
+    ("what's a herniated disc", "herniated_disc"),
+    ("what is a pinched nerve", "pinched_nerve"),
+    ("what is a torn disc", "torn_disc"),
+    ("what are torn slices", "torn_disc"),  # the source's mistranslation
+    ("what's an annular crack", "annular_tear"),  # likewise
+    ("what is degenerative scoliosis", "degenerative_scoliosis"),
+    ("what is failed back surgery syndrome", "failed_back_surgery"),
+    ("um, so, like, why is my CALF twitching?!", "twitch_causes"),
+])
+def test_a_clear_question_is_answered(skill: Skill, question: str, intent: str) -> None:
+    decision = skill.decide(question)
+    assert (decision.intent, decision.outcome, decision.escalation) == (intent, "answer", "none")
+    assert decision.score >= skill.settings.match.answer_threshold
+
+
+def test_the_answer_is_the_dialogs_answer(skill: Skill) -> None:
+    reply = skill.respond(Conversation(), "what is sciatica")
+    assert reply.intent == "sciatica"
+    assert reply.text.startswith(skill.content.dialog("sciatica").answer)
+
+
+@pytest.mark.parametrize("text", [
+    "play some music",
+    "play my workout playlist",
+    "turn off the kitchen light",
+    "will it rain tomorrow",
+    "set a timer for ten minutes",
+    "who is the president",
+    "how tall is mount everest",
+    "order me a pizza",
+    "what's on tv tonight",
+    "recommend a good book",
+    "how far is the moon",
+    "my car won't start",
+    pytest.param("what's the weather", marks=miss(
+        "'weather' is one slip from 'water' (dehydration) and scores 50: a lone match "
+        "between fallback_threshold and answer_threshold is answered by understand._outcome; "
+        "it should fall back")),
+    pytest.param("what time is it", marks=miss(
+        "scores 53 for 'more' (from 'one more time') and 50 for deficiency: clarify "
+        "outcome, and Skill._answer answers a conversation dialog instead of asking; a "
+        "clarify between weak candidates should fall back")),
+    pytest.param("tell me a story", marks=miss(
+        "scores exactly fallback_threshold (48) for 'repeat' and is answered; same "
+        "understand._outcome bug as 'what's the weather'")),
+])
+def test_out_of_scope_gets_no_intent_and_the_fallback(skill: Skill, text: str) -> None:
+    reply = skill.respond(Conversation(), text)
+    assert reply.intent is None
+    assert reply.decision.outcome == "fallback"
+    assert reply.text == skill.content.messages.fallback
+
+
+def test_the_fallback_says_what_the_skill_can_answer(skill: Skill) -> None:
+    fallback = skill.content.messages.fallback
+    assert "calf" in fallback and "twitch" in fallback
+    assert len(fallback.split()) <= 45
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\t\n", "?!", "um uh"])
+def test_empty_input_gets_the_fallback(skill: Skill, text: str) -> None:
+    reply = skill.respond(Conversation(), text)
+    assert (reply.intent, reply.decision.outcome, reply.escalation) == (None, "empty", "none")
+    assert reply.text == skill.content.messages.fallback
+
+
+def test_a_100_kilobyte_question_does_not_break_the_skill(skill: Skill) -> None:
+    reply = skill.respond(Conversation(), "why is my calf twitching " * 4000)
+    assert reply.text and reply.escalation == "none"
+
+
+def test_a_red_flag_in_a_long_ramble_still_escalates(skill: Skill) -> None:
+    ramble = "so anyway my calf does this thing " * 50 + "and now my leg is weak"
+    assert skill.respond(Conversation(), ramble).escalation == "urgent"
+
+
+# --- two topics close: 'Did you mean A or B?' ---------------------------------------------
+
+
+@pytest.fixture
+def tiny(tiny_dialogs: Path) -> Skill:
+    """knee_pain and knee_ache differ in one word: 'knee' alone scores the same for both."""
+    return Skill(load_content(tiny_dialogs), Settings())
+
+
+@pytest.mark.parametrize("text", ["knee", "my knee", "tell me about my knee"])
+def test_two_close_topics_ask_which_one(tiny: Skill, text: str) -> None:
+    decision = tiny.decide(text)
+    assert decision.outcome == "clarify"
+    assert [m.dialog_id for m in decision.candidates] == ["knee_pain", "knee_ache"]
+    assert decision.candidates[0].score == decision.candidates[1].score
+    reply = tiny.respond(Conversation(), text)
+    assert reply.text == "Did you mean knee pain or knee ache?"
+    assert reply.state.pending == ("knee_pain", "knee_ache")
+
+
+def test_a_clear_winner_is_answered_without_asking(tiny: Skill) -> None:
+    reply = tiny.respond(Conversation(), "why does my knee ache")
+    assert (reply.intent, reply.text, reply.state.pending) == ("knee_ache", "Knee ache answer.",
+                                                               None)
+
+
+def test_the_clarify_margin_is_a_setting(tiny_dialogs: Path) -> None:
+    """A tie asks; with no margin at all the first of the two is answered."""
+    content = load_content(tiny_dialogs)
+    matcher = Matcher(content.dialogs)
+    assert decide("knee", content, matcher, MatchSettings()).outcome == "clarify"
+    no_margin = decide("knee", content, matcher, MatchSettings(clarify_margin=0.0))
+    assert (no_margin.outcome, no_margin.intent) == ("answer", "knee_pain")
+
+
+def test_the_shipped_clarify_message_names_both_topics(skill: Skill) -> None:
+    assert skill.content.messages.clarify.format(first="A", second="B") == \
+        "Did you mean A or B?"
+
+
+# --- the pieces ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("word, expected", [
+    ("twitching", "twitch"), ("twitched", "twitch"), ("twitches", "twitch"),
+    ("cramps", "cramp"), ("legs", "legs"), ("calf", "calf"), ("suddenly", "sudden"),
+])
+def test_stem(word: str, expected: str) -> None:
+    assert stem(word) == expected
+
+
+def test_content_words_drop_how_a_question_is_asked() -> None:
+    assert content_words("what is the cause of my calf twitching") == "cause calf twitch"
+    assert content_words("what is it") == "what is it"  # nothing left: keep all words
+
+
+def test_rank_gives_distinct_dialogs_best_first(skill: Skill) -> None:
+    ranked = skill.matcher.rank("what is a herniated disc", limit=3)
+    assert ranked[0].dialog_id == "herniated_disc"
+    assert len({m.dialog_id for m in ranked}) == 3
+    assert ranked[0].score >= ranked[1].score >= ranked[2].score
+
+
+def test_rank_of_nothing_is_empty(skill: Skill) -> None:
+    assert skill.matcher.rank("") == ()
+
+
+def test_out_of_domain_words_lower_the_score(skill: Skill) -> None:
+    """'bake' and 'bread' occur in no dialog: the same sentence shape scores lower."""
+    in_domain = skill.matcher.rank("how do I stretch my calf")[0].score
+    out_of_domain = skill.matcher.rank("how do I bake my bread")[0].score
+    assert out_of_domain < skill.settings.match.fallback_threshold < in_domain

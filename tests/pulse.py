@@ -174,10 +174,12 @@ class PulseServer:
         finally:
             recorder.send_signal(signal.SIGINT)  # parec finalises the WAV header on SIGINT
             try:
-                recorder.wait(timeout=5)
+                _, errors = recorder.communicate(timeout=5)
             except subprocess.TimeoutExpired:
                 recorder.kill()
-                recorder.wait()
+                _, errors = recorder.communicate()
+        if not path.exists():
+            raise PulseUnavailable(f"parec recorded nothing: {errors.decode(errors='replace')}")
 
     def stop(self) -> None:
         """Stop the feeder and the daemon (terminate, then kill)."""

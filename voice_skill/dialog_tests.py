@@ -23,6 +23,8 @@ class Turn:
     says: tuple[str, ...]
     """Words or phrases the reply must contain (case-insensitive)."""
     origin: str
+    ends: bool | None = None
+    """Whether the reply must end the session; None when not checked."""
 
 
 @dataclass(frozen=True)
@@ -49,10 +51,13 @@ def _turn(node: Located) -> Turn:
         raise ContentError(f"{table['escalation'].origin}: unknown escalation level {escalation!r}")
     says = table["says"].value if "says" in table else []
     says_items = says if isinstance(says, list) else [table["says"]]
+    ends = table["ends"].value if "ends" in table else None
+    if ends is not None and not isinstance(ends, bool):
+        raise ContentError(f"{table['ends'].origin}: 'ends' must be true or false")
     return Turn(
         user=table["user"].value, intent=table["intent"].value if "intent" in table else MISSING,
         escalation=escalation, says=tuple(str(item.value) for item in says_items),
-        origin=node.origin,
+        origin=node.origin, ends=ends,
     )
 
 
@@ -61,8 +66,11 @@ def load_dialog_tests(path: Path) -> list[DialogTest]:
     root = read_yaml(path)
     if not isinstance(root.value, dict) or "tests" not in root.value:
         raise ContentError(f"{root.origin}: a dialog-test file needs a 'tests' list")
+    listed = root.value["tests"]
+    if not isinstance(listed.value, list) or not listed.value:
+        raise ContentError(f"{listed.origin}: 'tests' must be a non-empty list")
     tests = []
-    for node in root.value["tests"].value if isinstance(root.value["tests"].value, list) else []:
+    for node in listed.value:
         table = node.value if isinstance(node.value, dict) else {}
         if set(table) - {"name", "turns"} or "turns" not in table:
             raise ContentError(f"{node.origin}: a test has 'name' and 'turns' only")
@@ -81,6 +89,8 @@ def _turn_problems(turn: Turn, skill: Skill, state: Conversation, now: float):
         problems.append(f"intent {reply.intent!r}, expected {turn.intent!r}")
     if turn.escalation is not None and reply.escalation != turn.escalation:
         problems.append(f"escalation {reply.escalation!r}, expected {turn.escalation!r}")
+    if turn.ends is not None and reply.ends != turn.ends:
+        problems.append(f"ends {reply.ends}, expected {turn.ends}")
     missing = [w for w in turn.says if w.lower() not in reply.text.lower()]
     if missing:
         problems.append(f"reply lacks {missing!r}: {reply.text[:120]!r}")

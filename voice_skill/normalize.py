@@ -41,6 +41,7 @@ _SLIPS = {
     ("goodbye",): ("good", "bye"), ("bye", "bye"): ("bye",), ("thank", "u"): ("thank", "you"),
     ("thankyou",): ("thank", "you"), ("x", "ray"): ("xray",), ("mri", "s"): ("mri",),
     ("convulsion",): ("convulsions",), ("vitamin", "d", "three"): ("vitamin", "d"),
+    ("how", "come"): ("why",),
     ("weeker",): ("weaker",), ("weekened",): ("weakened",),
 }
 # "weak" and "week" sound the same; a recogniser writes either. Only after "feel" is the time

@@ -102,7 +102,7 @@ class _Engine:
 
         self._engine = pyttsx3.init()
         self._written = threading.Event()
-        self._espeak = _repair_espeak_driver(self._engine, self._written)
+        self._espeak = _complete_espeak_callback(self._engine, self._written)
         voices = [(v.id, v.name or v.id) for v in self._engine.getProperty("voices")]
         wanted = choose_voice(request["voice"], voices) if request.get("voice") else None
         # pyttsx3 queues property changes until runAndWait and swallows their errors there,
@@ -147,17 +147,14 @@ class _Engine:
         return speech
 
 
-def _repair_espeak_driver(engine: Any, written: threading.Event) -> Any | None:
-    """Fix two races in pyttsx3 2.99's espeak driver (drivers/espeak.py) and set `written` once
-    each WAV is on disk; returns the espeak module, or None for other drivers (left untouched).
+def _complete_espeak_callback(engine: Any, written: threading.Event) -> Any | None:
+    """Wrap pyttsx3's espeak synth callback so no audio is lost and `written` is set once the
+    WAV is on disk; returns the espeak module, or None for other drivers (left untouched).
 
-    espeak-ng in retrieval mode works on its own thread, queueing rate and volume changes and
-    text alike. (1) runAndWait calls driver.stop(), which cancels whatever that queue holds when
-    it is busy: the rate just set, or the utterance about to start (seen as cut-off and empty
-    WAVs, about 1 in 20 fresh workers). This worker never interrupts speech, so stop is a no-op.
-    (2) _onSynth writes the file on the end-of-message event and only then appends the samples
-    that came with it, dropping the last buffer (measured: 49184 of 59978 samples for a sentence
-    the espeak-ng command wrote in full); here every sample is kept before events are handled.
+    pyttsx3 2.99's _onSynth (drivers/espeak.py) writes the file when the end-of-message event
+    arrives and only then appends the samples that came with it, so the last buffer is dropped
+    whenever espeak delivers both together: measured 49184 of 59978 samples for a sentence
+    (the espeak-ng command wrote 59978).
     """
     driver = getattr(engine.proxy, "_driver", None)
     if type(driver).__module__ != "pyttsx3.drivers.espeak":
@@ -173,7 +170,6 @@ def _repair_espeak_driver(engine: Any, written: threading.Event) -> Any | None:
             written.set()
         return int(result)
 
-    driver.stop = lambda: None
     _espeak.SetSynthCallback(on_synth)
     return _espeak
 

@@ -76,27 +76,29 @@ def content_words(normalized: str) -> str:
     return " ".join(stem(w) for w in kept)
 
 
-def _contains(words: list[str], phrase: list[str]) -> bool:
-    size = len(phrase)
-    return any(words[i:i + size] == phrase for i in range(len(words) - size + 1))
-
-
 class Matcher:
     """Scores an utterance against every phrasing of every dialog, built once per content."""
 
     def __init__(self, dialogs: tuple[Dialog, ...], scorer: Scorer = fuzz.token_sort_ratio,
-                 keyword_bonus: float = 12.0) -> None:
-        self._owners: list[str] = []
-        self._choices: list[str] = []
+                 keyword_bonus: float = 12.0, score_cutoff: float = 40.0) -> None:
+        owners: dict[str, set[str]] = {}
         for dialog in dialogs:
             for phrasing in dialog.phrasings:
-                self._owners.append(dialog.id)
-                self._choices.append(content_words(phrasing))
-        self._keywords = [(d.id, k.split()) for d in dialogs for k in d.keywords]
+                owners.setdefault(content_words(phrasing), set()).add(dialog.id)
+        # Distinct phrasings can share content words; each is scored once.
+        self._choices = list(owners)
+        self._owners = [sorted(owners[choice]) for choice in self._choices]
+        self._keywords: dict[str, list[tuple[str, list[str]]]] = {}
+        for dialog in dialogs:
+            for keyword in dialog.keywords:
+                words = keyword.split()
+                self._keywords.setdefault(words[0], []).append((dialog.id, words))
         self._vocabulary = {w for choice in self._choices for w in choice.split()}
-        self._vocabulary |= {stem(w) for _, k in self._keywords for w in k}
+        self._vocabulary |= {stem(w) for k in self._keywords.values() for _, ws in k for w in ws}
         self._scorer = scorer
         self._keyword_bonus = keyword_bonus
+        self._score_cutoff = score_cutoff
+        """Raw scores below this can never reach the fallback line, so are not collected."""
 
     def rank(self, normalized: str, limit: int = 2) -> tuple[Match, ...]:
         """The best `limit` distinct dialogs for a normalised utterance, best first."""
@@ -106,15 +108,20 @@ class Matcher:
         weight = self._in_domain_weight(query.split())
         best: dict[str, float] = {}
         for _, score, index in process.extract(query, self._choices, scorer=self._scorer,
-                                               limit=None, score_cutoff=1):
-            owner = self._owners[index]
-            best[owner] = max(best.get(owner, 0.0), score)
-        words = normalized.split()
-        for owner, keyword in self._keywords:
-            if owner in best and _contains(words, keyword):
+                                               limit=None, score_cutoff=self._score_cutoff):
+            for owner in self._owners[index]:
+                if score > best.get(owner, 0.0):
+                    best[owner] = score
+        for owner in self._keyword_owners(normalized.split()):
+            if owner in best:
                 best[owner] = min(100.0, best[owner] + self._keyword_bonus)
         ranked = sorted(best.items(), key=lambda item: -item[1])[:limit]
         return tuple(Match(owner, round(score * weight, 1)) for owner, score in ranked)
+
+    def _keyword_owners(self, words: list[str]) -> set[str]:
+        """Dialogs with a keyword in the utterance (each dialog's bonus counts once)."""
+        return {owner for i, word in enumerate(words) for owner, keyword in
+                self._keywords.get(word, ()) if words[i:i + len(keyword)] == keyword}
 
     def _in_domain_weight(self, query_words: list[str]) -> float:
         """Out-of-scope questions share few words with any dialog ('bake bread'): scale down."""

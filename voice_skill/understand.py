@@ -114,9 +114,10 @@ class Matcher:
                     best[owner] = score
         for owner in self._keyword_owners(normalized.split()):
             if owner in best:
-                best[owner] = min(100.0, best[owner] + self._keyword_bonus)
+                best[owner] += self._keyword_bonus
+        # Rank on the uncapped sum, so a keyword still decides between two perfect fuzzy matches.
         ranked = sorted(best.items(), key=lambda item: -item[1])[:limit]
-        return tuple(Match(owner, round(score * weight, 1)) for owner, score in ranked)
+        return tuple(Match(owner, round(min(100.0, score * weight), 1)) for owner, score in ranked)
 
     def _keyword_owners(self, words: list[str]) -> set[str]:
         """Dialogs with a keyword in the utterance (each dialog's bonus counts once)."""

@@ -15,14 +15,22 @@ from .settings import Settings, load_settings
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
 
+# flag name -> (settings stage, field)
+_FLAG_FIELDS = {
+    "dialogs": ("content", "dialogs_dir"), "emergency_number": ("safety", "emergency_number"),
+    "engine": ("asr", "engine"), "model": ("asr", "model_path"), "mode": ("asr", "mode"),
+    "device": ("audio", "device"), "trailing_silence": ("audio", "trailing_silence"),
+    "voice": ("tts", "voice"), "rate": ("tts", "rate"), "volume": ("tts", "volume"),
+}
+
+
 def _with_flags(settings: Settings, args: argparse.Namespace) -> Settings:
     """Command-line flags override the settings file."""
-    if getattr(args, "dialogs", None):
-        settings = dataclasses.replace(
-            settings, content=dataclasses.replace(settings.content, dialogs_dir=args.dialogs))
-    if getattr(args, "emergency_number", None):
-        settings = dataclasses.replace(settings, safety=dataclasses.replace(
-            settings.safety, emergency_number=args.emergency_number))
+    for flag, (stage, name) in _FLAG_FIELDS.items():
+        value = getattr(args, flag, None)
+        if value is not None:
+            section = dataclasses.replace(getattr(settings, stage), **{name: value})
+            settings = dataclasses.replace(settings, **{stage: section})
     return settings
 
 
@@ -45,10 +53,125 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from .textmode import run_ask
 
+    if args.wav:
+        if args.question:
+            raise VoiceSkillError("ask: give question text or --wav files, not both")
+        return cmd_ask_wav(args, settings)
     if not args.question:
         raise VoiceSkillError("ask: give a question, or '-' to read one a line from stdin")
     return run_ask(_skill(settings), args.question, args.json, sys.stdout, sys.stderr,
                    sys.stdin.buffer)
+
+
+def _recognizer(skill, settings: Settings):
+    """The speech engine settings ask for, announced on stderr (never switched silently)."""
+    from .asr import open_recognizer
+    from .models import models_dir
+
+    recognizer = open_recognizer(settings.asr, skill.content.recognition_phrases(), models_dir())
+    print(f"voice-skill: listening with {recognizer.description}", file=sys.stderr)
+    return recognizer
+
+
+def cmd_ask_wav(args: argparse.Namespace, settings: Settings) -> int:
+    from .loop import answer_files
+
+    skill = _skill(settings)
+    return answer_files(skill, _recognizer(skill, settings), args.wav, settings.audio,
+                        args.json, sys.stdout, sys.stderr)
+
+
+def cmd_transcribe(args: argparse.Namespace, settings: Settings) -> int:
+    from .loop import transcribe_files
+
+    skill = _skill(settings)
+    return transcribe_files(_recognizer(skill, settings), args.files, settings.audio,
+                            sys.stdout, sys.stderr)
+
+
+def cmd_reply(args: argparse.Namespace, settings: Settings) -> int:
+    from .loop import reply_to_file
+    from .tts import open_speaker
+
+    skill = _skill(settings)
+    recognizer = _recognizer(skill, settings)
+    speaker = open_speaker(settings.tts, out=args.out)
+    try:
+        reply_to_file(skill, recognizer, args.input, speaker, settings.audio, sys.stdout,
+                      sys.stderr)
+    finally:
+        speaker.close()
+    return EXIT_OK
+
+
+def _microphone_chunks(settings: Settings, raw_stdin: bool):
+    from .audio import Microphone, read_raw_pcm
+
+    if raw_stdin:
+        return None, read_raw_pcm(sys.stdin.buffer)
+    microphone = Microphone(settings.audio).__enter__()
+    print(f"voice-skill: microphone {microphone.device.name}", file=sys.stderr)
+    return microphone, microphone.chunks()
+
+
+def cmd_listen(args: argparse.Namespace, settings: Settings) -> int:
+    from .loop import run_listen
+    from .tts import open_speaker
+
+    skill = _skill(settings)
+    recognizer = _recognizer(skill, settings)
+    speaker = open_speaker(settings.tts, out=args.out, output_device=args.output_device)
+    microphone, chunks = _microphone_chunks(settings, args.stdin)
+    try:
+        return run_listen(skill, recognizer, chunks, speaker, settings.audio, sys.stdout)
+    finally:
+        if microphone is not None:
+            microphone.close()
+        speaker.close()
+
+
+def cmd_start(args: argparse.Namespace, settings: Settings) -> int:
+    """No command: listen when a microphone is there, else typed chat (saying why)."""
+    from .errors import AudioError
+
+    try:
+        from .audio import find_input_device
+
+        find_input_device(settings.audio.device)
+    except (AudioError, OSError) as error:
+        print(f"voice-skill: no microphone ({error}); starting typed chat", file=sys.stderr)
+        return cmd_chat(args, settings)
+    args.out, args.output_device, args.stdin = None, None, False
+    return cmd_listen(args, settings)
+
+
+def cmd_devices(args: argparse.Namespace, settings: Settings) -> int:
+    from .audio import list_devices
+
+    devices = list_devices()
+    if not devices:
+        print("no audio devices found", file=sys.stderr)
+        return EXIT_FAILED
+    for device in devices:
+        kinds = ", ".join(k for k, n in (("in", device.max_input_channels),
+                                         ("out", device.max_output_channels)) if n)
+        print(f"{device.index:3d}  {device.name}  ({kinds}, {device.default_samplerate:g} Hz)")
+    return EXIT_OK
+
+
+def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
+    from .models import download, find_model, format_catalog, models_dir
+
+    directory = models_dir(args.models_dir)
+    if args.action == "list":
+        print(format_catalog(directory))
+    elif args.action == "path":
+        print(directory)
+    else:
+        if not args.name:
+            raise VoiceSkillError("models download: name a model (see `voice-skill models list`)")
+        print(download(find_model(args.name), directory))
+    return EXIT_OK
 
 
 def cmd_check_dialogs(args: argparse.Namespace, settings: Settings) -> int:
@@ -108,25 +231,65 @@ def _common() -> argparse.ArgumentParser:
     return common
 
 
+def _voice_flags() -> argparse.ArgumentParser:
+    voice = argparse.ArgumentParser(add_help=False)
+    voice.add_argument("--engine", choices=("auto", "vosk", "pocketsphinx"),
+                       help="speech engine (auto: Vosk when an English Vosk model is installed)")
+    voice.add_argument("--model", type=Path, metavar="PATH", help="Vosk model folder")
+    voice.add_argument("--mode", choices=("grammar", "open", "two-pass"),
+                       help="Vosk decoding mode (default two-pass)")
+    voice.add_argument("--device", metavar="DEV", help="input device: index or part of its name")
+    voice.add_argument("--trailing-silence", type=float, metavar="SECONDS",
+                       help="silence that ends an utterance (default 0.6)")
+    voice.add_argument("--voice", help="speech voice id or part of its name")
+    voice.add_argument("--rate", type=int, help="speaking rate, words per minute")
+    voice.add_argument("--volume", type=float, help="speaking volume, 0.0 to 1.0")
+    return voice
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line; each subcommand maps to one cmd_* function."""
     common = _common()
+    voice = _voice_flags()
     parser = argparse.ArgumentParser(
-        prog="voice-skill", parents=[common],
+        prog="voice-skill", parents=[common, voice],
         description="Offline voice FAQ about calf-muscle twitching, with red-flag escalation.")
     parser.add_argument("--version", action="version", version=f"voice-skill {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    def add(name: str, run: Callable[..., int], help_text: str) -> argparse.ArgumentParser:
-        command = sub.add_parser(name, parents=[common], help=help_text, description=help_text)
+    def add(name: str, run: Callable[..., int], help_text: str,
+            speech: bool = False) -> argparse.ArgumentParser:
+        parents = [common, voice] if speech else [common]
+        command = sub.add_parser(name, parents=parents, help=help_text, description=help_text)
         command.set_defaults(run=run)
         return command
 
     add("chat", cmd_chat, "typed conversation (line editing and history)")
-    ask = add("ask", cmd_ask, "answer questions given as arguments, or '-' for one a line on stdin")
+    ask = add("ask", cmd_ask, "answer questions given as arguments, '-' for one a line on "
+              "stdin, or --wav files", speech=True)
     ask.add_argument("question", nargs="*", help="question text, or - to read stdin")
     ask.add_argument("--json", action="store_true", help="one JSON object a line: input, "
-                     "intent, score, escalation, answer")
+                     "intent, score, escalation, answer (and transcript with --wav)")
+    ask.add_argument("--wav", nargs="+", type=Path, metavar="FILE",
+                     help="spoken questions in WAV files, one answer per file, in order")
+    listen = add("listen", cmd_listen, "hands-free loop: listen, answer aloud, until 'stop'",
+                 speech=True)
+    listen.add_argument("--output-device", metavar="DEV", help="playback device name")
+    listen.add_argument("--out", type=Path, metavar="FILE.wav",
+                        help="write what is said to a WAV file instead of playing it")
+    listen.add_argument("--stdin", action="store_true",
+                        help="read raw 16 kHz mono 16-bit PCM from stdin instead of a microphone")
+    reply = add("reply", cmd_reply, "a spoken question in, a spoken answer out", speech=True)
+    reply.add_argument("input", type=Path, metavar="IN.wav")
+    reply.add_argument("--out", type=Path, metavar="OUT.wav", required=True)
+    transcribe = add("transcribe", cmd_transcribe, "speech to text for WAV files", speech=True)
+    transcribe.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    add("devices", cmd_devices, "list audio devices")
+    models = add("models", cmd_models, "list, download or locate Vosk speech models")
+    models.add_argument("action", choices=("list", "download", "path"))
+    models.add_argument("name", nargs="?", help="model name, for download")
+    models.add_argument("--models-dir", type=Path, metavar="DIR",
+                        help="where models live (default: models/ in the project)")
     check = add("check-dialogs", cmd_check_dialogs, "validate a content folder")
     check.add_argument("directory", nargs="?", type=Path, help="default: the --dialogs folder")
     tests = add("test-dialogs", cmd_test_dialogs, "run multi-turn dialog tests written as data")
@@ -139,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):
-        args.run = cmd_chat
+        args.run = cmd_start
     try:
         settings = _with_flags(load_settings(args.config), args)
         return args.run(args, settings)

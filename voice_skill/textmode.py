@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 import time
@@ -28,6 +29,29 @@ def reply_record(text: str, reply: Reply) -> dict[str, object]:
         "outcome": decision.outcome,
         "red_flags": [hit.rule.id for hit in decision.assessment.hits],
     }
+
+
+# JSON allows these inside strings, but line-splitting readers (Python's str.splitlines,
+# older JavaScript) break on them: escaped, every answer stays on exactly one line.
+_LINE_BREAKERS = {"\u0085": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def json_line(record: dict[str, object]) -> str:
+    """One JSON object on one line, UTF-8 readable, whatever characters the input held."""
+    line = json.dumps(record, ensure_ascii=False)
+    for char, escaped in _LINE_BREAKERS.items():
+        line = line.replace(char, escaped)
+    return line
+
+
+def from_argv(text: str, where: str, warn: IO[str]) -> str:
+    """An argument that was not UTF-8 arrives as surrogates; replace them, as for stdin."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        print(f"{where}: invalid UTF-8; replaced", file=warn)
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def clip(text: str, where: str, warn: IO[str]) -> str:
@@ -67,12 +91,12 @@ def run_ask(skill: Skill, questions: list[str], as_json: bool, out: IO[str], war
     if questions == ["-"] and stdin is not None:
         lines: Iterator[str] = stdin_lines(stdin, warn)
     else:
-        lines = iter(questions)
+        lines = (from_argv(q, f"question {n}", warn) for n, q in enumerate(questions, start=1))
     for number, text in enumerate(lines, start=1):
         text = clip(text, f"question {number}", warn)
         reply = answer_one(skill, text)
         if as_json:
-            print(json.dumps(reply_record(text, reply), ensure_ascii=False), file=out, flush=True)
+            print(json_line(reply_record(text, reply)), file=out, flush=True)
         else:
             print(format_reply(reply), file=out, flush=True)
     return 0
@@ -104,6 +128,9 @@ def run_chat(skill: Skill, out: IO[str] = sys.stdout) -> int:
     interactive = sys.stdin.isatty()
     if interactive:
         _enable_line_editing()
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        # A strict UTF-8 locale would end the chat with a traceback on one bad byte.
+        sys.stdin.reconfigure(errors="replace")
     print(f"skill> {skill.opening()}", file=out, flush=True)
     state = Conversation()
     while True:

@@ -1,0 +1,238 @@
+"""listen -> recognise -> respond -> speak, and nothing more.
+
+The recogniser is fed while the person is still speaking, so when the endpointer fires only
+the last fraction of a second is left to decode. When the words so far already make a
+confident, complete question, the endpointer is told, and waits a shorter silence.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Callable, Iterable, Iterator
+
+from .asr import Recognizer, Transcript
+from .audio import iter_wav
+from .dialog import Conversation, Reply, Skill
+from .endpoint import Discarded, Endpointer, SpeechStarted, Utterance
+from .errors import VoiceSkillError
+from .settings import AudioSettings
+from .textmode import format_reply, reply_record
+from .tts import Speaker
+
+BYTES_PER_SECOND = 16000 * 2
+"""16 kHz mono s16le."""
+ECHO_GUARD_SECONDS = 0.3
+"""Audio right after the skill spoke is dropped: it is the tail of its own voice."""
+
+
+@dataclass(frozen=True)
+class Heard:
+    """One spoken turn: what was recognised and when the endpoint fired."""
+
+    transcript: Transcript
+    endpoint_at: float
+    """time.perf_counter() when the utterance ended (seconds)."""
+    early: bool
+    """The endpoint came early because the words made a complete question."""
+
+
+def _feed(recognizer: Recognizer, pcm: bytes) -> str:
+    return recognizer.accept(pcm) if pcm else ""
+
+
+class StreamingListener:
+    """Endpointer and recogniser run together over one audio stream."""
+
+    def __init__(self, recognizer: Recognizer, settings: AudioSettings,
+                 is_complete: Callable[[str], bool] = lambda partial: False) -> None:
+        self.recognizer = recognizer
+        self.endpointer = Endpointer(settings)
+        self.is_complete = is_complete
+        self._recent: deque[tuple[float, bytes]] = deque(maxlen=64)
+        self._position = 0.0
+        self._in_speech = False
+        self._complete = False
+
+    def feed(self, chunk: bytes) -> Heard | None:
+        """Process one chunk; returns a Heard when an utterance has just ended."""
+        start, self._position = self._position, self._position + len(chunk) / BYTES_PER_SECOND
+        self._recent.append((start, chunk))
+        if self._in_speech:
+            self._complete = self._complete or self.is_complete(_feed(self.recognizer, chunk))
+        for event in self.endpointer.feed(chunk, phrase_complete=self._complete):
+            heard = self._on_event(event)
+            if heard is not None:
+                return heard
+        return None
+
+    def _on_event(self, event: object) -> Heard | None:
+        if isinstance(event, SpeechStarted):
+            self.recognizer.reset()
+            self._in_speech, self._complete = True, False
+            # Replay the pre-roll the endpointer kept before it was sure this is speech.
+            for at, chunk in self._recent:
+                if at + len(chunk) / BYTES_PER_SECOND > event.start:
+                    _feed(self.recognizer, chunk)
+        elif isinstance(event, Discarded):
+            self.recognizer.reset()
+            self._in_speech = False
+        elif isinstance(event, Utterance):
+            early = self._complete
+            heard = Heard(self.recognizer.finish(), time.perf_counter(), early)
+            self._in_speech, self._complete = event.truncated, False
+            return heard
+        return None
+
+    def finish(self) -> Heard | None:
+        """End of stream: speech still open is recognised as it is."""
+        for event in self.endpointer.finish():
+            heard = self._on_event(event)
+            if heard is not None:
+                return heard
+        return None
+
+
+def confident_question(skill: Skill) -> Callable[[str], bool]:
+    """A partial transcript that already is a confident answerable question ends speech early."""
+    threshold = skill.settings.match.confident_threshold
+
+    def complete(partial: str) -> bool:
+        if len(partial.split()) < 3:
+            return False
+        decision = skill.decide(partial)
+        return decision.outcome == "answer" and decision.score >= threshold
+
+    return complete
+
+
+def heard_turns(chunks: Iterable[bytes], listener: StreamingListener) -> Iterator[Heard]:
+    """Every utterance in a stream, recognised."""
+    for chunk in chunks:
+        heard = listener.feed(chunk)
+        if heard is not None:
+            yield heard
+    heard = listener.finish()
+    if heard is not None:
+        yield heard
+
+
+def run_listen(skill: Skill, recognizer: Recognizer, chunks: Iterable[bytes], speaker: Speaker,
+               settings: AudioSettings, out: IO[str]) -> int:
+    """The hands-free loop: speak the opening, then answer each utterance until 'stop'."""
+    opening = skill.opening()
+    print(f"skill> {opening}", file=out, flush=True)
+    speaker.say(opening)
+    listener = StreamingListener(recognizer, settings, confident_question(skill))
+    state = Conversation()
+    mute_until = time.perf_counter() + ECHO_GUARD_SECONDS
+    for chunk in chunks:
+        if time.perf_counter() < mute_until:
+            continue
+        heard = listener.feed(chunk)
+        if heard is None or not heard.transcript.text.strip():
+            continue
+        reply = skill.respond(state, heard.transcript.text, time.monotonic())
+        state = reply.state
+        print(f"you> {heard.transcript.text}", file=out, flush=True)
+        print(f"skill> {format_reply(reply)}", file=out, flush=True)
+        speaker.say(reply.text)
+        mute_until = time.perf_counter() + ECHO_GUARD_SECONDS
+        if reply.ends:
+            break
+    return 0
+
+
+# --- files -------------------------------------------------------------------------------
+
+
+def question_audio(path: Path, settings: AudioSettings, warn: IO[str]) -> bytes:
+    """The speech in a WAV file (silence and noise bursts dropped), at most max_utterance long."""
+    endpointer = Endpointer(settings)
+    limit = int(settings.max_utterance * BYTES_PER_SECOND)
+    speech: list[bytes] = []
+    size = 0
+
+    def keep(events: list) -> bool:
+        nonlocal size
+        for event in events:
+            if isinstance(event, Utterance):
+                speech.append(event.pcm)
+                size += len(event.pcm)
+        return size >= limit
+
+    for chunk in iter_wav(path):
+        if keep(endpointer.feed(chunk)):
+            print(f"{path}: only the first {settings.max_utterance:g} s of speech are used",
+                  file=warn)
+            break
+    else:
+        keep(endpointer.finish())
+    return b"".join(speech)[:limit]
+
+
+def transcribe_file(recognizer: Recognizer, path: Path, settings: AudioSettings,
+                    warn: IO[str]) -> Transcript:
+    """The transcript of the question in a WAV file ('' when it holds no speech)."""
+    from .asr import transcribe
+
+    pcm = question_audio(path, settings, warn)
+    if not pcm:
+        print(f"{path}: no speech found", file=warn)
+    return transcribe(recognizer, pcm) if pcm else Transcript("", (), 0.0, "none")
+
+
+def _error_record(path: Path, error: VoiceSkillError) -> dict[str, object]:
+    return {"input": str(path), "intent": None, "score": 0.0, "escalation": "none",
+            "answer": "", "transcript": "", "error": str(error)}
+
+
+def answer_files(skill: Skill, recognizer: Recognizer, paths: list[Path],
+                 settings: AudioSettings, as_json: bool, out: IO[str], warn: IO[str]) -> int:
+    """ask --wav: one answer (or JSON line) per file, in order; a bad file does not stop the batch."""
+    failed = False
+    for path in paths:
+        try:
+            transcript = transcribe_file(recognizer, path, settings, warn)
+        except VoiceSkillError as error:
+            failed = True
+            print(f"voice-skill: {error}", file=warn)
+            if as_json:
+                print(json.dumps(_error_record(path, error)), file=out, flush=True)
+            continue
+        reply = skill.respond(Conversation(), transcript.text, time.monotonic())
+        if as_json:
+            record = {**reply_record(str(path), reply), "transcript": transcript.text}
+            print(json.dumps(record, ensure_ascii=False), file=out, flush=True)
+        else:
+            print(f"{path}: [{transcript.text}] {format_reply(reply)}", file=out, flush=True)
+    return 2 if failed else 0
+
+
+def transcribe_files(recognizer: Recognizer, paths: list[Path], settings: AudioSettings,
+                     out: IO[str], warn: IO[str]) -> int:
+    """transcribe: one line per file, 'path: text'."""
+    failed = False
+    for path in paths:
+        try:
+            text = transcribe_file(recognizer, path, settings, warn).text
+        except VoiceSkillError as error:
+            failed = True
+            print(f"voice-skill: {error}", file=warn)
+            continue
+        print(f"{path}: {text}", file=out, flush=True)
+    return 2 if failed else 0
+
+
+def reply_to_file(skill: Skill, recognizer: Recognizer, path: Path, speaker: Speaker,
+                  settings: AudioSettings, out: IO[str], warn: IO[str]) -> Reply:
+    """reply: a spoken question in, the spoken answer written by speaker (a WavFileSpeaker)."""
+    transcript = transcribe_file(recognizer, path, settings, warn)
+    reply = skill.respond(Conversation(), transcript.text, time.monotonic())
+    print(f"you> {transcript.text}", file=out)
+    print(f"skill> {format_reply(reply)}", file=out, flush=True)
+    speaker.say(reply.text)
+    return reply

@@ -8,16 +8,12 @@ Speech is made with espeak-ng and noise with sox at run time, as in the tests.
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from voice_skill.audio import SAMPLE_RATE, Endpointer, Resampler, Utterance  # noqa: E402
-from voice_skill.settings import AudioSettings  # noqa: E402
+from voice_skill.audio import SAMPLE_RATE, Endpointer, Resampler, Utterance
+from voice_skill.settings import AudioSettings
 
 RAW = ["-t", "raw", "-r", str(SAMPLE_RATE), "-c", "1", "-b", "16", "-e", "signed-integer"]
 SENTENCES = ("My calf muscle keeps twitching at night.", "Should I see a doctor about it?")
@@ -43,9 +39,13 @@ def to_pcm(signal: np.ndarray) -> bytes:
     return np.clip(np.rint(signal), -32768, 32767).astype("<i2").tobytes()
 
 
+def quiet(seconds: float) -> np.ndarray:
+    """Digital silence at 16 kHz."""
+    return np.zeros(int(SAMPLE_RATE * seconds))
+
+
 def two_sentences(gap: float = 1.5) -> tuple[np.ndarray, list[tuple[float, float]]]:
     """1 s silence, sentence, gap, sentence, 1 s silence; and where the speech really is."""
-    quiet = lambda seconds: np.zeros(int(SAMPLE_RATE * seconds))  # noqa: E731
     first, second = (speak(text) for text in SENTENCES)
     signal = np.concatenate([quiet(1.0), first, quiet(gap), second, quiet(1.0)])
     spans, offset = [], 1.0

@@ -66,6 +66,7 @@ class PulseServer:
         self._done = threading.Condition()
         self._outstanding = 0  # items queued by feed() and not yet fully written
         self._feeder: threading.Thread | None = None
+        self._drain: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 10.0) -> None:
         """Start the daemon, wait for its socket, make the test devices the defaults."""
@@ -91,6 +92,10 @@ class PulseServer:
             time.sleep(0.1)
         self.pactl("set-default-source", SOURCE)
         self.pactl("set-default-sink", SINK)
+        # The pipe source stops reading its FIFO while nobody records, so the FIFO would fill
+        # and hold stale audio; a permanent listener keeps it flowing like a live microphone.
+        self._drain = subprocess.Popen(["parec", f"--device={SOURCE}", "--raw"], env=self.env,
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self._feeder = threading.Thread(target=self._feed_forever, name="pulse-feeder", daemon=True)
         self._feeder.start()
 
@@ -182,18 +187,19 @@ class PulseServer:
             raise PulseUnavailable(f"parec recorded nothing: {errors.decode(errors='replace')}")
 
     def stop(self) -> None:
-        """Stop the feeder and the daemon (terminate, then kill)."""
+        """Stop the listener, the daemon (terminate, then kill) and the feeder."""
         self._stop.set()
-        if self._feeder is not None:
+        for process in (self._drain, self._daemon):
+            if process is not None and process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+        self._drain = self._daemon = None
+        if self._feeder is not None:  # its FIFO has lost its reader, so it cannot block now
             self._feeder.join(timeout=5)
-        daemon, self._daemon = self._daemon, None
-        if daemon is not None and daemon.poll() is None:
-            daemon.terminate()
-            try:
-                daemon.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                daemon.kill()
-                daemon.wait()
 
 
 @pytest.fixture(scope="session", name="pulse_audio")

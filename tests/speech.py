@@ -184,3 +184,15 @@ UNSEEN_QUESTIONS = (
     ("i am anxious about my calf", ("calf",)),
     ("could it be a lack of vitamin b12", ("vitamin",)),
 )
+
+OUT_OF_DOMAIN = (
+    "what is the weather like tomorrow",
+    "play some music in the kitchen",
+    "set an alarm for seven in the morning",
+    "how tall is the eiffel tower",
+    "what time does the train leave",
+    "tell me a joke about cats",
+    "order a large pizza with cheese",
+    "who won the football game last night",
+)
+"""Requests the skill does not handle; a recogniser should not turn them into calf questions."""

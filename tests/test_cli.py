@@ -6,6 +6,7 @@ in a subprocess, the way people and evaluation scripts do.
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import os
@@ -14,10 +15,9 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from voice_skill.__main__ import main
-
 from conftest import SHIPPED_DIALOGS
+
+from voice_skill.__main__ import build_parser, main
 
 SCRIPT = Path(sys.executable).parent / "voice-skill"
 RECORD_KEYS = {"input", "intent", "score", "escalation", "answer"}
@@ -50,6 +50,7 @@ def records(out: str) -> list[dict]:
 def voice_skill(*argv: str, stdin: bytes | None = None, **kwargs) -> subprocess.CompletedProcess:
     """The real console script in a subprocess."""
     return subprocess.run([str(SCRIPT), *argv], input=stdin, capture_output=True, timeout=60,
+                          check=False,
                           **kwargs)
 
 
@@ -78,14 +79,14 @@ def test_ask_answers_each_argument_on_its_own_line(capsys) -> None:
 
 
 def test_ask_json_fields(capsys, skill) -> None:
-    status, out, _ = run(capsys, "ask", "--json", "why is my calf twitching")
+    _, out, _ = run(capsys, "ask", "--json", "what is a pinched nerve")
     (record,) = records(out)
     assert RECORD_KEYS <= set(record)
-    assert record["input"] == "why is my calf twitching"
-    assert record["intent"] == "twitch_causes"
+    assert record["input"] == "what is a pinched nerve"
+    assert record["intent"] == "pinched_nerve"
     assert isinstance(record["score"], float) and 0 <= record["score"] <= 100
     assert record["escalation"] == "none"
-    assert record["answer"].startswith(skill.content.dialog("twitch_causes").answer)
+    assert record["answer"].startswith(skill.content.dialog("pinched_nerve").answer)
 
 
 def test_ask_json_escalation_field(capsys) -> None:
@@ -111,7 +112,7 @@ def test_ask_without_a_question_is_one_line_and_status_2(capsys) -> None:
 # --- ask --json - : the evaluation path ----------------------------------------------------
 
 NASTY = [
-    b"why is my calf twitching",
+    b"what is a pinched nerve",
     b"",
     b"   \t ",
     b"why is my calf twitching " * 4200,  # over 100 KB
@@ -133,7 +134,7 @@ def test_batch_keeps_one_line_per_input_line_in_order(capsys, monkeypatch) -> No
     assert len(lines) == len(NASTY) == len(out.split("\n")) - 1
     got = [json.loads(line) for line in lines]
     assert all(RECORD_KEYS <= set(r) for r in got)
-    assert got[0]["intent"] == "twitch_causes"
+    assert got[0]["intent"] == "pinched_nerve"
     assert [r["input"] for r in got[1:3]] == ["", "   \t "]
     assert [r["intent"] for r in got[1:3]] == [None, None]
     assert got[4]["input"] == "my calf \ufffd\ufffd twitches"
@@ -181,16 +182,17 @@ def test_ask_in_a_real_process() -> None:
 
 def test_ask_json_output_is_valid_utf8_for_invalid_argv() -> None:
     """An argument that is not UTF-8 reaches Python as surrogates; the JSON must stay UTF-8."""
-    done = subprocess.run([str(SCRIPT).encode(), b"ask", b"--json", b"my calf \xff twitches"],
-                          capture_output=True, timeout=60)
+    done = subprocess.run([str(SCRIPT).encode(), b"ask", b"--json", b"what is \xff sciatica"],
+                          capture_output=True, timeout=60, check=False)
     assert done.returncode == 0
     record = json.loads(done.stdout.decode("utf-8"))
-    assert record["intent"] == "twitch_causes"
+    assert (record["input"], record["intent"]) == ("what is \ufffd sciatica", "sciatica")
+    assert done.stderr.decode() == "question 1: invalid UTF-8; replaced\n"
 
 
 def test_python_dash_m_works() -> None:
     done = subprocess.run([sys.executable, "-m", "voice_skill", "ask", "hello"],
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0 and "Hello" in done.stdout
 
 
@@ -200,7 +202,7 @@ def test_text_mode_imports_no_speech_engine() -> None:
             f"loaded = [m for m in {SPEECH_MODULES!r} if m in sys.modules]; "
             "assert status == 0, status; assert loaded == [], loaded; print('clean')")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=60)
+                          timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "clean"
 
@@ -208,10 +210,18 @@ def test_text_mode_imports_no_speech_engine() -> None:
 # --- help, version, usage errors -----------------------------------------------------------
 
 
-@pytest.mark.parametrize("argv", [
-    ["--help"], ["chat", "--help"], ["ask", "--help"], ["check-dialogs", "--help"],
-    ["test-dialogs", "--help"],
-])
+def _commands() -> list[str]:
+    """Every subcommand the parser knows, so a new one gets its --help test too."""
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return list(sub.choices)
+
+
+def test_the_text_commands_exist() -> None:
+    assert {"chat", "ask", "check-dialogs", "test-dialogs"} <= set(_commands())
+
+
+@pytest.mark.parametrize("argv", [["--help"], *([c, "--help"] for c in _commands())])
 def test_help_exits_0(capsys, argv: list[str]) -> None:
     status, out, _ = run(capsys, *argv)
     assert status == 0
@@ -238,13 +248,7 @@ def test_usage_errors_exit_2(capsys, argv: list[str]) -> None:
 # --- settings and content selection --------------------------------------------------------
 
 
-FLAG_BEFORE_COMMAND = miss(
-    "a flag before the command is silently dropped: the subparsers share the parent parser, "
-    "so their default None overwrites the top-level value; give the subcommand copies "
-    "default=argparse.SUPPRESS")
-
-
-@pytest.mark.parametrize("before", [False, pytest.param(True, marks=FLAG_BEFORE_COMMAND)])
+@pytest.mark.parametrize("before", [False, True])
 def test_dialogs_flag_selects_another_content_set(capsys, tiny_dialogs: Path,
                                                   before: bool) -> None:
     flag = ["--dialogs", str(tiny_dialogs)]
@@ -271,7 +275,7 @@ def test_check_dialogs_on_the_shipped_folder(capsys) -> None:
     assert out.startswith(f"{SHIPPED_DIALOGS}:") and out.rstrip().endswith("ok")
 
 
-@pytest.mark.parametrize("before", [False, pytest.param(True, marks=FLAG_BEFORE_COMMAND)])
+@pytest.mark.parametrize("before", [False, True])
 def test_emergency_number_flag(capsys, before: bool) -> None:
     flag = ["--emergency-number", "112"]
     argv = [*flag, "ask"] if before else ["ask", *flag]

@@ -27,6 +27,7 @@ from voice_skill.audio import (
     read_wav,
     utterances,
 )
+from voice_skill.errors import AudioError
 from voice_skill.settings import AudioSettings
 
 
@@ -69,6 +70,21 @@ def test_microphone_hears_speech_fed_into_the_pipe_source(pulse_audio: PulseServ
     assert speech_seconds - 0.3 <= found.duration <= speech_seconds + 1.0
     # The same speech, after PulseAudio's and our resampling: the waveforms still line up.
     assert _best_correlation(speech, found.pcm) > 0.8
+
+
+def test_microphone_by_name_delivers_16k_in_real_time(pulse_audio: PulseServer) -> None:
+    with Microphone(AudioSettings(device="pulse"), chunk_seconds=0.1) as microphone:
+        assert microphone.device is not None and microphone.device.name == "pulse"
+        received = sum(len(chunk) for chunk in itertools.islice(microphone.chunks(), 20))
+    # 20 device blocks of 0.1 s at the native rate become 2 s at 16 kHz, give or take
+    # what the resampler still holds back (its filter half-length).
+    assert abs(received / 2 / SAMPLE_RATE - 2.0) < 0.01
+
+
+def test_microphone_with_an_unknown_name_lists_the_choices(pulse_audio: PulseServer) -> None:
+    unknown = Microphone(AudioSettings(device="no such microphone"))
+    with pytest.raises(AudioError, match="matches no input device; choices: .*pulse"):
+        unknown.__enter__()
 
 
 def test_playback_through_sounddevice_reaches_the_null_sink(

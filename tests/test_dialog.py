@@ -218,13 +218,8 @@ def tiny(tiny_dialogs: Path) -> Skill:
     ("knee ache", "knee_ache"),
     ("knee pain please", "knee_pain"),
     ("the ache one", "knee_ache"),
-    pytest.param("no", "knee_ache", marks=miss(
-        "'no' matches the stop dialog with a score over answer_threshold, so "
-        "Skill._clarification_reply takes it for a fresh question and ENDS the session; "
-        "resolve yes/no/first/second/topic words before the fresh-question check")),
-    pytest.param("ache", "knee_ache", marks=miss(
-        "naming one topic word: 'ache' fuzzily matches the thanks dialog ('cheers') above "
-        "answer_threshold and is taken for a fresh question; same fix as 'no'")),
+    pytest.param("no", "knee_ache"),
+    pytest.param("ache", "knee_ache"),
 ])
 def test_a_clarifying_question_is_resolved(tiny: Skill, answer: str, chosen: str) -> None:
     question, reply = talk(tiny, "knee", answer)

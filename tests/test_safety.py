@@ -8,13 +8,12 @@ it turns into a failure the day it is fixed and the mark must go.
 from __future__ import annotations
 
 import pytest
+from conftest import SHIPPED_DIALOGS
 
 from voice_skill.content import LEVELS, Content, load_content
 from voice_skill.dialog import Conversation, Skill
 from voice_skill.safety import assess, escalation_advice, word_matches
 from voice_skill.settings import SafetySettings, Settings
-
-from conftest import SHIPPED_DIALOGS
 
 SHIPPED = load_content(SHIPPED_DIALOGS)
 
@@ -78,30 +77,21 @@ ESCALATE = {
     "both_legs": [
         "both of my legs are weak",
         "sciatica down both legs",
-        pytest.param("my legs are both going numb", marks=miss(
-            "'both' after the noun: patterns only know 'both legs|both my legs'; add "
-            "'legs are both|legs both' alternatives to both_legs")),
+        pytest.param("my legs are both going numb"),
     ],
     "clot_with_breathing": [
         "my calf is swollen and I'm short of breath",
         "my leg hurts and I passed out",
         "my calf is swollen and I'm breathless",
-        pytest.param("my calf is swollen and I can't breathe", marks=miss(
-            "'can't' before 'breathe' is read as a negation of the breathing symptom; add "
-            "'can't breathe|cannot breathe|can't catch my breath' as terms (a term covers its "
-            "own 'not')")),
-        pytest.param("my leg is swollen and I can't catch my breath", marks=miss(
-            "same negation-scope bug as 'can't breathe'")),
-        pytest.param("my calf aches and I blacked out earlier", marks=miss(
-            "'aches' is not in the first group (has 'aching', 'ache*' missing); use ache*")),
+        pytest.param("my calf is swollen and I can't breathe"),
+        pytest.param("my leg is swollen and I can't catch my breath"),
+        pytest.param("my calf aches and I blacked out earlier"),
     ],
     "chest_pain_or_coughing_blood": [
         "I coughed up blood this morning",
         "chest pain",
         "my chest hurts and my calf twitches",
-        pytest.param("I have pains in my chest", marks=miss(
-            "'pains in my chest' missing: patterns have 'pain in my chest' only; use "
-            "'pain* in my chest'")),
+        pytest.param("I have pains in my chest"),
     ],
     "seizure": [
         "he is having convulsions",
@@ -129,12 +119,8 @@ ESCALATE = {
         "I'm not sure, but my leg feels weak",
         "my leg is not numb, but it's weak",
         "my leg is not weak but it gave out yesterday",
-        pytest.param("my foot is dragging", marks=miss(
-            "foot drop: patterns have 'dragging my foot', not 'foot is dragging' or 'foot "
-            "drags'; add 'foot is dragging|foot drags'")),
-        pytest.param("I can't stand on my tiptoes", marks=miss(
-            "'on my tiptoes' missing: patterns have 'can't stand on tiptoe*' and 'on my "
-            "toes'; add 'can't stand on my tiptoe*'")),
+        pytest.param("my foot is dragging"),
+        pytest.param("I can't stand on my tiptoes"),
     ],
     "spreading": [
         "the twitching moved to my arms",
@@ -157,15 +143,12 @@ ESCALATE = {
     ],
     "swallowing_or_speaking": [
         "I find it hard to swallow",
-        pytest.param("food keeps getting stuck when I swallow", marks=miss(
-            "only 'food gets stuck' is a pattern; use 'food * stuck' or 'stuck + swallow*'")),
+        pytest.param("food keeps getting stuck when I swallow"),
     ],
     "numbness": [
         "my toes are numb",
         "not spreading but my foot is numb",
-        pytest.param("my shin has no feeling", marks=miss(
-            "the numbness rule has 'no feeling in' but not 'no feeling' at the end of a "
-            "sentence; add 'has no feeling|have no feeling'")),
+        pytest.param("my shin has no feeling"),
     ],
     "long_cramp": [
         "my cramp has lasted twenty minutes",

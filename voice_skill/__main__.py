@@ -218,8 +218,8 @@ def cmd_test_dialogs(args: argparse.Namespace, settings: Settings) -> int:
 # --- parser ------------------------------------------------------------------------------
 
 
-def _common() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+def _common(default: object = None) -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False, argument_default=default)
     common.add_argument("--dialogs", type=Path, metavar="DIR",
                         help="content folder to use instead of the shipped dialogs/")
     common.add_argument("--config", type=Path, metavar="FILE",
@@ -231,8 +231,8 @@ def _common() -> argparse.ArgumentParser:
     return common
 
 
-def _voice_flags() -> argparse.ArgumentParser:
-    voice = argparse.ArgumentParser(add_help=False)
+def _voice_flags(default: object = None) -> argparse.ArgumentParser:
+    voice = argparse.ArgumentParser(add_help=False, argument_default=default)
     voice.add_argument("--engine", choices=("auto", "vosk", "pocketsphinx"),
                        help="speech engine (auto: Vosk when an English Vosk model is installed)")
     voice.add_argument("--model", type=Path, metavar="PATH", help="Vosk model folder")
@@ -249,10 +249,11 @@ def _voice_flags() -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line; each subcommand maps to one cmd_* function."""
-    common = _common()
-    voice = _voice_flags()
+    # The shared flags work before or after the command; the command's copy must not reset
+    # a value given before it, so its defaults are "absent".
+    common, voice = _common(argparse.SUPPRESS), _voice_flags(argparse.SUPPRESS)
     parser = argparse.ArgumentParser(
-        prog="voice-skill", parents=[common, voice],
+        prog="voice-skill", parents=[_common(), _voice_flags()],
         description="Offline voice FAQ about calf-muscle twitching, with red-flag escalation.")
     parser.add_argument("--version", action="version", version=f"voice-skill {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -359,6 +359,11 @@ class Microphone:
         if self._stream is None or self._converter is None:
             raise AudioError("Microphone.chunks() needs an open microphone (use `with Microphone(...)`)")
         blocksize = max(int(self._converter.format.rate * self.chunk_seconds), 1)
+        failure = _sounddevice().PortAudioError
         while self._stream is not None:
-            data, _overflowed = self._stream.read(blocksize)  # type: ignore[attr-defined]
+            try:
+                data, _overflowed = self._stream.read(blocksize)  # type: ignore[attr-defined]
+            except failure as error:  # unplugged, or the sound server went away
+                name = self.device.name if self.device else "?"
+                raise AudioError(f"input device {name!r} stopped: {error}") from None
             yield self._converter.convert(bytes(data))

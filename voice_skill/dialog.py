@@ -120,10 +120,10 @@ class Skill:
         assert state.pending is not None
         first, second = (self.content.dialog(i) for i in state.pending)
         words = decision.normalized.split()
-        if decision.outcome == "answer" and decision.score >= self.settings.match.answer_threshold \
+        chosen = _resolve_choice(words, first, second) if len(words) <= 4 else None
+        if chosen is None and decision.outcome == "answer" \
                 and decision.intent not in (None, first.id, second.id):
             return None  # a fresh question, not an answer to ours
-        chosen = _resolve_choice(words, first, second)
         if chosen is None and decision.intent in (first.id, second.id):
             chosen = self.content.dialog(decision.intent)
         if chosen is not None:
@@ -149,7 +149,6 @@ class Skill:
             return self._say(state, messages.fallback, None, decision, pending=None)
         if decision.outcome == "clarify":
             first, second = (self.content.dialog(m.dialog_id) for m in decision.candidates[:2])
-        if decision.outcome == "clarify" and not (first.is_conversation or second.is_conversation):
             question = messages.clarify.format(first=first.topic, second=second.topic)
             return self._say(state, question, decision.intent, decision,
                              pending=(first.id, second.id), asked_again=False)

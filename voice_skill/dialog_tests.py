@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .content import LEVELS, Content
-from .dialog import Conversation, Skill
+from .dialog import Conversation, Reply, Skill
 from .errors import ContentError
 from .safety import assess
 from .yamlnodes import Located, read_yaml
@@ -82,7 +82,8 @@ def load_dialog_tests(path: Path) -> list[DialogTest]:
     return tests
 
 
-def _turn_problems(turn: Turn, skill: Skill, state: Conversation, now: float):
+def _turn_problems(turn: Turn, skill: Skill, state: Conversation,
+                   now: float) -> tuple[Reply, list[str]]:
     reply = skill.respond(state, turn.user, now)
     problems = []
     if turn.intent != MISSING and reply.intent != turn.intent:

@@ -50,9 +50,10 @@ _SLIPS = {
 _SLIPS.update({(verb, "week"): (verb, "weak") for verb in ("feel", "feels", "feeling", "felt")})
 _MAX_SLIP = max(len(key) for key in _SLIPS)
 
-_ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen "
-         "fourteen fifteen sixteen seventeen eighteen nineteen").split()
-_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+_ONES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+         "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
+         "eighteen", "nineteen")
+_TENS = ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
 
 _TOKEN = re.compile(r"[a-z]+|\d+")
 

@@ -76,6 +76,11 @@ def content_words(normalized: str) -> str:
     return " ".join(stem(w) for w in kept)
 
 
+CONVERSATION_WHOLE_MATCH = 85.0
+"""Conversational phrasings ('tell me more', 'say that again') are mostly stop words, so they
+are also compared whole; a whole-text score counts only this close to a known phrasing."""
+
+
 class Matcher:
     """Scores an utterance against every phrasing of every dialog, built once per content."""
 
@@ -85,15 +90,19 @@ class Matcher:
         for dialog in dialogs:
             for phrasing in dialog.phrasings:
                 owners.setdefault(content_words(phrasing), set()).add(dialog.id)
+                if dialog.is_conversation:
+                    owners.setdefault(phrasing, set()).add(dialog.id)
         # Distinct phrasings can share content words; each is scored once.
         self._choices = list(owners)
         self._owners = [sorted(owners[choice]) for choice in self._choices]
+        self.conversational = frozenset(d.id for d in dialogs if d.is_conversation)
         self._keywords: dict[str, list[tuple[str, list[str]]]] = {}
         for dialog in dialogs:
             for keyword in dialog.keywords:
                 words = keyword.split()
                 self._keywords.setdefault(words[0], []).append((dialog.id, words))
-        self._vocabulary = {w for choice in self._choices for w in choice.split()}
+        self._vocabulary = {w for d in dialogs if not d.is_conversation
+                            for p in d.phrasings for w in content_words(p).split()}
         self._vocabulary |= {stem(w) for k in self._keywords.values() for _, ws in k for w in ws}
         self._scorer = scorer
         self._keyword_bonus = keyword_bonus
@@ -107,17 +116,20 @@ class Matcher:
         query = content_words(normalized)
         weight = self._in_domain_weight(query.split())
         best: dict[str, float] = {}
-        for _, score, index in process.extract(query, self._choices, scorer=self._scorer,
-                                               limit=None, score_cutoff=self._score_cutoff):
-            for owner in self._owners[index]:
-                if score > best.get(owner, 0.0):
-                    best[owner] = score
+        passes = ((query, self._score_cutoff, False), (normalized, CONVERSATION_WHOLE_MATCH, True))
+        for form, cutoff, whole in passes:
+            for _, score, index in process.extract(form, self._choices, scorer=self._scorer,
+                                                   limit=None, score_cutoff=cutoff):
+                for owner in self._owners[index]:
+                    if whole and owner not in self.conversational:
+                        continue
+                    best[owner] = max(best.get(owner, 0.0), score if whole else score * weight)
         for owner in self._keyword_owners(normalized.split()):
             if owner in best:
-                best[owner] += self._keyword_bonus
+                best[owner] += self._keyword_bonus * weight
         # Rank on the uncapped sum, so a keyword still decides between two perfect fuzzy matches.
         ranked = sorted(best.items(), key=lambda item: -item[1])[:limit]
-        return tuple(Match(owner, round(min(100.0, score * weight), 1)) for owner, score in ranked)
+        return tuple(Match(owner, round(min(100.0, score), 1)) for owner, score in ranked)
 
     def _keyword_owners(self, words: list[str]) -> set[str]:
         """Dialogs with a keyword in the utterance (each dialog's bonus counts once)."""
@@ -131,15 +143,20 @@ class Matcher:
         return OUT_OF_DOMAIN_FLOOR + (1 - OUT_OF_DOMAIN_FLOOR) * coverage
 
 
-def _outcome(candidates: tuple[Match, ...], settings: MatchSettings) -> str:
+def _outcome(candidates: tuple[Match, ...], settings: MatchSettings,
+             conversational: frozenset[str] = frozenset()) -> str:
     if not candidates or candidates[0].score < settings.fallback_threshold:
         return "fallback"
+    if len(candidates) > 1 and conversational & {candidates[0].dialog_id, candidates[1].dialog_id}:
+        # "Did you mean repeat or sciatica?" helps nobody: answer only a strong match.
+        return "answer" if candidates[0].score >= settings.answer_threshold else "fallback"
     if len(candidates) > 1 and candidates[0].score < settings.confident_threshold \
             and candidates[0].score - candidates[1].score < settings.clarify_margin:
         return "clarify"
     if candidates[0].score < settings.answer_threshold:
+        # Weak on its own: worth a question only when a second topic is about as likely.
         return "clarify" if len(candidates) > 1 and \
-            candidates[1].score >= settings.fallback_threshold else "answer"
+            candidates[1].score >= settings.fallback_threshold else "fallback"
     return "answer"
 
 
@@ -148,7 +165,7 @@ def decide(text: str, content: Content, matcher: Matcher, settings: MatchSetting
     normalized = normalize(text)
     assessment = assess(text, content.rules)
     candidates = matcher.rank(normalized)
-    matched = _outcome(candidates, settings) if normalized else "empty"
+    matched = _outcome(candidates, settings, matcher.conversational) if normalized else "empty"
     intent = candidates[0].dialog_id if matched in ("answer", "clarify") else None
     outcome = "escalate" if assessment.level != "none" else matched
     score = candidates[0].score if candidates else 0.0

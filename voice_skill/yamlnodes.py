@@ -93,8 +93,8 @@ def read_yaml(path: Path) -> Located:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
-        line = f":{mark.line + 1}" if mark else ""
-        raise ContentError(f"{path}{line}: malformed YAML: {error.problem or error}") from None
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise ContentError(f"{where}: malformed YAML: {error.problem or error}") from None
     except yaml.reader.ReaderError as error:
         # Its own message spans two lines and names a character position, not a line.
         line = text.count("\n", 0, error.position) + 1

@@ -1,0 +1,84 @@
+"""The shipped content's own checks: every dialog test in dialogs/tests/, and check-dialogs.
+
+One pytest case per dialog test, named file::test, so a failure points at the data.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import SHIPPED_DIALOGS
+
+from voice_skill.__main__ import main
+from voice_skill.dialog import Skill
+from voice_skill.dialog_tests import (
+    REQUIRED_IDS,
+    DialogTest,
+    content_problems,
+    load_dialog_tests,
+    run_dialog_test,
+)
+from voice_skill.errors import ContentError
+
+TEST_FILES = sorted((SHIPPED_DIALOGS / "tests").glob("*.yaml"))
+
+
+def _cases() -> list:
+    """(file, test or the load error) per dialog test; a file that will not load is one case."""
+    cases = []
+    for path in TEST_FILES:
+        try:
+            tests: list[DialogTest | ContentError] = list(load_dialog_tests(path))
+        except ContentError as error:
+            tests = [error]
+        for test in tests:
+            name = test.name if isinstance(test, DialogTest) else "<does not load>"
+            cases.append(pytest.param(test, id=f"{path.name}::{name}"))
+    return cases
+
+
+def test_the_shipped_content_comes_with_dialog_tests() -> None:
+    assert TEST_FILES, f"no dialog tests in {SHIPPED_DIALOGS / 'tests'}"
+    assert sum(len(load_dialog_tests(path)) for path in TEST_FILES) >= 10
+
+
+@pytest.mark.parametrize("test", _cases())
+def test_shipped_dialog_test(skill: Skill, test: DialogTest | ContentError) -> None:
+    if isinstance(test, ContentError):
+        pytest.fail(str(test))
+    problems = run_dialog_test(test, skill)
+    assert problems == [], "\n".join(problems)
+
+
+def test_shipped_dialog_test_names_are_unique() -> None:
+    names = [f"{p.name}::{t.name}" for p in TEST_FILES for t in load_dialog_tests(p)]
+    assert len(names) == len(set(names))
+
+
+def test_check_dialogs_passes_on_the_shipped_folder(capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["check-dialogs", str(SHIPPED_DIALOGS)])
+    captured = capsys.readouterr()
+    assert (status, captured.err) == (0, "")
+    assert captured.out.rstrip().endswith(": ok")
+
+
+def test_the_shipped_content_has_every_required_dialog(content) -> None:
+    assert [i for i in REQUIRED_IDS if not content.has_dialog(i)] == []
+    assert content_problems(content, REQUIRED_IDS) == []
+
+
+def test_test_dialogs_runs_every_shipped_file(capsys: pytest.CaptureFixture[str]) -> None:
+    """The same files through the command line: the summary counts every test."""
+    status = main(["test-dialogs", *map(str, TEST_FILES)])
+    out = capsys.readouterr().out
+    total = sum(len(load_dialog_tests(path)) for path in TEST_FILES)
+    passed, failed = (int(n) for n in out.splitlines()[-1].replace(",", "").split()[::2])
+    assert passed + failed == total
+    assert (status, failed) == (0, 0), out
+
+
+def test_dialog_test_files_are_not_content(content) -> None:
+    """dialogs/tests/*.yaml sit below the content folder and are not loaded as dialogs."""
+    assert all(Path(d.origin.rsplit(":", 1)[0]).parent == SHIPPED_DIALOGS
+               for d in content.dialogs)

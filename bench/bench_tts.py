@@ -14,13 +14,13 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from voice_skill.errors import AudioError  # noqa: E402
-from voice_skill.settings import TtsSettings  # noqa: E402
-from voice_skill.tts import DeviceSpeaker, SpeechWorker, split_sentences  # noqa: E402
+from voice_skill.errors import AudioError
+from voice_skill.settings import TtsSettings
+from voice_skill.tts import DeviceSpeaker, SpeechWorker, split_sentences
 
 ANSWER = (
     "Calf twitching is usually harmless and often follows exercise, caffeine, stress or poor "
@@ -93,12 +93,12 @@ class _TimedStreams:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._sd, name)
 
-    def RawOutputStream(self, **kwargs: Any) -> Any:  # noqa: N802 - mirrors sounddevice
+    def RawOutputStream(self, **kwargs: Any) -> Any:
         stream = self._sd.RawOutputStream(**kwargs)
         outer = self
 
         class Timed:
-            def __enter__(self) -> Timed:
+            def __enter__(self) -> Self:
                 stream.__enter__()
                 return self
 

@@ -90,7 +90,8 @@ def synthesize(
     noise_snr_db adds pink noise at that signal-to-noise ratio (decibels).
     """
     wav = _run(["espeak-ng", "-v", voice, "-s", str(rate), "--stdout", text])
-    pcm = _run(["sox", "-t", "wav", "-", *_SOX_RAW, "-", "pad", str(pad), str(pad)], stdin=wav)
+    # -D: no dither, so the same text always gives the same samples (and the same results).
+    pcm = _run(["sox", "-D", "-t", "wav", "-", *_SOX_RAW, "-", "pad", str(pad), str(pad)], stdin=wav)
     if noise_snr_db is not None:
         pcm = add_noise(pcm, noise_snr_db)
     return pcm

@@ -353,8 +353,8 @@ def test_a_worker_that_cannot_start_is_an_engine_error() -> None:
 
 
 def test_a_worker_that_breaks_the_protocol_is_an_engine_error() -> None:
-    garbage = [sys.executable, "-c", "import sys; sys.stdout.buffer.write(b'\\0\\0\\0\\2hi'); "
-               "sys.stdout.flush(); sys.stdin.read()"]
+    garbage = [sys.executable, "-c", ("import sys; sys.stdout.buffer.write(b'\\0\\0\\0\\2hi'); "
+                                      "sys.stdout.flush(); sys.stdin.read()")]
     with pytest.raises(EngineError, match="broke the protocol"):
         SpeechWorker(US, command=garbage).start()
 
@@ -377,7 +377,7 @@ def _run_without_sound(code: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, PULSE_SERVER="unix:/nonexistent/pulse-socket")
     root = Path(__file__).resolve().parent.parent
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env=env, cwd=root, timeout=120)
+                          env=env, cwd=root, timeout=120, check=False)
 
 
 NO_DEVICE = pytest.mark.skipif(

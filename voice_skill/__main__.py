@@ -123,7 +123,8 @@ def cmd_listen(args: argparse.Namespace, settings: Settings) -> int:
     speaker = open_speaker(settings.tts, out=args.out, output_device=args.output_device)
     microphone, chunks = _microphone_chunks(settings, args.stdin)
     try:
-        return run_listen(skill, recognizer, chunks, speaker, settings.audio, sys.stdout)
+        return run_listen(skill, recognizer, chunks, speaker, settings.audio, sys.stdout,
+                          sys.stderr)
     finally:
         if microphone is not None:
             microphone.close()

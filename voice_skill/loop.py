@@ -121,11 +121,12 @@ def heard_turns(chunks: Iterable[bytes], listener: StreamingListener) -> Iterato
 
 
 def run_listen(skill: Skill, recognizer: Recognizer, chunks: Iterable[bytes], speaker: Speaker,
-               settings: AudioSettings, out: IO[str]) -> int:
+               settings: AudioSettings, out: IO[str], status: IO[str]) -> int:
     """The hands-free loop: speak the opening, then answer each utterance until 'stop'."""
     opening = skill.opening()
     print(f"skill> {opening}", file=out, flush=True)
     speaker.say(opening)
+    print("voice-skill: listening", file=status, flush=True)
     listener = StreamingListener(recognizer, settings, confident_question(skill))
     state = Conversation()
     mute_until = time.perf_counter() + ECHO_GUARD_SECONDS
@@ -143,6 +144,7 @@ def run_listen(skill: Skill, recognizer: Recognizer, chunks: Iterable[bytes], sp
         mute_until = time.perf_counter() + ECHO_GUARD_SECONDS
         if reply.ends:
             break
+        print("voice-skill: listening", file=status, flush=True)
     return 0
 
 

@@ -13,7 +13,6 @@ import re
 import sys
 import threading
 import wave
-from array import array
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol, TextIO
@@ -57,16 +56,13 @@ def resample(speech: Speech, sample_rate: int) -> Speech:
     """Speech at another rate (hertz) by linear interpolation; the same Speech if rates match."""
     if speech.sample_rate == sample_rate or not speech.pcm:
         return speech
-    source = array("h", speech.pcm)
-    step = speech.sample_rate / sample_rate
-    last = len(source) - 1
-    out = array("h", bytes(2 * int(len(source) / step)))
-    for i in range(len(out)):
-        position = i * step
-        j = int(position)
-        k = min(j + 1, last)
-        out[i] = int(source[j] + (source[k] - source[j]) * (position - j))
-    return Speech(out.tobytes(), sample_rate)
+    import numpy  # only needed for devices that refuse the engine's rate
+
+    source = numpy.frombuffer(speech.pcm, dtype="<i2").astype(numpy.float64)
+    count = int(len(source) * sample_rate / speech.sample_rate)
+    positions = numpy.arange(count) * (speech.sample_rate / sample_rate)
+    out = numpy.interp(positions, numpy.arange(len(source)), source)
+    return Speech(numpy.round(out).astype("<i2").tobytes(), sample_rate)
 
 
 def wav_bytes(speech: Speech) -> bytes:
@@ -165,7 +161,7 @@ class WavFileSpeaker:
         except BaseException:
             self._file.close()
             raise
-        self._wav = wave.open(self._file, "wb")
+        self._wav = wave.open(self._file, "wb")  # noqa: SIM115 - held until close()
         self._wav.setnchannels(1)
         self._wav.setsampwidth(2)
         self._wav.setframerate(self._voice.worker.sample_rate)
@@ -193,7 +189,7 @@ class WavFileSpeaker:
 def _sounddevice() -> Any:
     """The sounddevice module, or AudioError when PortAudio itself is missing."""
     try:
-        import sounddevice
+        import sounddevice  # type: ignore[import-untyped]
     except OSError as error:
         raise AudioError(f"no audio output: PortAudio library not found ({error})") from None
     return sounddevice
@@ -271,12 +267,13 @@ class DeviceSpeaker:
             self._voice.text.say(" ".join(sentences))
             return
         played = 0
-        speeches = _Prefetch(self._voice.speech(sentences))
+        # Resampled on the prefetch thread too, so playback never waits for it.
+        speeches = _Prefetch(resample(s, self._rate) for s in self._voice.speech(sentences))
         try:
             with self._sd.RawOutputStream(samplerate=self._rate, channels=1, dtype="int16",
                                           device=self._device) as stream:
                 for speech in speeches:
-                    stream.write(resample(speech, self._rate).pcm)
+                    stream.write(speech.pcm)
                     played += 1
         except self._sd.PortAudioError as error:
             speeches.stop()
@@ -302,17 +299,18 @@ class DeviceSpeaker:
 
 
 def open_speaker(settings: TtsSettings, out: Path | None = None,
-                 output_device: str | None = None) -> Speaker:
+                 output_device: str | None = None, *, text_stream: TextIO | None = None) -> Speaker:
     """A WAV writer for --out, else the sound device; with no device (or a broken engine) a
-    TextSpeaker, after one warning on stderr. A named device that does not exist is an error."""
+    TextSpeaker, after one warning on stderr. A named device that does not exist is an error.
+    Printed fallbacks go to text_stream (default stdout)."""
     if out is not None:
-        return WavFileSpeaker(out, settings)
+        return WavFileSpeaker(out, settings, text_stream=text_stream)
     try:
-        return DeviceSpeaker(settings, output_device)
+        return DeviceSpeaker(settings, output_device, text_stream=text_stream)
     except AudioError as error:
         if output_device is not None:
             raise
         _warn(f"{error}; answers are printed only")
     except EngineError as error:
         _warn(f"{error}; answers are printed only")
-    return TextSpeaker()
+    return TextSpeaker(text_stream)

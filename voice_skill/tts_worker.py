@@ -25,7 +25,7 @@ import wave
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Self
 
 from .errors import ConfigError, EngineError
 from .settings import TtsSettings
@@ -97,7 +97,7 @@ class _Engine:
     """A configured pyttsx3 engine that renders text to WAV through save_to_file."""
 
     def __init__(self, request: dict[str, Any]) -> None:
-        import pyttsx3  # imported here: only the worker process ever loads the engine
+        import pyttsx3  # type: ignore[import-untyped]  # only the worker loads the engine
 
         self._engine = pyttsx3.init()
         self._written = threading.Event()
@@ -158,9 +158,9 @@ def _repair_espeak_driver(engine: Any, written: threading.Event) -> Any | None:
     interrupts speech (a hung one is killed instead), so nothing is lost by disabling it.
     """
     driver = getattr(engine.proxy, "_driver", None)
-    if type(driver).__module__ != "pyttsx3.drivers.espeak":
+    if driver is None or type(driver).__module__ != "pyttsx3.drivers.espeak":
         return None
-    from pyttsx3.drivers import _espeak
+    from pyttsx3.drivers import _espeak  # type: ignore[import-untyped]
 
     driver.stop = lambda: None
     # The driver announces finished-utterance after it has closed the WAV file.
@@ -172,7 +172,7 @@ def _espeak_sample_rate() -> int | None:
     """espeak-ng's real output rate: pyttsx3 2.99 labels every WAV 22050 Hz (drivers/espeak.py),
     which is wrong for voices that synthesise at another rate (mbrola voices use 16000 Hz)."""
     try:
-        from pyttsx3.drivers import _espeak
+        from pyttsx3.drivers import _espeak  # type: ignore[import-untyped]
 
         rate = int(_espeak.dll.espeak_ng_GetSampleRate())
     except (ImportError, AttributeError, OSError):
@@ -301,7 +301,7 @@ class SpeechWorker:
             self._process.wait()
         self._close_pipes()
 
-    def __enter__(self) -> SpeechWorker:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -321,7 +321,7 @@ class SpeechWorker:
         env = dict(os.environ)
         # The worker imports this package even when the caller runs from another folder.
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
-        errors = tempfile.TemporaryFile()
+        errors = tempfile.TemporaryFile()  # noqa: SIM115 - the worker's stderr while it lives
         try:
             self._process = subprocess.Popen(self.command, stdin=subprocess.PIPE,
                                              stdout=subprocess.PIPE, stderr=errors, env=env)

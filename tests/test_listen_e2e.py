@@ -1,0 +1,79 @@
+"""Hands-free, end to end, through a real audio server.
+
+A private PulseAudio server gets a virtual microphone (module-pipe-source) fed with questions
+synthesised by espeak-ng, and a null sink whose monitor is recorded. `voice-skill listen` runs
+against them through the same sounddevice code a real microphone uses; the recording of what
+it said is recognised back, so the test proves the right answer was actually spoken.
+"""
+
+from __future__ import annotations
+
+import queue
+import subprocess
+import sys
+import threading
+import time
+import wave
+from pathlib import Path
+
+import pytest
+from pulse import pulse_audio_fixture  # noqa: F401  (the fixture)
+from speech import synthesize
+
+from voice_skill.asr import SphinxRecognizer, transcribe
+from voice_skill.audio import read_wav
+
+VOICE_SKILL = Path(sys.executable).with_name("voice-skill")
+
+
+def _lines(stream, into: queue.Queue) -> None:
+    for line in stream:
+        into.put(line)
+
+
+def _wait_listening(lines: queue.Queue, seen: list[str], timeout: float = 120.0) -> None:
+    """Block until the skill says it is listening again (it does not listen while speaking)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=1.0)
+        except queue.Empty:
+            continue
+        seen.append(line)
+        if "listening" in line and not line.startswith("voice-skill: listening with"):
+            return
+    raise AssertionError(f"the skill never went back to listening: {seen}")
+
+
+def _recording_seconds(path: Path) -> float:
+    with wave.open(str(path)) as recording:
+        return recording.getnframes() / recording.getframerate()
+
+
+@pytest.mark.slow
+def test_listen_answers_aloud_through_the_audio_server(pulse_audio, tmp_path: Path) -> None:
+    recording = tmp_path / "spoken.wav"
+    with pulse_audio.record_sink(recording):
+        listen = subprocess.Popen(
+            [str(VOICE_SKILL), "listen", "--engine", "pocketsphinx", "--rate", "170"],
+            env=pulse_audio.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        lines: queue.Queue = queue.Queue()
+        seen: list[str] = []
+        threading.Thread(target=_lines, args=(listen.stderr, lines), daemon=True).start()
+        try:
+            _wait_listening(lines, seen)
+            pulse_audio.feed(synthesize("can low magnesium make my calf twitch", voice="en-us"),
+                             pad=1.5)
+            _wait_listening(lines, seen)
+            pulse_audio.feed(synthesize("goodbye", voice="en-us"), pad=1.5)
+            out = listen.stdout.read()
+            listen.wait(timeout=120)
+        finally:
+            if listen.poll() is None:
+                listen.kill()
+    assert listen.returncode == 0, seen
+    assert "magnesium" in out.lower(), out
+    assert _recording_seconds(recording) > 5
+    heard = transcribe(SphinxRecognizer(("low magnesium can cause twitches and cramps",
+                                         "goodbye and take care")), read_wav(recording)).text
+    assert "magnesium" in heard, heard

@@ -91,6 +91,20 @@ def scaled(content, factor: int):
     return dataclasses.replace(content, dialogs=dialogs)
 
 
+def time_ask_process(runs: int = 5) -> float:
+    """Median seconds from process start to printed answer for `voice-skill ask`."""
+    import subprocess
+    import sys
+
+    command = [str(Path(sys.executable).with_name("voice-skill")), "ask", "why is my calf twitching"]
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True)
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--dialogs", type=Path, default=PROJECT_ROOT / "dialogs")
@@ -110,6 +124,7 @@ def main() -> None:
         phrasings = sum(len(d.phrasings) for d in bigger.dialogs)
         median = time_decide(bigger, matcher, questions, repeats=3 if factor < 100 else 1)
         print(f"decide() median {median:.3f} ms with {phrasings} phrasings ({factor}x)")
+    print(f"voice-skill ask, process start to printed answer: median {time_ask_process():.3f} s")
 
 
 if __name__ == "__main__":

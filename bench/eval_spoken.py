@@ -17,7 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from speech import add_noise, synthesize, write_wav  # noqa: E402  (test helper, shared here)
+from speech import add_noise, synthesize, write_wav
 
 VOICES = (("en-us", 150), ("en-us", 185), ("en-gb+m3", 150), ("en-gb+m3", 185))
 NOISY = ("en-us+f2", 165, 10.0)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from . import __version__
 from .errors import VoiceSkillError
@@ -110,7 +110,8 @@ def _microphone_chunks(settings: Settings, raw_stdin: bool):
     if raw_stdin:
         return None, read_raw_pcm(sys.stdin.buffer)
     microphone = Microphone(settings.audio).__enter__()
-    print(f"voice-skill: microphone {microphone.device.name}", file=sys.stderr)
+    name = microphone.device.name if microphone.device else "default"
+    print(f"voice-skill: microphone {name}", file=sys.stderr)
     return microphone, microphone.chunks()
 
 

@@ -10,6 +10,7 @@ sign of ALS?") is not a report of one and is answered from the FAQ instead.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 from rapidfuzz.distance import Indel
 
 from .content import LEVELS, Content, RedFlagPattern, RedFlagRule, Term
@@ -219,8 +220,8 @@ def is_about_question(words: list[_Word]) -> bool:
     return True
 
 
-def _rule_hit(words: list[_Word], rule: RedFlagRule, heard: frozenset[str]) -> RedFlagHit | None:
-    if heard.isdisjoint(rule_words(rule)):
+def _rule_hit(words: list[_Word], rule: RedFlagRule, present: frozenset[str]) -> RedFlagHit | None:
+    if present.isdisjoint(rule_words(rule)):
         return None
     ignored = {i for term in rule.ignored for s, e in _occurrences(words, term) for i in range(s, e)}
     for pattern in rule.patterns:
@@ -234,8 +235,8 @@ def assess(text: str, rules: tuple[RedFlagRule, ...]) -> Assessment:
     """Which red flags text reports; the highest level wins."""
     index = _index_for(rules)
     words = [_Word(w.text, w.clause, index.matches(w.text)) for w in utterance_words(text)]
-    heard = frozenset(m for w in words for m in w.matches)
-    hits = [hit for rule in rules if (hit := _rule_hit(words, rule, heard)) is not None]
+    present = frozenset(m for w in words for m in w.matches)
+    hits = [hit for rule in rules if (hit := _rule_hit(words, rule, present)) is not None]
     if hits and is_about_question(words):
         return Assessment("none", (), True)
     hits.sort(key=lambda hit: -LEVELS.index(hit.rule.level))

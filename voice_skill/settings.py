@@ -130,11 +130,11 @@ def settings_from_toml(text: str, origin: str = "<settings>") -> Settings:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{origin}: {error}") from None
-    stages = {f.name: f.default_factory for f in dataclasses.fields(Settings)}  # type: ignore[misc]
+    stages = {name: type(stage) for name, stage in vars(Settings()).items()}
     unknown = sorted(set(data) - set(stages))
     if unknown:
         raise ConfigError(f"{origin}: unknown section [{unknown[0]}]")
-    built = {name: _section(type(stages[name]()), name, data[name], origin) for name in data}
+    built = {name: _section(stages[name], name, data[name], origin) for name in data}
     return Settings(**built)  # type: ignore[arg-type]
 
 

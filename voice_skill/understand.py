@@ -6,8 +6,8 @@ ask 'Did you mean A or B?'; a low score gets the fallback (intent None).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from rapidfuzz import fuzz, process
 
@@ -19,10 +19,7 @@ from .settings import MatchSettings
 # Words that say how a question is asked rather than what about. Dropping them before
 # scoring stops "what is X" matching every other "what is Y" (measured in bench/bench_match.py).
 STOP_WORDS = frozenset(
-    "a an the is are am was were be been being do does did doing have has had i me my mine "
-    "you your it its this that these those of to in on at for with about from by and or so "
-    "can could would should will shall may might must what whats why how when where which who "
-    "there here any some just really very also too get got getting tell know".split()
+    ["a", "an", "the", "is", "are", "am", "was", "were", "be", "been", "being", "do", "does", "did", "doing", "have", "has", "had", "i", "me", "my", "mine", "you", "your", "it", "its", "this", "that", "these", "those", "of", "to", "in", "on", "at", "for", "with", "about", "from", "by", "and", "or", "so", "can", "could", "would", "should", "will", "shall", "may", "might", "must", "what", "whats", "why", "how", "when", "where", "which", "who", "there", "here", "any", "some", "just", "really", "very", "also", "too", "get", "got", "getting", "tell", "know"]
 )
 
 Scorer = Callable[..., float]

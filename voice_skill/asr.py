@@ -14,7 +14,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
@@ -163,7 +163,7 @@ def _english_model_in(folder: Path) -> Path | None:
 
 
 def find_vosk_model(explicit: Path | None, models_dir: Path) -> Path | None:
-    """The Vosk model to use: explicit path, then $VOSK_MODEL_PATH, then an English model in models_dir.
+    """The Vosk model to use: explicit, else $VOSK_MODEL_PATH, else an English one in models_dir.
 
     $VOSK_MODEL_PATH may name a model folder or (as the vosk package reads it) a folder
     holding models. An explicit or environment path is returned even when broken, so that
@@ -209,25 +209,15 @@ def load_vosk_model(path: Path) -> tuple[object, bool]:
     with _stderr_into(log):
         try:
             model = vosk.Model(str(path))
-        except Exception:  # vosk raises a bare Exception for a NULL handle
+            # A grammar recogniser on a model whose HCLr.fst failed to read dereferences a
+            # null graph and kills the process (measured: vosk 0.3.45, exit 139); an open
+            # recogniser checks the graph and fails cleanly, so it goes first.
+            vosk.KaldiRecognizer(model, SAMPLE_RATE)
+        except Exception:  # noqa: BLE001  (vosk raises a bare Exception for a NULL handle)
             model = None
     if model is None:
         raise EngineError(f"Vosk cannot load the model in {path}{_vosk_reason(log)}")
     return model, runtime
-
-
-def vosk_tokens(phrase: str) -> list[str]:
-    """Words of a phrase as Vosk vocabularies spell them: lower case, digits spelled out."""
-    return lexicon.words_of(phrase)
-
-
-def vosk_grammar(phrases: Sequence[str], in_vocabulary: Callable[[str], bool]) -> list[str]:
-    """Grammar sentences for Vosk: each phrase's in-vocabulary words, duplicates dropped.
-
-    Vosk would drop unknown words itself, but with a warning per word on stderr.
-    """
-    sentences = (" ".join(w for w in vosk_tokens(p) if in_vocabulary(w)) for p in phrases)
-    return list(dict.fromkeys(s for s in sentences if s))
 
 
 def _unknown_symbol(model: object) -> str | None:
@@ -246,34 +236,43 @@ class VoskRecognizer:
 
         self._unk = _unknown_symbol(model)
         self.grammar: list[str] | None = None
-        if phrases is None:
-            recognizer = vosk.KaldiRecognizer(model, SAMPLE_RATE)
-            self.engine = "vosk-open"
-        else:
-            known = vosk_grammar(phrases, lambda w: model.vosk_model_find_word(w) >= 0)  # type: ignore[attr-defined]
+        arguments: tuple[object, ...] = (model, SAMPLE_RATE)
+        self.engine = "vosk-open"
+        if phrases is not None:
+            find = model.vosk_model_find_word  # type: ignore[attr-defined]
+            known = lexicon.grammar_sentences(phrases, lambda w: find(w) >= 0)
             if not known:
                 raise EngineError(f"none of the {len(phrases)} phrases has a word in the "
                                   f"vocabulary of the Vosk model {path}")
             self.grammar = known + ([self._unk] if self._unk else [])
-            # ensure_ascii=False: Vosk's JSON reader does not decode \\uXXXX escapes.
-            grammar_json = json.dumps(self.grammar, ensure_ascii=False)
-            recognizer = vosk.KaldiRecognizer(model, SAMPLE_RATE, grammar_json)
+            # ensure_ascii=False: Vosk's JSON reader does not decode \uXXXX escapes.
+            arguments += (json.dumps(self.grammar, ensure_ascii=False),)
             self.engine = "vosk-grammar"
+        log: list[str] = []
+        with _stderr_into(log):
+            try:
+                recognizer = vosk.KaldiRecognizer(*arguments)
+            except Exception:  # noqa: BLE001  (a bare Exception for a NULL handle)
+                recognizer = None
+        if recognizer is None:
+            raise EngineError(f"Vosk cannot decode with the model in {path}{_vosk_reason(log)}")
         recognizer.SetWords(True)
         self._recognizer = recognizer
         self._segments: list[Word] = []
-        self._fed = 0.0  # audio given to Vosk since it was created (seconds); its times count from there
+        self._fed = 0.0  # seconds of audio given to Vosk so far: its word times count from 0
         self._utterance_start = 0.0
         self._in_utterance = False
         self.description = f"{self.engine}, model {path}"
 
     def _words(self, result_json: str) -> list[Word]:
         result = json.loads(result_json).get("result", [])
+        offset = self._utterance_start
         return [Word(UNKNOWN if r["word"] == self._unk else r["word"], float(r["conf"]),
-                     r["start"] - self._utterance_start, r["end"] - self._utterance_start)
+                     round(r["start"] - offset, 3), round(r["end"] - offset, 3))
                 for r in result]
 
     def accept(self, pcm: bytes) -> str:
+        """Feed a chunk; return the words so far, segments Vosk already closed included."""
         _check_pcm(pcm)
         if not self._in_utterance:
             self._utterance_start, self._in_utterance = self._fed, True
@@ -290,11 +289,13 @@ class VoskRecognizer:
         return f"{done} {partial}".strip()
 
     def finish(self) -> Transcript:
+        """Every segment of the utterance as one Transcript, times from its first chunk."""
         words = self._segments + self._words(self._recognizer.FinalResult())
         self._segments, self._in_utterance = [], False
         return make_transcript(words, self.engine)
 
     def reset(self) -> None:
+        """Drop the current utterance."""
         self._recognizer.Reset()
         self._segments, self._in_utterance = [], False
 
@@ -339,6 +340,7 @@ class SphinxRecognizer:
         self._in_utterance = False
 
     def accept(self, pcm: bytes) -> str:
+        """Feed a chunk (an utterance starts with the first); return the best path so far."""
         _check_pcm(pcm)
         if not self._in_utterance:
             self._decoder.start_utt()
@@ -348,18 +350,21 @@ class SphinxRecognizer:
         return hypothesis.hypstr if hypothesis is not None else ""
 
     def finish(self) -> Transcript:
+        """End the utterance; words carry their posterior probabilities as confidences."""
         if not self._in_utterance:
             return make_transcript([], self.engine)
         self._decoder.end_utt()
         self._in_utterance = False
         words = [
-            Word(lexicon.base_word(s.word), float(s.prob),
+            # Posteriors come out of integer log math and can exceed 1 by a rounding step.
+            Word(lexicon.base_word(s.word), min(1.0, float(s.prob)),
                  s.start_frame * self._frame_seconds, (s.end_frame + 1) * self._frame_seconds)
             for s in self._decoder.seg() if not lexicon.is_filler(s.word)
         ]
         return make_transcript(words, self.engine)
 
     def reset(self) -> None:
+        """Drop the current utterance."""
         if self._in_utterance:
             self._decoder.end_utt()
             self._in_utterance = False
@@ -382,16 +387,19 @@ class TwoPassRecognizer:
                             f"{second.description}")
 
     def accept(self, pcm: bytes) -> str:
+        """Feed both passes; the partial text is the first pass's."""
         self.second.accept(pcm)
         return self.first.accept(pcm)
 
     def finish(self) -> Transcript:
+        """The first pass's transcript, or the second's when the first is unsure."""
         constrained, open_ = self.first.finish(), self.second.finish()
         if is_unsure(constrained, self.min_confidence) and open_.words:
             return replace(open_, engine=f"{open_.engine} (second pass)")
         return constrained
 
     def reset(self) -> None:
+        """Drop the current utterance in both passes."""
         self.first.reset()
         self.second.reset()
 
@@ -408,26 +416,22 @@ def _open_vosk(path: Path, mode: str, phrases: Sequence[str], min_confidence: fl
         recognizer = VoskRecognizer(model, path)
         recognizer.description += " (two-pass unavailable: static graph, open vocabulary only)"
         return recognizer
-    try:
-        if mode == "open":
-            return VoskRecognizer(model, path)
-        grammar = VoskRecognizer(model, path, phrases)
-        if mode == "grammar":
-            return grammar
-        return TwoPassRecognizer(grammar, VoskRecognizer(model, path), min_confidence)
-    except Exception as error:  # vosk raises a bare Exception when a recogniser cannot be built
-        if isinstance(error, EngineError):
-            raise
-        raise EngineError(f"Vosk cannot decode with the model in {path} "
-                          "(its graph or i-vector files are damaged?)") from None
+    if mode == "open":
+        return VoskRecognizer(model, path)
+    grammar = VoskRecognizer(model, path, phrases)
+    if mode == "grammar":
+        return grammar
+    return TwoPassRecognizer(grammar, VoskRecognizer(model, path), min_confidence)
 
 
 def open_recognizer(settings: AsrSettings, phrases: Sequence[str], models_dir: Path) -> Recognizer:
-    """Build the recogniser settings ask for; auto means Vosk with an English model, else pocketsphinx."""
+    """The recogniser settings ask for; auto is Vosk given an English model, else pocketsphinx."""
     if settings.engine not in ENGINES:
         raise ConfigError(f"asr engine {settings.engine!r} is not one of {', '.join(ENGINES)}")
     if settings.mode not in VOSK_MODES:
         raise ConfigError(f"asr mode {settings.mode!r} is not one of {', '.join(VOSK_MODES)}")
+    if not 0.0 <= settings.min_confidence <= 1.0:
+        raise ConfigError(f"asr min_confidence {settings.min_confidence} is not between 0 and 1")
     if settings.engine != "pocketsphinx":
         path = find_vosk_model(settings.model_path, models_dir)
         if path is not None:

@@ -12,10 +12,11 @@ import re
 import subprocess
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import EngineError
 from .normalize import number_words
 
 BACKGROUND_WORDS = 20000
@@ -30,12 +31,21 @@ _FILLERS = {"<s>", "</s>", "<sil>"}
 
 
 def words_of(phrase: str) -> list[str]:
-    """Lower-case words of a phrase as recognisers spell them; digits spelled ('b12' -> b twelve)."""
+    """Lower-case words as recognisers spell them, digits spelled out ('b12' -> b twelve)."""
     text = unicodedata.normalize("NFKC", phrase).lower().replace("\u2019", "'")
     words: list[str] = []
     for token in _TOKEN.findall(text):
         words += number_words(int(token)).split() if token.isdigit() else [token]
     return words
+
+
+def grammar_sentences(phrases: Iterable[str], in_vocabulary: Callable[[str], bool]) -> list[str]:
+    """Vosk grammar lines: each phrase's words that the model knows, duplicates dropped.
+
+    Vosk would drop unknown words itself, but with a warning per word on stderr.
+    """
+    sentences = (" ".join(w for w in words_of(p) if in_vocabulary(w)) for p in phrases)
+    return list(dict.fromkeys(s for s in sentences if s))
 
 
 def base_word(word: str) -> str:
@@ -45,7 +55,7 @@ def base_word(word: str) -> str:
 
 def is_filler(word: str) -> bool:
     """Silence, sentence marks and noise words pocketsphinx puts between real words."""
-    return word in _FILLERS or word.startswith("[") or word.startswith("+")
+    return word in _FILLERS or word.startswith(("[", "+"))
 
 
 # --- pronunciations ---------------------------------------------------------------------------
@@ -65,7 +75,8 @@ def read_dictionary(path: Path) -> dict[str, list[str]]:
 # espeak-ng IPA (as `espeak-ng -v en-us --ipa` prints it) -> the CMU/ARPAbet phones of the
 # pocketsphinx en-us model (its mdef). Longest symbols are matched first.
 _IPA_TO_ARPABET = {
-    "ɚɹ": "ER", "ɝɹ": "ER", "ɜːɹ": "ER", "oːɹ": "AO R", "ɪə": "IY AH", "aɪ": "AY", "aʊ": "AW", "eɪ": "EY", "oʊ": "OW", "ɔɪ": "OY", "tʃ": "CH", "dʒ": "JH",
+    "ɚɹ": "ER", "ɝɹ": "ER", "ɜːɹ": "ER", "oːɹ": "AO R", "ɪə": "IY AH",
+    "aɪ": "AY", "aʊ": "AW", "eɪ": "EY", "oʊ": "OW", "ɔɪ": "OY", "tʃ": "CH", "dʒ": "JH",
     "ɑ": "AA", "ɒ": "AA", "æ": "AE", "a": "AE", "ʌ": "AH", "ə": "AH", "ɐ": "AH", "ɔ": "AO",
     "ɚ": "ER", "ɜ": "ER", "ɝ": "ER", "ɛ": "EH", "e": "EH", "ɪ": "IH", "ᵻ": "IH", "i": "IY",
     "o": "OW", "ʊ": "UH", "u": "UW", "b": "B", "d": "D", "ð": "DH", "f": "F", "ɡ": "G",
@@ -97,7 +108,6 @@ def ipa_to_arpabet(ipa: str) -> str | None:
         else:
             return None
     return " ".join(phones) or None
-
 
 
 def espeak_pronunciation(word: str, voice: str = "en-us") -> str | None:
@@ -209,11 +219,12 @@ class BuiltLM:
 
 
 def generic_unigrams(model_dir: Path, words: Iterable[str], keep: int) -> dict[str, float]:
-    """The keep most probable of words under the generic LM shipped with pocketsphinx, renormalised."""
+    """The keep likeliest of words under pocketsphinx's generic LM, renormalised to sum to 1."""
     import pocketsphinx
 
     logmath = pocketsphinx.LogMath()
-    generic = pocketsphinx.NGramModel(pocketsphinx.Config(), logmath, str(model_dir / "en-us.lm.bin"))
+    path = str(model_dir / "en-us.lm.bin")
+    generic = pocketsphinx.NGramModel(pocketsphinx.Config(), logmath, path)
     scored = sorted(((generic.prob([w]), w) for w in words), reverse=True)[:keep]
     probs = {w: logmath.exp(score) for score, w in scored if score > logmath.get_zero()}
     total = sum(probs.values())
@@ -243,8 +254,6 @@ def build_domain_lm(phrases: Sequence[str], model_dir: Path, mix: bool,
                     background_words: int = BACKGROUND_WORDS,
                     domain_weight: float = DOMAIN_WEIGHT) -> BuiltLM:
     """LM and dictionary from phrases; with mix, the generic LM's frequent words as a background."""
-    from .errors import EngineError
-
     cmudict = read_dictionary(model_dir / "cmudict-en-us.dict")
     sentences = [words_of(p) for p in phrases]
     prons, skipped = _pronounce((w for s in sentences for w in s), cmudict)
@@ -252,13 +261,13 @@ def build_domain_lm(phrases: Sequence[str], model_dir: Path, mix: bool,
     pieces = [piece.split() for s in sentences
               for piece in " ".join(w if w in prons else "|" for w in s).split("|")]
     pieces = [p for p in pieces if p]
-    if not pieces and not mix:
-        raise EngineError("no phrase has a word pocketsphinx can pronounce; a domain language "
-                          "model needs at least one")
+    if not pieces:
+        raise EngineError("no phrase has a word pocketsphinx can pronounce; a domain or mix "
+                          "language model needs at least one (the generic one does not)")
     background = generic_unigrams(model_dir, cmudict, background_words) if mix else {}
     for word in background:
         prons.setdefault(word, cmudict[word])
-    summary = f"{len(set(w for p in pieces for w in p))} phrase words"
+    summary = f"{len({w for p in pieces for w in p})} phrase words"
     summary += f", {len(background)} background words" if mix else ""
     summary += f", {len(skipped)} unpronounceable skipped" if skipped else ""
     return BuiltLM(build_arpa(pieces, background, domain_weight), _dictionary_text(prons),

@@ -80,7 +80,7 @@ class AsrSettings:
     """Vosk model folder; None searches VOSK_MODEL_PATH, then models/."""
     mode: str = "two-pass"
     """Vosk decoding: grammar, open, or two-pass (grammar first, open vocabulary when unsure)."""
-    min_confidence: float = 0.6
+    min_confidence: float = 0.8
     """Two-pass: a grammar-pass word below this confidence (0..1) hands over to the open pass."""
     sphinx_lm: str = "mix"
     """pocketsphinx language model: generic, domain (phrases only) or mix (phrases + common words)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -121,7 +122,10 @@ def cmd_listen(args: argparse.Namespace, settings: Settings) -> int:
 
     skill = _skill(settings)
     recognizer = _recognizer(skill, settings)
-    speaker = open_speaker(settings.tts, out=args.out, output_device=args.output_device)
+    # The loop prints every reply already; a speaker that can only print must stay quiet.
+    quiet = open(os.devnull, "w")  # noqa: SIM115  (closed with the speaker below)
+    speaker = open_speaker(settings.tts, out=args.out, output_device=args.output_device,
+                           text_stream=quiet)
     microphone, chunks = _microphone_chunks(settings, args.stdin)
     try:
         return run_listen(skill, recognizer, chunks, speaker, settings.audio, sys.stdout,
@@ -130,6 +134,7 @@ def cmd_listen(args: argparse.Namespace, settings: Settings) -> int:
         if microphone is not None:
             microphone.close()
         speaker.close()
+        quiet.close()
 
 
 def cmd_start(args: argparse.Namespace, settings: Settings) -> int:

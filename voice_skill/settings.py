@@ -94,7 +94,7 @@ class TtsSettings:
     """Speaking rate (words per minute)."""
     volume: float = 1.0
     """0.0 to 1.0."""
-    timeout: float = 30.0
+    timeout: float = 5.0
     """A speech engine silent for longer than this is considered hung and restarted (seconds)."""
 
 

@@ -42,9 +42,19 @@ class Speaker(Protocol):
         """Release the engine and the device or file."""
 
 
+_DIGIT_RUN = re.compile(r"\b\d{3,}\b")
+
+
+def spoken_form(text: str) -> str:
+    """Read runs of three or more digits digit by digit, as phone numbers are said:
+    espeak-ng reads "911" as "nine hundred and eleven" (checked with `espeak-ng -x`)."""
+    return _DIGIT_RUN.sub(lambda match: " ".join(match.group()), text)
+
+
 def split_sentences(text: str) -> list[str]:
-    """Split text after sentence-ending punctuation; blank text gives no sentences."""
-    return [part for part in (p.strip() for p in _SENTENCE_END.split(text)) if part]
+    """Split text after sentence-ending punctuation, in spoken form; blank text gives none."""
+    parts = (p.strip() for p in _SENTENCE_END.split(spoken_form(text)))
+    return [part for part in parts if part]
 
 
 def join_speech(parts: Sequence[Speech], sample_rate: int) -> Speech:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import shutil
 import struct
 import subprocess
 import sys
@@ -110,7 +111,7 @@ class _Engine:
             self._engine.setProperty("voice", wanted)
         self._engine.setProperty("rate", request["rate"])
         self._engine.setProperty("volume", request["volume"])
-        self._folder = tempfile.mkdtemp(prefix="voice-skill-tts-")
+        self._folder = request["folder"]
         self._true_rate = _espeak_sample_rate()
         # Warm-up: loads the voice's data now, not when the first answer is waiting.
         self.sample_rate = self.render("ready").sample_rate
@@ -250,6 +251,7 @@ class SpeechWorker:
         self._errors: BinaryIO | None = None
         self._buffer = bytearray()
         self._deadline = 0.0
+        self._folder = ""
 
     @property
     def pid(self) -> int | None:
@@ -312,7 +314,8 @@ class SpeechWorker:
             return
         self._spawn()
         header = self._request({"op": "configure", "voice": self.settings.voice,
-                                "rate": self.settings.rate, "volume": self.settings.volume})
+                                "rate": self.settings.rate, "volume": self.settings.volume,
+                                "folder": self._folder})
         self.voice = str(header.get("voice", ""))
         self.sample_rate = int(header["sample_rate"])
 
@@ -322,11 +325,14 @@ class SpeechWorker:
         # The worker imports this package even when the caller runs from another folder.
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
         errors = tempfile.TemporaryFile()  # noqa: SIM115 - the worker's stderr while it lives
+        # The parent owns the worker's scratch folder, so even a killed worker leaves nothing.
+        self._folder = tempfile.mkdtemp(prefix="voice-skill-tts-")
         try:
             self._process = subprocess.Popen(self.command, stdin=subprocess.PIPE,
                                              stdout=subprocess.PIPE, stderr=errors, env=env)
         except OSError as error:
             errors.close()
+            shutil.rmtree(self._folder, ignore_errors=True)
             raise _WorkerFailed(f"cannot run {self.command[0]} ({error.strerror})") from None
         self._errors = errors
         self._buffer.clear()
@@ -341,6 +347,7 @@ class SpeechWorker:
         if self._errors is not None:
             self._errors.close()
             self._errors = None
+            shutil.rmtree(self._folder, ignore_errors=True)
 
     def _request(self, message: dict[str, Any]) -> dict[str, Any]:
         """Send one request and read its header; the timeout runs from the moment of sending."""

@@ -42,6 +42,31 @@ def build_audio_set(rows: list[dict], out: Path) -> Path:
     return set_path
 
 
+LEVELS = ("none", "routine", "urgent", "emergency")
+
+
+def breakdown(set_path: Path, command: str) -> None:
+    """Intent accuracy and under-triage per voice, rate and noise, from one run of the skill."""
+    rows = [json.loads(line) for line in set_path.read_text().splitlines() if line.strip()]
+    argv = command.split() + ["--wav"] + [str(set_path.parent / r["wav"]) for r in rows]
+    result = subprocess.run(argv, capture_output=True, text=True, check=False)
+    outputs = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+    table: dict[tuple, list[int]] = {}
+    for row, out in zip(rows, outputs):
+        cell = table.setdefault((row["voice"], row["rate"], row["snr_db"]), [0, 0, 0, 0])
+        if row["intents"] is not None:
+            cell[1] += 1
+            got = out.get("intent")
+            cell[0] += got in row["intents"] if row["intents"] else got is None
+        if row["escalation"] != "none":
+            cell[3] += 1
+            cell[2] += LEVELS.index(out["escalation"]) < LEVELS.index(row["escalation"])
+    for (voice, rate, snr), (right, asked, under, flagged) in sorted(table.items(), key=str):
+        noise = f"{snr:g} dB SNR" if snr else "clean"
+        print(f"{voice:10} {rate:4d} wpm {noise:11} intent {right}/{asked} = "
+              f"{right / max(asked, 1):.2f}  under-triaged {under}/{flagged}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("set", nargs="?", type=Path,
@@ -49,11 +74,15 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "spoken")
     parser.add_argument("--engine", default="pocketsphinx")
     parser.add_argument("--limit", type=int, default=0, help="only the first N questions")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="also print results per voice, rate and noise (runs the set twice)")
     args = parser.parse_args()
     rows = [json.loads(line) for line in args.set.read_text().splitlines() if line.strip()]
     rows = rows[: args.limit] if args.limit else rows
     set_path = build_audio_set(rows, args.out)
     command = f"{ROOT / '.venv' / 'bin' / 'voice-skill'} ask --json --engine {args.engine}"
+    if args.breakdown:
+        breakdown(set_path, command)
     score = ROOT.parent / "shared" / "eval" / "score.py"
     return subprocess.call([sys.executable, str(score), str(set_path), "--cmd", command,
                             "--show-misses"])

@@ -44,10 +44,12 @@ _SLIPS = {
     ("how", "come"): ("why",),
     ("weeker",): ("weaker",), ("weekened",): ("weakened",),
 }
-# "weak" and "week" sound the same; a recogniser writes either. Only after "feel" is the time
-# unit impossible ("my leg feels week"); before a body part it is not ("one week calf
-# twitching" with "of" swallowed), so that stays a week.
-_SLIPS.update({(verb, "week"): (verb, "weak") for verb in ("feel", "feels", "feeling", "felt")})
+# "weak" and "week" sound the same; a recogniser writes either. After these words the time
+# unit is impossible ("my leg feels week", "my grip is getting week"); before a body part it
+# is not ("one week calf twitching" with "of" swallowed), so that stays a week.
+_SLIPS.update({(word, "week"): (word, "weak") for word in (
+    "feel", "feels", "feeling", "felt", "getting", "gotten", "grown", "growing", "very", "so",
+    "too", "really", "bit", "little", "more", "quite", "and")})
 _MAX_SLIP = max(len(key) for key in _SLIPS)
 
 _ONES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",

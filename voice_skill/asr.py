@@ -10,6 +10,7 @@ in `voice_skill.lexicon`.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import re
@@ -59,6 +60,8 @@ class Transcript:
     """Mean word confidence (0..1); 0 for an empty transcript."""
     engine: str
     """Which engine and pass produced it, e.g. 'vosk-grammar' or 'pocketsphinx-mix'."""
+    alternatives: tuple[str, ...] = ()
+    """The recogniser's next-best readings of the same audio, best first (may be empty)."""
 
 
 class Recognizer(Protocol):
@@ -308,6 +311,11 @@ class VoskRecognizer:
 # --- pocketsphinx -----------------------------------------------------------------------------
 
 
+ALTERNATIVES = 2
+"""Next-best readings kept per utterance; red flags are checked in them too (understand.py)."""
+NBEST_SEARCHED = 12
+"""N-best entries examined to find them (many differ only in fillers or word variants)."""
+
 NOISE_FLOOR_RMS = 30.0
 """Gaussian noise added before pocketsphinx (16-bit sample units, about -61 dBFS). Its front
 end misreads perfectly clean audio with digital silence (synthesised speech, files): on 30
@@ -397,7 +405,21 @@ class SphinxRecognizer:
                  s.start_frame * self._frame_seconds, (s.end_frame + 1) * self._frame_seconds)
             for s in self._decoder.seg() if not lexicon.is_filler(s.word)
         ]
-        return make_transcript(words, self.engine)
+        best = make_transcript(words, self.engine)
+        return replace(best, alternatives=self._alternatives(best.text))
+
+    def _alternatives(self, best: str) -> tuple[str, ...]:
+        """Up to ALTERNATIVES distinct next-best readings, fillers and word variants cleaned."""
+        found: list[str] = []
+        for hypothesis in itertools.islice(self._decoder.nbest(), NBEST_SEARCHED):
+            words = [lexicon.base_word(w) for w in hypothesis.hypstr.split()
+                     if not lexicon.is_filler(w)]
+            text = " ".join(words)
+            if text and text != best and text not in found:
+                found.append(text)
+            if len(found) == ALTERNATIVES:
+                break
+        return tuple(found)
 
     def reset(self) -> None:
         """Drop the current utterance."""

@@ -79,9 +79,9 @@ class Skill:
         self.settings = settings
         self.matcher = Matcher(content.dialogs)
 
-    def decide(self, text: str) -> Decision:
-        """Red flags, then FAQ matching, for one utterance."""
-        return decide(text, self.content, self.matcher, self.settings.match)
+    def decide(self, text: str, alternatives: tuple[str, ...] = ()) -> Decision:
+        """Red flags, then FAQ matching, for one utterance (and a recogniser's alternatives)."""
+        return decide(text, self.content, self.matcher, self.settings.match, alternatives)
 
     def opening(self) -> str:
         """Spoken once when a session starts: a greeting and the disclaimer."""
@@ -89,13 +89,14 @@ class Skill:
             "greeting") else ""
         return " ".join(p for p in (greeting, self.content.messages.disclaimer) if p)
 
-    def respond(self, state: Conversation, text: str, now: float = 0.0) -> Reply:
+    def respond(self, state: Conversation, text: str, now: float = 0.0,
+                alternatives: tuple[str, ...] = ()) -> Reply:
         """The reply to one utterance and the conversation after it."""
         if state.last_heard_at is not None and \
                 now - state.last_heard_at > self.settings.dialog.idle_reset_seconds:
             state = Conversation()
         state = dataclasses.replace(state, last_heard_at=now)
-        decision = self.decide(text)
+        decision = self.decide(text, alternatives)
         if decision.outcome == "escalate":
             advice = escalation_advice(decision.assessment, self.content,
                                        self.settings.safety.emergency_number)

@@ -148,7 +148,8 @@ def run_listen(skill: Skill, recognizer: Recognizer, chunks: Iterable[bytes], sp
         heard = listener.feed(chunk)
         if heard is None or not heard.transcript.text.strip():
             continue
-        reply = skill.respond(state, heard.transcript.text, time.monotonic())
+        reply = skill.respond(state, heard.transcript.text, time.monotonic(),
+                              heard.transcript.alternatives)
         state = reply.state
         print(f"you> {heard.transcript.text}", file=out, flush=True)
         print(f"skill> {format_reply(reply)}", file=out, flush=True)
@@ -217,9 +218,11 @@ def answer_files(skill: Skill, recognizer: Recognizer, paths: list[Path],
             if as_json:
                 print(json.dumps(_error_record(path, error)), file=out, flush=True)
             continue
-        reply = skill.respond(Conversation(), transcript.text, time.monotonic())
+        reply = skill.respond(Conversation(), transcript.text, time.monotonic(),
+                              transcript.alternatives)
         if as_json:
-            record = {**reply_record(str(path), reply), "transcript": transcript.text}
+            record = {**reply_record(str(path), reply), "transcript": transcript.text,
+                      "alternatives": list(transcript.alternatives)}
             print(json.dumps(record, ensure_ascii=False), file=out, flush=True)
         else:
             print(f"{path}: [{transcript.text}] {format_reply(reply)}", file=out, flush=True)
@@ -245,7 +248,8 @@ def reply_to_file(skill: Skill, recognizer: Recognizer, path: Path, speaker: Spe
                   settings: AudioSettings, out: IO[str], warn: IO[str]) -> Reply:
     """reply: a spoken question in, the spoken answer written by speaker (a WavFileSpeaker)."""
     transcript = transcribe_file(recognizer, path, settings, warn)
-    reply = skill.respond(Conversation(), transcript.text, time.monotonic())
+    reply = skill.respond(Conversation(), transcript.text, time.monotonic(),
+                          transcript.alternatives)
     print(f"you> {transcript.text}", file=out)
     print(f"skill> {format_reply(reply)}", file=out, flush=True)
     speaker.say(reply.text)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from .content import Content, Dialog
+from .content import LEVELS, Content, Dialog
 from .normalize import normalize
 from .safety import Assessment, assess
 from .settings import MatchSettings
@@ -157,10 +157,20 @@ def _outcome(candidates: tuple[Match, ...], settings: MatchSettings,
     return "answer"
 
 
-def decide(text: str, content: Content, matcher: Matcher, settings: MatchSettings) -> Decision:
-    """Red flags first (they win over any answer), then the FAQ match and its outcome."""
+def _most_urgent(assessments: list[Assessment]) -> Assessment:
+    return max(assessments, key=lambda a: LEVELS.index(a.level))
+
+
+def decide(text: str, content: Content, matcher: Matcher, settings: MatchSettings,
+           alternatives: tuple[str, ...] = ()) -> Decision:
+    """Red flags first (they win over any answer), then the FAQ match and its outcome.
+
+    alternatives: a recogniser's next-best readings of the same speech. Missing a red flag is
+    the worst mistake this product can make, so they are checked for red flags too (never for
+    the answer): the spoken development set measured fewer missed red flags this way.
+    """
     normalized = normalize(text)
-    assessment = assess(text, content.rules)
+    assessment = _most_urgent([assess(t, content.rules) for t in (text, *alternatives)])
     candidates = matcher.rank(normalized)
     matched = _outcome(candidates, settings, matcher.conversational) if normalized else "empty"
     intent = candidates[0].dialog_id if matched in ("answer", "clarify") else None

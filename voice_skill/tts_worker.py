@@ -328,8 +328,11 @@ class SpeechWorker:
         # The parent owns the worker's scratch folder, so even a killed worker leaves nothing.
         self._folder = tempfile.mkdtemp(prefix="voice-skill-tts-")
         try:
+            # A session of its own: Ctrl-C at the terminal is for the skill, which then stops
+            # the worker itself, not for the worker to die mid-sentence with a traceback.
             self._process = subprocess.Popen(self.command, stdin=subprocess.PIPE,
-                                             stdout=subprocess.PIPE, stderr=errors, env=env)
+                                             stdout=subprocess.PIPE, stderr=errors, env=env,
+                                             start_new_session=True)
         except OSError as error:
             errors.close()
             shutil.rmtree(self._folder, ignore_errors=True)

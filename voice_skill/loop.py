@@ -111,12 +111,16 @@ class StreamingListener:
 def confident_question(skill: Skill) -> Callable[[str], bool]:
     """A partial transcript that already is a confident answerable question ends speech early."""
     threshold = skill.settings.match.confident_threshold
+    last: dict[str, bool] = {}  # partials repeat chunk after chunk: decide each text once
 
     def complete(partial: str) -> bool:
         if len(partial.split()) < 3:
             return False
-        decision = skill.decide(partial)
-        return decision.outcome == "answer" and decision.score >= threshold
+        if partial not in last:
+            decision = skill.decide(partial)
+            last.clear()
+            last[partial] = decision.outcome == "answer" and decision.score >= threshold
+        return last[partial]
 
     return complete
 

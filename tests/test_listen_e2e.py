@@ -46,6 +46,16 @@ def _wait_listening(lines: queue.Queue, seen: list[str], timeout: float = 120.0)
     raise AssertionError(f"the skill never went back to listening: {seen}")
 
 
+def _start_listen(pulse_audio, rate: int) -> tuple[subprocess.Popen, queue.Queue, list[str]]:
+    """`voice-skill listen` on the test server, its stderr lines collected as they come."""
+    listen = subprocess.Popen(
+        [str(VOICE_SKILL), "listen", "--engine", "pocketsphinx", "--rate", str(rate)],
+        env=pulse_audio.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=_lines, args=(listen.stderr, lines), daemon=True).start()
+    return listen, lines, []
+
+
 def _recording_seconds(path: Path) -> float:
     with wave.open(str(path)) as recording:
         return recording.getnframes() / recording.getframerate()
@@ -55,12 +65,7 @@ def _recording_seconds(path: Path) -> float:
 def test_listen_answers_aloud_through_the_audio_server(pulse_audio, tmp_path: Path) -> None:
     recording = tmp_path / "spoken.wav"
     with pulse_audio.record_sink(recording):
-        listen = subprocess.Popen(
-            [str(VOICE_SKILL), "listen", "--engine", "pocketsphinx", "--rate", "170"],
-            env=pulse_audio.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        lines: queue.Queue = queue.Queue()
-        seen: list[str] = []
-        threading.Thread(target=_lines, args=(listen.stderr, lines), daemon=True).start()
+        listen, lines, seen = _start_listen(pulse_audio, rate=170)
         try:
             _wait_listening(lines, seen)
             pulse_audio.feed(synthesize("can dehydration cause twitching", voice="en-us"),
@@ -89,12 +94,7 @@ def test_listen_answers_aloud_through_the_audio_server(pulse_audio, tmp_path: Pa
 
 @pytest.mark.slow
 def test_ctrl_c_ends_listen_cleanly(pulse_audio) -> None:
-    listen = subprocess.Popen(
-        [str(VOICE_SKILL), "listen", "--engine", "pocketsphinx", "--rate", "300"],
-        env=pulse_audio.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    lines: queue.Queue = queue.Queue()
-    seen: list[str] = []
-    threading.Thread(target=_lines, args=(listen.stderr, lines), daemon=True).start()
+    listen, lines, seen = _start_listen(pulse_audio, rate=300)
     try:
         _wait_listening(lines, seen)
         listen.send_signal(signal.SIGINT)

@@ -86,6 +86,10 @@ class _WordIndex:
 
     def __init__(self, rules: tuple[RedFlagRule, ...]) -> None:
         words = {w for rule in rules for term in _terms(rule) for w in term.words}
+        # A rule none of whose terms can start in an utterance is skipped without matching.
+        self.starts = [frozenset(t.words[0] for p in rule.patterns for g in p.groups for t in g)
+                       for rule in rules]
+        """Per rule, in order: the pattern words its terms start with."""
         self.exact = {w for w in words if not w.endswith("*")}
         self.prefixes = {w[:-1] for w in words if w.endswith("*")}
         self.long = [w for w in self.exact if len(w) >= _FUZZY_MIN_LENGTH]
@@ -101,18 +105,6 @@ class _WordIndex:
                 hits |= {w for w in self.long if _slip_of(token, w)}
             found = self._cache[token] = frozenset(hits)
         return found
-
-
-_RULE_WORDS: dict[int, tuple[RedFlagRule, frozenset[str]]] = {}
-
-
-def rule_words(rule: RedFlagRule) -> frozenset[str]:
-    """Pattern words of rule's first-words; a rule none of whose terms can start is skipped."""
-    entry = _RULE_WORDS.get(id(rule))
-    if entry is None or entry[0] is not rule:
-        starts = frozenset(t.words[0] for p in rule.patterns for g in p.groups for t in g)
-        entry = _RULE_WORDS[id(rule)] = (rule, starts)
-    return entry[1]
 
 
 def _terms(rule: RedFlagRule) -> list[Term]:
@@ -220,9 +212,7 @@ def is_about_question(words: list[_Word]) -> bool:
     return True
 
 
-def _rule_hit(words: list[_Word], rule: RedFlagRule, present: frozenset[str]) -> RedFlagHit | None:
-    if present.isdisjoint(rule_words(rule)):
-        return None
+def _rule_hit(words: list[_Word], rule: RedFlagRule) -> RedFlagHit | None:
     ignored = {i for term in rule.ignored for s, e in _occurrences(words, term) for i in range(s, e)}
     for pattern in rule.patterns:
         heard = _pattern_match(words, pattern, ignored)
@@ -236,7 +226,8 @@ def assess(text: str, rules: tuple[RedFlagRule, ...]) -> Assessment:
     index = _index_for(rules)
     words = [_Word(w.text, w.clause, index.matches(w.text)) for w in utterance_words(text)]
     present = frozenset(m for w in words for m in w.matches)
-    hits = [hit for rule in rules if (hit := _rule_hit(words, rule, present)) is not None]
+    hits = [hit for rule, starts in zip(rules, index.starts)
+            if not present.isdisjoint(starts) and (hit := _rule_hit(words, rule)) is not None]
     if hits and is_about_question(words):
         return Assessment("none", (), True)
     hits.sort(key=lambda hit: -LEVELS.index(hit.rule.level))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import os
 import sys
@@ -105,15 +106,16 @@ def cmd_reply(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-def _microphone_chunks(settings: Settings, raw_stdin: bool):
+def _audio_chunks(settings: Settings, raw_stdin: bool, resources: contextlib.ExitStack):
+    """Raw PCM from stdin, or the microphone (closed with resources)."""
     from .audio import Microphone, read_raw_pcm
 
     if raw_stdin:
-        return None, read_raw_pcm(sys.stdin.buffer)
-    microphone = Microphone(settings.audio).__enter__()
+        return read_raw_pcm(sys.stdin.buffer)
+    microphone = resources.enter_context(Microphone(settings.audio))
     name = microphone.device.name if microphone.device else "default"
     print(f"voice-skill: microphone {name}", file=sys.stderr)
-    return microphone, microphone.chunks()
+    return microphone.chunks()
 
 
 def cmd_listen(args: argparse.Namespace, settings: Settings) -> int:
@@ -122,19 +124,15 @@ def cmd_listen(args: argparse.Namespace, settings: Settings) -> int:
 
     skill = _skill(settings)
     recognizer = _recognizer(skill, settings)
-    # The loop prints every reply already; a speaker that can only print must stay quiet.
-    quiet = open(os.devnull, "w")  # noqa: SIM115  (closed with the speaker below)
-    speaker = open_speaker(settings.tts, out=args.out, output_device=args.output_device,
-                           text_stream=quiet)
-    microphone, chunks = _microphone_chunks(settings, args.stdin)
-    try:
+    with contextlib.ExitStack() as resources:
+        # The loop prints every reply already; a speaker that can only print must stay quiet.
+        quiet = resources.enter_context(open(os.devnull, "w"))
+        speaker = open_speaker(settings.tts, out=args.out, output_device=args.output_device,
+                               text_stream=quiet)
+        resources.callback(speaker.close)
+        chunks = _audio_chunks(settings, args.stdin, resources)
         return run_listen(skill, recognizer, chunks, speaker, settings.audio, sys.stdout,
                           sys.stderr)
-    finally:
-        if microphone is not None:
-            microphone.close()
-        speaker.close()
-        quiet.close()
 
 
 def cmd_start(args: argparse.Namespace, settings: Settings) -> int:

@@ -63,7 +63,7 @@ class Assessment:
 class _Word:
     text: str
     clause: int
-    matches: frozenset[str] = frozenset()
+    matches: frozenset[str]
     """Pattern words this word satisfies."""
 
 
@@ -122,15 +122,15 @@ def _index_for(rules: tuple[RedFlagRule, ...]) -> _WordIndex:
     return entry[1]
 
 
-def utterance_words(text: str) -> list[_Word]:
-    """Normalised words of text, each tagged with its clause number."""
+def utterance_words(text: str, index: _WordIndex) -> list[_Word]:
+    """Normalised words of text, each with its clause number and the pattern words it matches."""
     words: list[_Word] = []
     clause = 0
     for part in clauses(text):
         for token in part:
             if token in _CONTRAST:
                 clause += 1
-            words.append(_Word(token, clause))
+            words.append(_Word(token, clause, index.matches(token)))
         clause += 1
     return words
 
@@ -224,7 +224,7 @@ def _rule_hit(words: list[_Word], rule: RedFlagRule) -> RedFlagHit | None:
 def assess(text: str, rules: tuple[RedFlagRule, ...]) -> Assessment:
     """Which red flags text reports; the highest level wins."""
     index = _index_for(rules)
-    words = [_Word(w.text, w.clause, index.matches(w.text)) for w in utterance_words(text)]
+    words = utterance_words(text, index)
     present = frozenset(m for w in words for m in w.matches)
     hits = [hit for rule, starts in zip(rules, index.starts)
             if not present.isdisjoint(starts) and (hit := _rule_hit(words, rule)) is not None]

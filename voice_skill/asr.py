@@ -23,6 +23,7 @@ from typing import Protocol
 import numpy as np
 
 from . import lexicon
+from .denoise import suppress_noise
 from .errors import AudioError, ConfigError, EngineError
 from .settings import AsrSettings
 
@@ -338,7 +339,9 @@ class SphinxRecognizer:
 
     def __init__(self, phrases: Sequence[str], lm: str = "mix",
                  background_words: int = lexicon.BACKGROUND_WORDS,
-                 domain_weight: float = lexicon.DOMAIN_WEIGHT) -> None:
+                 domain_weight: float = lexicon.DOMAIN_WEIGHT,
+                 noise_suppression: bool = True,
+                 accents: Sequence[str] = lexicon.ACCENT_VOICES) -> None:
         import pocketsphinx
 
         if lm not in SPHINX_LMS:
@@ -352,7 +355,7 @@ class SphinxRecognizer:
             self.description = f"pocketsphinx, generic language model, model {model_dir}"
         else:
             built = lexicon.build_domain_lm(phrases, model_dir, lm == "mix",
-                                            background_words, domain_weight)
+                                            background_words, domain_weight, accents)
             self.skipped = built.skipped
             with tempfile.TemporaryDirectory(prefix="voice-skill-lm-") as folder:
                 arpa, dictionary = Path(folder, "domain.arpa"), Path(folder, "domain.dict")
@@ -367,6 +370,7 @@ class SphinxRecognizer:
             self.description = (f"pocketsphinx, {lm} language model ({built.summary}), "
                                 f"model {model_dir}")
         self._frame_seconds = 1.0 / int(self._decoder.config["frate"])
+        self._noise_suppression = noise_suppression
         self._in_utterance = False
         self._noise = np.random.default_rng(NOISE_FLOOR_SEED)
 
@@ -385,7 +389,9 @@ class SphinxRecognizer:
         over the utterance itself instead of carrying an estimate over from earlier speech,
         which misled it on the first utterance after start-up and on each new file in a batch
         (measured: "i just had a seizure" heard as "i got the see you" when first, right
-        afterwards)."""
+        afterwards). Steady background noise is subtracted first (voice_skill.denoise)."""
+        if self._noise_suppression:
+            pcm = suppress_noise(pcm)
         self.reset()
         self._decoder.start_utt()
         self._in_utterance = True
@@ -497,7 +503,19 @@ def open_recognizer(settings: AsrSettings, phrases: Sequence[str], models_dir: P
         if settings.engine == "vosk":
             raise EngineError(f"no English Vosk model found (no --model, no $VOSK_MODEL_PATH, "
                               f"none in {models_dir}); {_MODEL_HINT}")
-    recognizer = SphinxRecognizer(phrases, settings.sphinx_lm)
+    if not isinstance(settings.noise_suppression, bool):
+        raise ConfigError(f"asr noise_suppression {settings.noise_suppression!r} is not true or "
+                          "false")
+    accents = settings.accents
+    if not isinstance(accents, (list, tuple)) or not all(isinstance(a, str) for a in accents):
+        raise ConfigError(f"asr accents {accents!r} is not a list of espeak-ng voice names")
+    for voice in accents:
+        if not lexicon.espeak_has_voice(voice):
+            raise ConfigError(f"asr accents: espeak-ng has no voice {voice!r} "
+                              "(`espeak-ng --voices=en` lists them)")
+    recognizer = SphinxRecognizer(phrases, settings.sphinx_lm,
+                                  noise_suppression=settings.noise_suppression,
+                                  accents=tuple(accents))
     if settings.engine == "auto":
         recognizer.description += f" (auto: no English Vosk model in {models_dir})"
     return recognizer

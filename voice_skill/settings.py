@@ -84,6 +84,11 @@ class AsrSettings:
     """Two-pass: a grammar-pass word below this confidence (0..1) hands over to the open pass."""
     sphinx_lm: str = "mix"
     """pocketsphinx language model: generic, domain (phrases only) or mix (phrases + common words)."""
+    noise_suppression: bool = True
+    """pocketsphinx: subtract steady background noise from an utterance decoded whole."""
+    accents: tuple[str, ...] = ("en-gb",)
+    """pocketsphinx: espeak-ng voices whose pronunciations of the dialogs' words are added to
+    the American dictionary (for example en-gb, en-gb-scotland, en-029); empty for American only."""
 
 
 @dataclass(frozen=True)

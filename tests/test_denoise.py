@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from speech import PHRASES, UNSEEN_QUESTIONS, add_noise, synthesize
 
-from voice_skill.asr import SphinxRecognizer
-from voice_skill.denoise import FRAME, suppress_noise
+from voice_skill.asr import SphinxRecognizer, transcribe
+from voice_skill.denoise import FRAME, StreamingSuppressor, suppress_noise
 
 RATE = 16000
 
@@ -72,3 +72,42 @@ def test_pocketsphinx_hears_more_key_words_in_noise_with_suppression(
     with_suppression = _key_words_heard(SphinxRecognizer(PHRASES, "mix"), spoken)
     without = _key_words_heard(SphinxRecognizer(PHRASES, "mix", noise_suppression=False), spoken)
     assert with_suppression >= without + gain, (with_suppression, without)
+
+
+@pytest.mark.parametrize("chunk_bytes", [320, 778, 8000])
+def test_streamed_suppression_keeps_length_and_timing_and_turns_the_noise_down(
+        chunk_bytes: int) -> None:
+    before = _tone_in_hiss()
+    suppressor = StreamingSuppressor()
+    pieces = [suppressor.process(before[i:i + chunk_bytes])
+              for i in range(0, len(before), chunk_bytes)]
+    after = b"".join(pieces) + suppressor.flush()
+    assert len(after) == len(before)
+    # The estimate needs a few tenths of a second of history; measured 6.0-6.4 dB after it.
+    assert _power(before, 2.1, 2.9) / _power(after, 2.1, 2.9) >= 10 ** (5 / 10)
+    assert 0.8 <= _power(after, 1.1, 1.9) / _power(before, 1.1, 1.9) <= 1.05
+    # Not shifted: the tone starts at 1 s in the output too.
+    assert _power(after, 0.95, 0.99) < 0.1 * _power(after, 1.01, 1.05)
+
+
+def test_each_flush_ends_an_utterance_of_the_length_fed() -> None:
+    suppressor = StreamingSuppressor()
+    for samples in (16000, 50, 1, 0, 4 * FRAME + 3):
+        pcm = _pcm(np.random.default_rng(samples).normal(0.0, 300.0, samples))
+        assert len(suppressor.process(pcm) + suppressor.flush()) == len(pcm)
+
+
+@pytest.mark.slow
+def test_streaming_pocketsphinx_hears_more_key_words_in_noise_with_suppression() -> None:
+    """`listen` after its first utterance: chunks fed while speaking. Measured (24 unseen
+    questions, 36 key words, pink noise at 5 dB SNR): 22 heard with suppression vs 12."""
+    spoken = [(add_noise(synthesize(text, voice="en-us"), 5, "pinknoise"), keys)
+              for text, keys in UNSEEN_QUESTIONS]
+
+    def heard(recognizer: SphinxRecognizer) -> int:
+        return sum(len(set(keys) & set(transcribe(recognizer, pcm).text.split()))
+                   for pcm, keys in spoken)
+
+    with_suppression = heard(SphinxRecognizer(PHRASES, "mix"))
+    without = heard(SphinxRecognizer(PHRASES, "mix", noise_suppression=False))
+    assert with_suppression >= without + 5, (with_suppression, without)

@@ -310,6 +310,28 @@ def test_a_question_about_red_flags_is_not_a_report(question: str) -> None:
     assert (assessment.level, assessment.hits, assessment.about_question) == ("none", (), True)
 
 
+@pytest.mark.parametrize(("reading", "typed", "spoken"), [
+    # A recogniser's first words are its weakest: "I just had a seizure" was heard like this.
+    ("why does had a seizure", "none", "emergency"),
+    ("can a magnesium deficiency cause seizures", "none", "emergency"),
+    # Below emergency, a spoken general question is still a question.
+    ("can low vitamin d cause muscle weakness", "none", "none"),
+    ("what if the twitching will not stop", "none", "none"),
+    # A report is a report either way.
+    ("i just had a seizure", "emergency", "emergency"),
+])
+def test_spoken_emergencies_are_never_explained_away_as_questions(reading: str, typed: str,
+                                                                 spoken: str) -> None:
+    assert assess(reading, SHIPPED.rules).level == typed
+    assert assess(reading, SHIPPED.rules, spoken=True).level == spoken
+
+
+def test_the_skill_passes_on_that_the_words_were_spoken(skill: Skill) -> None:
+    typed = skill.respond(Conversation(), "why does had a seizure")
+    spoken = skill.respond(Conversation(), "why does had a seizure", spoken=True)
+    assert (typed.escalation, spoken.escalation) == ("none", "emergency")
+
+
 @pytest.mark.parametrize("question, intent", [
     ("when should I worry about weakness?", "when_to_worry"),
     ("can weakness be a sign of ALS", "als"),

@@ -23,7 +23,7 @@ from typing import Protocol
 import numpy as np
 
 from . import lexicon
-from .denoise import suppress_noise
+from .denoise import StreamingSuppressor, suppress_noise
 from .errors import AudioError, ConfigError, EngineError
 from .settings import AsrSettings
 
@@ -371,6 +371,7 @@ class SphinxRecognizer:
                                 f"model {model_dir}")
         self._frame_seconds = 1.0 / int(self._decoder.config["frate"])
         self._noise_suppression = noise_suppression
+        self._streaming_suppressor = StreamingSuppressor() if noise_suppression else None
         self._in_utterance = False
         self._noise = np.random.default_rng(NOISE_FLOOR_SEED)
 
@@ -380,7 +381,10 @@ class SphinxRecognizer:
         if not self._in_utterance:
             self._decoder.start_utt()
             self._in_utterance = True
-        self._decoder.process_raw(pcm, False, False)
+        if self._streaming_suppressor is not None:
+            pcm = self._streaming_suppressor.process(pcm)
+        if pcm:
+            self._decoder.process_raw(pcm, False, False)
         hypothesis = self._decoder.hyp()
         return hypothesis.hypstr if hypothesis is not None else ""
 
@@ -397,12 +401,19 @@ class SphinxRecognizer:
         self._in_utterance = True
         self._noise = np.random.default_rng(NOISE_FLOOR_SEED)
         self._decoder.process_raw(with_noise_floor(pcm, self._noise), False, True)
-        return self.finish()
+        return self._end_utterance()
 
     def finish(self) -> Transcript:
         """End the utterance; words carry their posterior probabilities as confidences."""
         if not self._in_utterance:
             return make_transcript([], self.engine)
+        if self._streaming_suppressor is not None:
+            tail = self._streaming_suppressor.flush()
+            if tail:
+                self._decoder.process_raw(tail, False, False)
+        return self._end_utterance()
+
+    def _end_utterance(self) -> Transcript:
         self._decoder.end_utt()
         self._in_utterance = False
         words = [
@@ -430,6 +441,8 @@ class SphinxRecognizer:
     def reset(self) -> None:
         """Drop the current utterance."""
         if self._in_utterance:
+            if self._streaming_suppressor is not None:
+                self._streaming_suppressor.flush()
             self._decoder.end_utt()
             self._in_utterance = False
 

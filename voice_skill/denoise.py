@@ -71,3 +71,66 @@ def suppress_noise(pcm: bytes) -> bytes:
     cleaned = np.fft.irfft(spectra * gain, n=FRAME, axis=1)
     out = _overlap_add(cleaned, window, padded.size)[FRAME:FRAME + samples.size]
     return np.clip(np.round(out), -32768, 32767).astype("<i2").tobytes()
+
+
+HISTORY_FRAMES = 400
+"""Frames (3.2 s) the streaming suppressor remembers to find the quiet ones among."""
+
+
+class StreamingSuppressor:
+    """The same subtraction chunk by chunk, for audio recognised while it is spoken.
+
+    The noise is the quietest frames among the last HISTORY_FRAMES heard, across utterances,
+    so the pauses and the endpointer's pre-roll keep it current. Output lags input by
+    FRAME - HOP samples (24 ms); flush() returns the rest, so an utterance comes out exactly
+    as long as it went in.
+    """
+
+    def __init__(self) -> None:
+        self._window = np.hanning(FRAME + 1)[:-1]
+        # A periodic Hann window at 75 % overlap: squared windows sum to 1.5 everywhere.
+        self._window_sum = float(np.sum(self._window ** 2) / HOP)
+        self._history: list[np.ndarray] = []
+        self._start_utterance()
+
+    def _start_utterance(self) -> None:
+        # Zeros in front, so the first real sample is already covered by four frames.
+        self._pending = np.zeros(FRAME - HOP)
+        self._overlap = np.zeros(FRAME)
+        self._lead = FRAME - HOP
+        """Output samples still to drop: the zeros put in front."""
+
+    def process(self, pcm: bytes) -> bytes:
+        """The cleaned audio that is ready (s16le), lagging the input by FRAME - HOP samples."""
+        samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+        self._pending = np.concatenate([self._pending, samples])
+        count = max(0, 1 + (self._pending.size - FRAME) // HOP)
+        if count == 0:
+            return b""
+        spectra = np.fft.rfft(_frames(self._pending[:FRAME + (count - 1) * HOP]) * self._window,
+                              axis=1)
+        power = np.abs(spectra) ** 2
+        self._history = (self._history + list(power))[-HISTORY_FRAMES:]
+        noise = noise_spectrum(np.array(self._history))
+        cleaned = np.fft.irfft(spectra * subtraction_gain(power, noise), n=FRAME, axis=1)
+        out = np.empty(count * HOP)
+        for i, frame in enumerate(cleaned):
+            self._overlap += frame * self._window
+            out[i * HOP:(i + 1) * HOP] = self._overlap[:HOP] / self._window_sum
+            self._overlap = np.concatenate([self._overlap[HOP:], np.zeros(HOP)])
+        self._pending = self._pending[count * HOP:]
+        dropped, self._lead = min(self._lead, out.size), self._lead - min(self._lead, out.size)
+        return _to_pcm(out[dropped:])
+
+    def flush(self) -> bytes:
+        """The held-back end of the utterance; the next process() starts a new one."""
+        held = self._pending.size
+        kept = max(0, held - self._lead)
+        # Zeros after it, enough for whole hops to carry every held sample out.
+        tail = self.process(bytes(2 * (FRAME - HOP + (-held) % HOP)))
+        self._start_utterance()
+        return tail[:2 * kept]
+
+
+def _to_pcm(samples: np.ndarray) -> bytes:
+    return np.clip(np.round(samples), -32768, 32767).astype("<i2").tobytes()

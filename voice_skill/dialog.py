@@ -79,9 +79,12 @@ class Skill:
         self.settings = settings
         self.matcher = Matcher(content.dialogs)
 
-    def decide(self, text: str, alternatives: tuple[str, ...] = ()) -> Decision:
-        """Red flags, then FAQ matching, for one utterance (and a recogniser's alternatives)."""
-        return decide(text, self.content, self.matcher, self.settings.match, alternatives)
+    def decide(self, text: str, alternatives: tuple[str, ...] = (),
+               spoken: bool = False) -> Decision:
+        """Red flags, then FAQ matching, for one utterance (spoken: a recogniser's reading, with
+        its alternatives)."""
+        return decide(text, self.content, self.matcher, self.settings.match, alternatives,
+                      spoken)
 
     def opening(self) -> str:
         """Spoken once when a session starts: a greeting and the disclaimer."""
@@ -90,13 +93,13 @@ class Skill:
         return " ".join(p for p in (greeting, self.content.messages.disclaimer) if p)
 
     def respond(self, state: Conversation, text: str, now: float = 0.0,
-                alternatives: tuple[str, ...] = ()) -> Reply:
+                alternatives: tuple[str, ...] = (), spoken: bool = False) -> Reply:
         """The reply to one utterance and the conversation after it."""
         if state.last_heard_at is not None and \
                 now - state.last_heard_at > self.settings.dialog.idle_reset_seconds:
             state = Conversation()
         state = dataclasses.replace(state, last_heard_at=now)
-        decision = self.decide(text, alternatives)
+        decision = self.decide(text, alternatives, spoken)
         if decision.outcome == "escalate":
             advice = escalation_advice(decision.assessment, self.content,
                                        self.settings.safety.emergency_number)

@@ -117,7 +117,7 @@ def confident_question(skill: Skill) -> Callable[[str], bool]:
         if len(partial.split()) < 3:
             return False
         if partial not in last:
-            decision = skill.decide(partial)
+            decision = skill.decide(partial, spoken=True)
             last.clear()
             last[partial] = decision.outcome == "answer" and decision.score >= threshold
         return last[partial]
@@ -153,7 +153,7 @@ def run_listen(skill: Skill, recognizer: Recognizer, chunks: Iterable[bytes], sp
         if heard is None or not heard.transcript.text.strip():
             continue
         reply = skill.respond(state, heard.transcript.text, time.monotonic(),
-                              heard.transcript.alternatives)
+                              heard.transcript.alternatives, spoken=True)
         state = reply.state
         print(f"you> {heard.transcript.text}", file=out, flush=True)
         print(f"skill> {format_reply(reply)}", file=out, flush=True)
@@ -223,7 +223,7 @@ def answer_files(skill: Skill, recognizer: Recognizer, paths: list[Path],
                 print(json.dumps(_error_record(path, error)), file=out, flush=True)
             continue
         reply = skill.respond(Conversation(), transcript.text, time.monotonic(),
-                              transcript.alternatives)
+                              transcript.alternatives, spoken=True)
         if as_json:
             record = {**reply_record(str(path), reply), "transcript": transcript.text,
                       "alternatives": list(transcript.alternatives)}
@@ -253,7 +253,7 @@ def reply_to_file(skill: Skill, recognizer: Recognizer, path: Path, speaker: Spe
     """reply: a spoken question in, the spoken answer written by speaker (a WavFileSpeaker)."""
     transcript = transcribe_file(recognizer, path, settings, warn)
     reply = skill.respond(Conversation(), transcript.text, time.monotonic(),
-                          transcript.alternatives)
+                          transcript.alternatives, spoken=True)
     print(f"you> {transcript.text}", file=out)
     print(f"skill> {format_reply(reply)}", file=out, flush=True)
     speaker.say(reply.text)

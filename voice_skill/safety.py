@@ -221,15 +221,22 @@ def _rule_hit(words: list[_Word], rule: RedFlagRule) -> RedFlagHit | None:
     return None
 
 
-def assess(text: str, rules: tuple[RedFlagRule, ...]) -> Assessment:
-    """Which red flags text reports; the highest level wins."""
+def assess(text: str, rules: tuple[RedFlagRule, ...], spoken: bool = False) -> Assessment:
+    """Which red flags text reports; the highest level wins.
+
+    spoken: text is a recogniser's reading. Its first words are the least reliable part ("I
+    just had a seizure" was heard as "why does had a seizure"), so an emergency is then never
+    explained away as a general question; lower levels still are.
+    """
     index = _index_for(rules)
     words = utterance_words(text, index)
     present = frozenset(m for w in words for m in w.matches)
     hits = [hit for rule, starts in zip(rules, index.starts)
             if not present.isdisjoint(starts) and (hit := _rule_hit(words, rule)) is not None]
     if hits and is_about_question(words):
-        return Assessment("none", (), True)
+        hits = [hit for hit in hits if spoken and hit.rule.level == "emergency"]
+        if not hits:
+            return Assessment("none", (), True)
     hits.sort(key=lambda hit: -LEVELS.index(hit.rule.level))
     level = hits[0].rule.level if hits else "none"
     return Assessment(level, tuple(hits), False)

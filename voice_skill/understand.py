@@ -162,15 +162,16 @@ def _most_urgent(assessments: list[Assessment]) -> Assessment:
 
 
 def decide(text: str, content: Content, matcher: Matcher, settings: MatchSettings,
-           alternatives: tuple[str, ...] = ()) -> Decision:
+           alternatives: tuple[str, ...] = (), spoken: bool = False) -> Decision:
     """Red flags first (they win over any answer), then the FAQ match and its outcome.
 
     alternatives: a recogniser's next-best readings of the same speech. Missing a red flag is
     the worst mistake this product can make, so they are checked for red flags too (never for
     the answer): the spoken development set measured fewer missed red flags this way.
+    spoken: text comes from a recogniser (see safety.assess).
     """
     normalized = normalize(text)
-    assessment = _most_urgent([assess(t, content.rules) for t in (text, *alternatives)])
+    assessment = _most_urgent([assess(t, content.rules, spoken) for t in (text, *alternatives)])
     candidates = matcher.rank(normalized)
     matched = _outcome(candidates, settings, matcher.conversational) if normalized else "empty"
     intent = candidates[0].dialog_id if matched in ("answer", "clarify") else None

@@ -178,3 +178,33 @@ def test_out_of_domain_words_lower_the_score(skill: Skill) -> None:
     in_domain = skill.matcher.rank("how do I stretch my calf")[0].score
     out_of_domain = skill.matcher.rank("how do I bake my bread")[0].score
     assert out_of_domain < skill.settings.match.fallback_threshold < in_domain
+
+
+# --- a recogniser's next-best readings -----------------------------------------------------------
+
+
+def test_a_next_best_reading_that_is_answered_better_gives_the_answer(skill: Skill) -> None:
+    heard = skill.decide("what is the capital a calf muscle", ())
+    decision = skill.decide("what is the capital a calf muscle",
+                            ("what is the calf muscle", "what is the capital of muscle"),
+                            spoken=True)
+    assert decision.score > heard.score
+    assert (decision.intent, decision.outcome) == ("calf_muscle", "answer")
+    assert decision.text == "what is the calf muscle"
+
+
+def test_the_best_reading_stays_when_no_other_fits_better(skill: Skill) -> None:
+    decision = skill.decide("what is the calf muscle", ("play some music", "what is a calf"),
+                            spoken=True)
+    assert (decision.text, decision.intent) == ("what is the calf muscle", "calf_muscle")
+
+
+def test_a_next_best_reading_that_is_only_a_guess_is_not_answered(skill: Skill) -> None:
+    out_of_scope = skill.decide("play some music", ("music", "play"), spoken=True)
+    assert (out_of_scope.intent, out_of_scope.outcome) == (None, "fallback")
+    assert out_of_scope.text == "play some music"
+
+
+def test_red_flags_are_heard_in_any_reading_but_answers_only_in_fitting_ones(skill: Skill) -> None:
+    decision = skill.decide("why is my calf twitching", ("why is my calf weak",), spoken=True)
+    assert (decision.escalation, decision.intent) == ("urgent", "twitch_causes")

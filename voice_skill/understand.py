@@ -161,20 +161,51 @@ def _most_urgent(assessments: list[Assessment]) -> Assessment:
     return max(assessments, key=lambda a: LEVELS.index(a.level))
 
 
+@dataclass(frozen=True)
+class _Reading:
+    text: str
+    normalized: str
+    candidates: tuple[Match, ...]
+    matched: str
+    """answer, clarify, fallback or empty."""
+
+    @property
+    def score(self) -> float:
+        return self.candidates[0].score if self.candidates else 0.0
+
+
+def _read(text: str, matcher: Matcher, settings: MatchSettings) -> _Reading:
+    normalized = normalize(text)
+    candidates = matcher.rank(normalized)
+    matched = _outcome(candidates, settings, matcher.conversational) if normalized else "empty"
+    return _Reading(text, normalized, candidates, matched)
+
+
+def _best_reading(text: str, alternatives: tuple[str, ...], matcher: Matcher,
+                  settings: MatchSettings) -> _Reading:
+    """The recogniser's best reading, unless a next-best one is answered with a higher score."""
+    best = _read(text, matcher, settings)
+    for alternative in alternatives:
+        reading = _read(alternative, matcher, settings)
+        if reading.matched == "answer" and reading.score > best.score:
+            best = reading
+    return best
+
+
 def decide(text: str, content: Content, matcher: Matcher, settings: MatchSettings,
            alternatives: tuple[str, ...] = (), spoken: bool = False) -> Decision:
     """Red flags first (they win over any answer), then the FAQ match and its outcome.
 
     alternatives: a recogniser's next-best readings of the same speech. Missing a red flag is
-    the worst mistake this product can make, so they are checked for red flags too (never for
-    the answer): the spoken development set measured fewer missed red flags this way.
+    the worst mistake this product can make, so every reading is checked for red flags. The
+    answer comes from the best reading unless a next-best one fits a dialog better and is
+    answered: on the spoken development set (445 questions) intent accuracy went from 0.757 to
+    0.793, with one more out-of-scope question answered (12 of 30).
     spoken: text comes from a recogniser (see safety.assess).
     """
-    normalized = normalize(text)
     assessment = _most_urgent([assess(t, content.rules, spoken) for t in (text, *alternatives)])
-    candidates = matcher.rank(normalized)
-    matched = _outcome(candidates, settings, matcher.conversational) if normalized else "empty"
-    intent = candidates[0].dialog_id if matched in ("answer", "clarify") else None
-    outcome = "escalate" if assessment.level != "none" else matched
-    score = candidates[0].score if candidates else 0.0
-    return Decision(text, normalized, intent, score, outcome, candidates, assessment)
+    reading = _best_reading(text, alternatives, matcher, settings)
+    intent = reading.candidates[0].dialog_id if reading.matched in ("answer", "clarify") else None
+    outcome = "escalate" if assessment.level != "none" else reading.matched
+    return Decision(reading.text, reading.normalized, intent, reading.score, outcome,
+                    reading.candidates, assessment)

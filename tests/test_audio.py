@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 from speech import add_noise, synthesize, write_wav
 
+from voice_skill import pcm
 from voice_skill.audio import (
     SAMPLE_RATE,
     DeviceInfo,
@@ -119,6 +120,8 @@ VARIANTS = {
     "8k": ["-r", "8000"],
     "48k": ["-r", "48000"],
     "11.025k-stereo-24-bit": ["-r", "11025", "-c", "2", "-b", "24"],
+    "mu-law": ["-e", "u-law"],
+    "A-law-8k": ["-r", "8000", "-e", "a-law"],
 }
 
 
@@ -296,12 +299,26 @@ def test_mp3_header(tmp_path: Path) -> None:
     assert_names_file(error, path)
 
 
-def test_compressed_wav_encoding_is_named(espeak_wav: Path, tmp_path: Path) -> None:
-    path = tmp_path / "ulaw.wav"
-    sox(espeak_wav, "-e", "u-law", path)
-    with pytest.raises(AudioError, match="mu-law") as error:
+@pytest.mark.parametrize(("encoding", "name"), [("ima-adpcm", "IMA ADPCM"),
+                                              ("gsm-full-rate", "GSM 6.10")])
+def test_compressed_wav_encoding_is_named(espeak_wav: Path, tmp_path: Path, encoding: str,
+                                          name: str) -> None:
+    path = tmp_path / "compressed.wav"
+    sox(espeak_wav, "-e", encoding, path)
+    with pytest.raises(AudioError, match=name) as error:
         read_wav(path)
     assert_names_file(error, path)
+
+
+@pytest.mark.parametrize(("encoding", "table"), [("mu-law", pcm._mu_law_table),
+                                                 ("a-law", pcm._a_law_table)])
+def test_every_telephone_code_decodes_as_sox_decodes_it(tmp_path: Path, encoding: str,
+                                                        table: object) -> None:
+    codes = tmp_path / "codes.raw"
+    codes.write_bytes(bytes(range(256)))
+    reference = sox("-t", "raw", "-r", "8000", "-e", encoding, "-b", "8", "-c", "1", codes,
+                    "-t", "raw", "-e", "signed", "-b", "16", "-")
+    assert np.array_equal(np.frombuffer(reference, dtype="<i2"), table().astype(np.int16))
 
 
 def test_wav_with_no_samples(tmp_path: Path) -> None:

@@ -32,6 +32,7 @@ CHUNK_SECONDS = 0.1
 
 _MIN_RATE, _MAX_RATE = 4000, 384000  # outside this a "rate" field is garbage, not audio
 _FORMAT_PCM, _FORMAT_FLOAT, _FORMAT_EXTENSIBLE = 0x0001, 0x0003, 0xFFFE
+_FORMAT_COMPANDED = {0x0006: "A-law", 0x0007: "mu-law"}
 # Format tags as defined in Microsoft's mmreg.h (read in AROS's wave_formats_le.h copy of it),
 # named so the error tells a person what they have.
 _FORMAT_NAMES = {0x0002: "MS ADPCM", 0x0006: "A-law", 0x0007: "mu-law", 0x0011: "IMA ADPCM",
@@ -74,7 +75,7 @@ def parse_fmt_chunk(body: bytes, path: Path) -> PcmFormat:
         if len(body) < 26:
             raise AudioError(f"{path}: truncated WAV header (extensible fmt chunk too short)")
         code = struct.unpack("<H", body[24:26])[0]  # first two bytes of the SubFormat GUID
-    if code not in (_FORMAT_PCM, _FORMAT_FLOAT):
+    if code not in (_FORMAT_PCM, _FORMAT_FLOAT, *_FORMAT_COMPANDED):
         raise _format_error(path, code)
     if channels < 1 or block_align < channels or block_align % channels:
         raise AudioError(f"{path}: corrupt WAV header ({channels} channels, block align {block_align})")
@@ -82,10 +83,12 @@ def parse_fmt_chunk(body: bytes, path: Path) -> PcmFormat:
         raise AudioError(f"{path}: implausible WAV sample rate {rate} Hz")
     # The container width decides decoding; 24-bit-in-32 and 12-bit-in-16 then just work.
     width, is_float = block_align // channels, code == _FORMAT_FLOAT
-    if width not in ((4, 8) if is_float else (1, 2, 3, 4)):
-        kind = "float" if is_float else "integer"
+    companding = _FORMAT_COMPANDED.get(code)
+    allowed = (1,) if companding else (4, 8) if is_float else (1, 2, 3, 4)
+    if width not in allowed:
+        kind = companding or ("float" if is_float else "integer")
         raise AudioError(f"{path}: unsupported WAV sample size ({bits}-bit {kind})")
-    return PcmFormat(rate, channels, width, is_float)
+    return PcmFormat(rate, channels, width, is_float, companding)
 
 
 def _describe_non_wav(head: bytes) -> str:

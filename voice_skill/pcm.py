@@ -110,6 +110,8 @@ class PcmFormat:
     """Bytes per sample of one channel: 1 (unsigned), 2, 3, 4 (signed) or 4, 8 (float)."""
     is_float: bool = False
     """IEEE float samples in [-1, 1] rather than integers."""
+    companding: str | None = None
+    """"mu-law" or "A-law": 8-bit logarithmic telephone samples (ITU-T G.711)."""
 
     @property
     def frame_bytes(self) -> int:
@@ -117,9 +119,34 @@ class PcmFormat:
         return self.channels * self.width
 
 
+def _mu_law_table() -> np.ndarray:
+    """The 256 G.711 mu-law codes as 16-bit sample values: bits are stored inverted, then
+    sign, 3 exponent bits and 4 mantissa bits over a bias of 132 (ITU-T G.711; the tests
+    check every code against sox's decoder)."""
+    code = ~np.arange(256, dtype=np.int32) & 0xFF
+    exponent, mantissa = (code >> 4) & 0x07, code & 0x0F
+    magnitude = (((mantissa << 3) + 0x84) << exponent) - 0x84
+    return np.where(code & 0x80, -magnitude, magnitude).astype(np.float32)
+
+
+def _a_law_table() -> np.ndarray:
+    """The 256 G.711 A-law codes as 16-bit sample values: even bits are stored inverted (0x55),
+    a set sign bit means positive, exponent 0 is linear (ITU-T G.711; checked against sox)."""
+    code = np.arange(256, dtype=np.int32) ^ 0x55
+    exponent, mantissa = (code >> 4) & 0x07, code & 0x0F
+    magnitude = np.where(exponent == 0, (mantissa << 4) + 8,
+                         ((mantissa << 4) + 0x108) << np.maximum(exponent - 1, 0))
+    return np.where(code & 0x80, magnitude, -magnitude).astype(np.float32)
+
+
+_COMPANDING_TABLES = {"mu-law": _mu_law_table() / 32768.0, "A-law": _a_law_table() / 32768.0}
+
+
 def decode_samples(data: bytes, fmt: PcmFormat) -> np.ndarray:
     """Whole frames of interleaved samples -> mono float32 in [-1, 1] (channels averaged)."""
-    if fmt.is_float:
+    if fmt.companding is not None:
+        values = _COMPANDING_TABLES[fmt.companding][np.frombuffer(data, dtype=np.uint8)]
+    elif fmt.is_float:
         floats = np.frombuffer(data, dtype="<f4" if fmt.width == 4 else "<f8")
         # Corrupt files hold NaN, infinities or 1e300: silence and full scale are safe stand-ins,
         # and over-range values would be clipped by any DAC anyway.

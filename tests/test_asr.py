@@ -19,6 +19,7 @@ from voice_skill.asr import (
     VoskRecognizer,
     Word,
     check_vosk_model,
+    doubts_only_sure_words,
     find_vosk_model,
     is_unsure,
     load_vosk_model,
@@ -111,6 +112,25 @@ def test_transcript_text_leaves_out_unknown_words_and_averages_confidence() -> N
 ])
 def test_is_unsure(words: tuple[Word, ...], unsure: bool) -> None:
     assert is_unsure(make_transcript(words, "test"), min_confidence=0.6) is unsure
+
+
+def _heard(*pairs: tuple[str, float]) -> tuple[Word, ...]:
+    return tuple(Word(text, confidence, i, i + 1) for i, (text, confidence) in enumerate(pairs))
+
+
+SURE_TWITCH = _heard(("can", 0.5), ("stress", 1.0), ("make", 0.89), ("my", 1.0), ("calf", 0.99),
+                     ("twitch", 0.97))
+
+
+@pytest.mark.parametrize(("other", "doubts_only_sure"), [
+    ("can stress make my calf weak", True),  # replaces a word heard at 0.97
+    ("can stress make my calf", True),  # drops it
+    ("can't stress make my calf twitch", False),  # replaces a word heard at 0.5
+    ("can stress make my calf twitch now", False),  # adds a word: a real doubt
+    ("can stress make my calf twitch", False),  # no difference at all
+])
+def test_next_best_readings_that_doubt_only_sure_words(other: str, doubts_only_sure: bool) -> None:
+    assert doubts_only_sure_words(SURE_TWITCH, other.split()) is doubts_only_sure
 
 
 @pytest.mark.parametrize(("phrase", "words"), [

@@ -93,6 +93,11 @@ ESCALATE = {
         "my chest hurts and my calf twitches",
         pytest.param("I have pains in my chest"),
     ],
+    "breathing_trouble": [
+        "I suddenly can't breathe",
+        "she is gasping for air",
+        "I have had shortness of breath since this morning",
+    ],
     "seizure": [
         "he is having convulsions",
         "my daughter had a seizure last night",
@@ -191,6 +196,7 @@ CALM = {
     "both_legs": ["I have sciatica in my left leg only"],
     "clot_with_breathing": ["my leg is swollen, no shortness of breath"],
     "chest_pain_or_coughing_blood": ["I don't have chest pain"],
+    "breathing_trouble": ["my breathing is normal", "I run until I'm out of breath"],
     "seizure": ["I've never had convulsions"],
     "stroke_signs": ["no drooping face and no slurred speech"],
     "weakness": [

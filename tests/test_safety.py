@@ -93,6 +93,10 @@ ESCALATE = {
         "my chest hurts and my calf twitches",
         pytest.param("I have pains in my chest"),
     ],
+    "fainting": [
+        "I blacked out for a minute",
+        "she fainted after the twitching started",
+    ],
     "breathing_trouble": [
         "I suddenly can't breathe",
         "she is gasping for air",
@@ -197,6 +201,7 @@ CALM = {
     "clot_with_breathing": ["my leg is swollen, no shortness of breath"],
     "chest_pain_or_coughing_blood": ["I don't have chest pain"],
     "breathing_trouble": ["my breathing is normal", "I run until I'm out of breath"],
+    "fainting": ["no fainting or dizziness", "I feel a faint flutter in my leg"],
     "seizure": ["I've never had convulsions"],
     "stroke_signs": ["no drooping face and no slurred speech"],
     "weakness": [

@@ -97,6 +97,19 @@ def test_each_flush_ends_an_utterance_of_the_length_fed() -> None:
         assert len(suppressor.process(pcm) + suppressor.flush()) == len(pcm)
 
 
+def test_many_short_utterances_do_not_teach_the_padding_as_noise() -> None:
+    """Each utterance is padded with zeros inside the suppressor; were those learnt as the
+    quietest frames, the noise estimate would fall to nothing after a few short utterances."""
+    suppressor = StreamingSuppressor()
+    hiss = np.random.default_rng(3)
+    for _ in range(12):
+        suppressor.process(_pcm(hiss.normal(0.0, 300.0, RATE // 2)))
+        suppressor.flush()
+    noise = _pcm(hiss.normal(0.0, 300.0, RATE))
+    after = suppressor.process(noise) + suppressor.flush()
+    assert _power(noise, 0.1, 0.9) / _power(after, 0.1, 0.9) >= 10 ** (5 / 10)
+
+
 @pytest.mark.slow
 def test_streaming_pocketsphinx_hears_more_key_words_in_noise_with_suppression() -> None:
     """`listen` after its first utterance: chunks fed while speaking. Measured (24 unseen

@@ -99,9 +99,15 @@ class StreamingSuppressor:
         self._overlap = np.zeros(FRAME)
         self._lead = FRAME - HOP
         """Output samples still to drop: the zeros put in front."""
+        self._unlearned = (FRAME - HOP) // HOP
+        """Frames still to keep out of the noise history: they hold the zeros put in front,
+        which would pass for perfect silence and cancel the noise estimate."""
 
     def process(self, pcm: bytes) -> bytes:
         """The cleaned audio that is ready (s16le), lagging the input by FRAME - HOP samples."""
+        return self._process(pcm, learn=True)
+
+    def _process(self, pcm: bytes, learn: bool) -> bytes:
         samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
         self._pending = np.concatenate([self._pending, samples])
         count = max(0, 1 + (self._pending.size - FRAME) // HOP)
@@ -110,8 +116,10 @@ class StreamingSuppressor:
         spectra = np.fft.rfft(_frames(self._pending[:FRAME + (count - 1) * HOP]) * self._window,
                               axis=1)
         power = np.abs(spectra) ** 2
-        self._history = (self._history + list(power))[-HISTORY_FRAMES:]
-        noise = noise_spectrum(np.array(self._history))
+        skipped = min(self._unlearned, count) if learn else count
+        self._unlearned -= min(self._unlearned, count)
+        self._history = (self._history + list(power[skipped:]))[-HISTORY_FRAMES:]
+        noise = noise_spectrum(np.array(self._history)) if self._history else 0.0 * power[0]
         cleaned = np.fft.irfft(spectra * subtraction_gain(power, noise), n=FRAME, axis=1)
         out = np.empty(count * HOP)
         for i, frame in enumerate(cleaned):
@@ -127,7 +135,7 @@ class StreamingSuppressor:
         held = self._pending.size
         kept = max(0, held - self._lead)
         # Zeros after it, enough for whole hops to carry every held sample out.
-        tail = self.process(bytes(2 * (FRAME - HOP + (-held) % HOP)))
+        tail = self._process(bytes(2 * (FRAME - HOP + (-held) % HOP)), learn=False)
         self._start_utterance()
         return tail[:2 * kept]
 

@@ -389,7 +389,6 @@ class SphinxRecognizer:
             self.description = (f"pocketsphinx, {lm} language model ({built.summary}), "
                                 f"model {model_dir}")
         self._frame_seconds = 1.0 / int(self._decoder.config["frate"])
-        self._noise_suppression = noise_suppression
         self._streaming_suppressor = StreamingSuppressor() if noise_suppression else None
         self._in_utterance = False
         self._noise = np.random.default_rng(NOISE_FLOOR_SEED)
@@ -413,7 +412,7 @@ class SphinxRecognizer:
         which misled it on the first utterance after start-up and on each new file in a batch
         (measured: "i just had a seizure" heard as "i got the see you" when first, right
         afterwards). Steady background noise is subtracted first (voice_skill.denoise)."""
-        if self._noise_suppression:
+        if self._streaming_suppressor is not None:  # noise suppression is on
             pcm = suppress_noise(pcm)
         self.reset()
         self._decoder.start_utt()

@@ -125,7 +125,8 @@ class StreamingSuppressor:
         for i, frame in enumerate(cleaned):
             self._overlap += frame * self._window
             out[i * HOP:(i + 1) * HOP] = self._overlap[:HOP] / self._window_sum
-            self._overlap = np.concatenate([self._overlap[HOP:], np.zeros(HOP)])
+            self._overlap[:-HOP] = self._overlap[HOP:]
+            self._overlap[-HOP:] = 0.0
         self._pending = self._pending[count * HOP:]
         dropped, self._lead = min(self._lead, out.size), self._lead - min(self._lead, out.size)
         return _to_pcm(out[dropped:])

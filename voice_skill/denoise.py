@@ -14,6 +14,8 @@ FRAME = 512
 """Samples per analysis frame: 32 ms at 16 kHz, the usual length for speech spectra."""
 HOP = FRAME // 4
 """Frames overlap by three quarters, so a Hann window sums to a constant and nothing is lost."""
+WINDOW = np.hanning(FRAME + 1)[:-1]
+"""Periodic Hann window: at 75 % overlap its squares sum to 1.5 everywhere."""
 QUIET_SHARE = 0.1
 """Share of frames, the quietest, taken as noise only."""
 OVER_SUBTRACTION = 2.0
@@ -62,15 +64,13 @@ def suppress_noise(pcm: bytes) -> bytes:
     if samples.size < 4 * FRAME:
         return pcm
     padded = np.concatenate([np.zeros(FRAME), samples, np.zeros(FRAME)])
-    window = np.hanning(FRAME + 1)[:-1]
-    spectra = np.fft.rfft(_frames(padded) * window, axis=1)
+    spectra = np.fft.rfft(_frames(padded) * WINDOW, axis=1)
     power = np.abs(spectra) ** 2
     # Only real frames vote on the noise: the zero padding would look like perfect silence.
     inner = power[FRAME // HOP:-(FRAME // HOP)] if power.shape[0] > 2 * FRAME // HOP else power
     gain = subtraction_gain(power, noise_spectrum(inner))
     cleaned = np.fft.irfft(spectra * gain, n=FRAME, axis=1)
-    out = _overlap_add(cleaned, window, padded.size)[FRAME:FRAME + samples.size]
-    return np.clip(np.round(out), -32768, 32767).astype("<i2").tobytes()
+    return _to_pcm(_overlap_add(cleaned, WINDOW, padded.size)[FRAME:FRAME + samples.size])
 
 
 HISTORY_FRAMES = 400
@@ -87,10 +87,9 @@ class StreamingSuppressor:
     """
 
     def __init__(self) -> None:
-        self._window = np.hanning(FRAME + 1)[:-1]
-        # A periodic Hann window at 75 % overlap: squared windows sum to 1.5 everywhere.
-        self._window_sum = float(np.sum(self._window ** 2) / HOP)
-        self._history: list[np.ndarray] = []
+        self._window_sum = float(np.sum(WINDOW ** 2) / HOP)
+        self._history = np.zeros((0, FRAME // 2 + 1))
+        """Power spectra of the frames heard lately, one row a frame."""
         self._start_utterance()
 
     def _start_utterance(self) -> None:
@@ -113,17 +112,16 @@ class StreamingSuppressor:
         count = max(0, 1 + (self._pending.size - FRAME) // HOP)
         if count == 0:
             return b""
-        spectra = np.fft.rfft(_frames(self._pending[:FRAME + (count - 1) * HOP]) * self._window,
-                              axis=1)
+        spectra = np.fft.rfft(_frames(self._pending[:FRAME + (count - 1) * HOP]) * WINDOW, axis=1)
         power = np.abs(spectra) ** 2
         skipped = min(self._unlearned, count) if learn else count
         self._unlearned -= min(self._unlearned, count)
-        self._history = (self._history + list(power[skipped:]))[-HISTORY_FRAMES:]
-        noise = noise_spectrum(np.array(self._history)) if self._history else 0.0 * power[0]
+        self._history = np.concatenate([self._history, power[skipped:]])[-HISTORY_FRAMES:]
+        noise = noise_spectrum(self._history) if len(self._history) else 0.0 * power[0]
         cleaned = np.fft.irfft(spectra * subtraction_gain(power, noise), n=FRAME, axis=1)
         out = np.empty(count * HOP)
         for i, frame in enumerate(cleaned):
-            self._overlap += frame * self._window
+            self._overlap += frame * WINDOW
             out[i * HOP:(i + 1) * HOP] = self._overlap[:HOP] / self._window_sum
             self._overlap[:-HOP] = self._overlap[HOP:]
             self._overlap[-HOP:] = 0.0

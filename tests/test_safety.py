@@ -12,7 +12,7 @@ from conftest import SHIPPED_DIALOGS
 
 from voice_skill.content import LEVELS, Content, load_content
 from voice_skill.dialog import Conversation, Skill
-from voice_skill.safety import assess, escalation_advice, word_matches
+from voice_skill.safety import assess, escalation_advice, restore_lost_negation, word_matches
 from voice_skill.settings import SafetySettings, Settings
 
 SHIPPED = load_content(SHIPPED_DIALOGS)
@@ -335,6 +335,32 @@ def test_spoken_emergencies_are_never_explained_away_as_questions(reading: str, 
                                                                  spoken: str) -> None:
     assert assess(reading, SHIPPED.rules).level == typed
     assert assess(reading, SHIPPED.rules, spoken=True).level == spoken
+
+
+@pytest.mark.parametrize(("clause", "restored"), [
+    # Heard for "I suddenly can't move my leg at all": "at all" needs a negation.
+    ("i suddenly can move my legs at all", "i suddenly can not move my legs at all"),
+    ("my leg i could feel it at all", "my leg i could not feel it at all"),
+    # Questions license "at all" without a negation.
+    ("can i move my leg at all", None),
+    ("how can i stretch at all", None),
+    # Already negative, or no "at all": nothing to restore.
+    ("i can not move it at all", None),
+    ("i could feel nothing at all", None),
+    ("i can move my leg fine", None),
+    ("at all", None),
+    ("", None),
+])
+def test_a_can_that_only_makes_sense_as_cant_is_restored(clause: str, restored: str | None) -> None:
+    words = clause.split()
+    assert restore_lost_negation(words) == (restored.split() if restored else words)
+
+
+def test_only_spoken_text_has_its_lost_negations_restored() -> None:
+    heard = "i suddenly can move my leg at all"
+    assert assess(heard, SHIPPED.rules).level == "none"
+    assert assess(heard, SHIPPED.rules, spoken=True).level == "emergency"
+    assert assess("i can move my leg fine", SHIPPED.rules, spoken=True).level == "none"
 
 
 def test_the_skill_passes_on_that_the_words_were_spoken(skill: Skill) -> None:

@@ -36,6 +36,11 @@ _FIRST_PERSON = {"my", "me", "mine", "myself", "we", "our", "us", "im", "ive"}
 _INVERTED_BEFORE_I = {"should", "do", "can", "could", "would", "will", "shall", "must", "may",
                       "might", "did"}
 
+# A recogniser often drops the t of "can't" ("i suddenly can move my leg at all"). "At all" in a
+# statement needs a negation before it, so after a subject, "can ... at all" is "can not".
+_LOST_NEGATION_MODALS = {"can", "could"}
+_NEGATIVE_ONLY = ("at", "all")
+
 _FUZZY_MIN_LENGTH = 8
 """Words this long tolerate one recogniser slip ('weekness'); shorter ones must match exactly."""
 _FUZZY_MIN_SIMILARITY = 0.85
@@ -122,12 +127,27 @@ def _index_for(rules: tuple[RedFlagRule, ...]) -> _WordIndex:
     return entry[1]
 
 
-def utterance_words(text: str, index: _WordIndex) -> list[_Word]:
-    """Normalised words of text, each with its clause number and the pattern words it matches."""
+def restore_lost_negation(clause: list[str]) -> list[str]:
+    """A spoken clause with "not" put back after "can" where only a negation makes sense:
+    a statement ("i can move my leg at all") rather than a question ("can i move it at all")."""
+    ends = [i for i in range(len(clause) - 1) if tuple(clause[i:i + 2]) == _NEGATIVE_ONLY]
+    if not ends or not clause or clause[0] in _QUESTION_STARTS:
+        return clause
+    for i in range(1, ends[-1]):
+        if clause[i] in _LOST_NEGATION_MODALS:
+            if any(word in _NEGATION_CUES for word in clause[i + 1:ends[-1]]):
+                return clause
+            return [*clause[:i + 1], "not", *clause[i + 1:]]
+    return clause
+
+
+def utterance_words(text: str, index: _WordIndex, spoken: bool = False) -> list[_Word]:
+    """Normalised words of text, each with its clause number and the pattern words it matches.
+    spoken: a recogniser's reading, whose lost negations are restored first."""
     words: list[_Word] = []
     clause = 0
     for part in clauses(text):
-        for token in part:
+        for token in restore_lost_negation(part) if spoken else part:
             if token in _CONTRAST:
                 clause += 1
             words.append(_Word(token, clause, index.matches(token)))
@@ -226,10 +246,11 @@ def assess(text: str, rules: tuple[RedFlagRule, ...], spoken: bool = False) -> A
 
     spoken: text is a recogniser's reading. Its first words are the least reliable part ("I
     just had a seizure" was heard as "why does had a seizure"), so an emergency is then never
-    explained away as a general question; lower levels still are.
+    explained away as a general question; lower levels still are. A "can" that only makes
+    sense as "can't" is read as "can't" (restore_lost_negation).
     """
     index = _index_for(rules)
-    words = utterance_words(text, index)
+    words = utterance_words(text, index, spoken)
     present = frozenset(m for w in words for m in w.matches)
     hits = [hit for rule, starts in zip(rules, index.starts)
             if not present.isdisjoint(starts) and (hit := _rule_hit(words, rule)) is not None]

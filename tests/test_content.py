@@ -114,6 +114,14 @@ dialogs:
       - Why does my knee HURT?  # <- here
     answer: Again.
 """, ["phrasing 'why does my knee hurt' of knee_again is also in knee_pain", "faq.yaml:6"]),
+    "same_topic_words_in_two_dialogs": ("""\
+dialogs:
+  - id: knee_again
+    phrasings:
+      - what should I do when my knee hurts  # <- here
+    answer: Again.
+""", ["'what should i do when my knee hurts' of knee_again has the same topic words ('knee hurt')",
+      "'why does my knee hurt' in knee_pain", "add a word that tells them apart"]),
     "duplicate_yaml_key": ("""\
 dialogs:
   - id: twice

@@ -96,6 +96,8 @@ def test_fillers_that_are_the_whole_meaning_stay(text: str, expected: str) -> No
     ("weekness in my calf", "weakness in my calf"),
     ("my calf has weak ness", "my calf has weakness"),
     ("I get charlie horses", "i get charley horses"),
+    ("should I see my GP about it", "should i see my doctor about it"),
+    ("could it be M N D", "could it be mnd"),
     ("twitchin calf", "twitching calf"),
     ("twitchy calf", "twitching calf"),
     ("my foot went numb ness", "my foot went numbness"),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ContentError
-from .normalize import normalize, tokens
+from .normalize import content_words, normalize, tokens
 from .yamlnodes import Located, read_yaml
 
 LEVELS = ("none", "routine", "urgent", "emergency")
@@ -185,19 +185,27 @@ def _dialog(node: Located) -> Dialog:
 
 
 def _check_unique(dialogs: list[Dialog]) -> None:
-    """Duplicate ids, or one phrasing claimed by two dialogs, make matching ambiguous."""
+    """Duplicate ids, or two dialogs' phrasings with the same topic words, make matching
+    ambiguous: the matcher compares topic words only, so "what should i do when my calf
+    twitches" and "calf twitch" would tie, whichever dialogs they are in."""
     seen_ids: dict[str, Dialog] = {}
-    owner: dict[str, tuple[Dialog, str]] = {}
+    owner: dict[str, tuple[Dialog, str, str]] = {}
     for dialog in dialogs:
         if dialog.id in seen_ids:
             raise ContentError(f"{dialog.origin}: duplicate dialog id {dialog.id!r} "
                                f"(first at {seen_ids[dialog.id].origin})")
         seen_ids[dialog.id] = dialog
         for phrasing, origin in zip(dialog.phrasings, dialog.phrasing_origins):
-            other, first_origin = owner.setdefault(phrasing, (dialog, origin))
-            if other is not dialog:
+            topic = content_words(phrasing)
+            other, first, first_origin = owner.setdefault(topic, (dialog, phrasing, origin))
+            if other is dialog:
+                continue
+            if first == phrasing:
                 raise ContentError(f"{origin}: phrasing {phrasing!r} of {dialog.id} is "
                                    f"also in {other.id} ({first_origin})")
+            raise ContentError(f"{origin}: phrasing {phrasing!r} of {dialog.id} has the same "
+                               f"topic words ({topic!r}) as {first!r} in {other.id} "
+                               f"({first_origin}); add a word that tells them apart")
 
 
 # --- red flags ---------------------------------------------------------------------------

@@ -41,7 +41,8 @@ _SLIPS = {
     ("goodbye",): ("good", "bye"), ("bye", "bye"): ("bye",), ("thank", "u"): ("thank", "you"),
     ("thankyou",): ("thank", "you"), ("x", "ray"): ("xray",), ("mri", "s"): ("mri",),
     ("convulsion",): ("convulsions",), ("vitamin", "d", "three"): ("vitamin", "d"),
-    ("how", "come"): ("why",),
+    ("how", "come"): ("why",), ("m", "n", "d"): ("mnd",),
+    ("gp",): ("doctor",), ("gps",): ("doctors",),  # British: a family doctor
     ("weeker",): ("weaker",), ("weekened",): ("weakened",),
 }
 # "weak" and "week" sound the same; a recogniser writes either. After these words the time
@@ -144,3 +145,27 @@ def clauses(text: str) -> list[list[str]]:
 def normalize(text: str) -> str:
     """The matching form of text: normalised words without fillers, joined by single spaces."""
     return " ".join(_drop_fillers(tokens(text)))
+
+
+# Words that say how a question is asked rather than what about. Dropping them before
+# scoring stops "what is X" matching every other "what is Y" (measured in bench/bench_match.py).
+STOP_WORDS = frozenset(
+    ["a", "an", "the", "is", "are", "am", "was", "were", "be", "been", "being", "do", "does", "did", "doing", "have", "has", "had", "i", "me", "my", "mine", "you", "your", "it", "its", "this", "that", "these", "those", "of", "to", "in", "on", "at", "for", "with", "about", "from", "by", "and", "or", "so", "can", "could", "would", "should", "will", "shall", "may", "might", "must", "what", "whats", "why", "how", "when", "where", "which", "who", "there", "here", "any", "some", "just", "really", "very", "also", "too", "get", "got", "getting", "tell", "know"]
+)
+
+
+_SUFFIXES = ("ing", "ed", "es", "s", "ly")
+
+
+def stem(word: str) -> str:
+    """A crude stem, enough that 'twitched', 'twitches' and 'twitching' meet as 'twitch'."""
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return word
+
+
+def content_words(normalized: str) -> str:
+    """The stemmed words of a normalised text that carry its topic (all words if none would)."""
+    kept = [w for w in normalized.split() if w not in STOP_WORDS] or normalized.split()
+    return " ".join(stem(w) for w in kept)

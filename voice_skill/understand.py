@@ -12,15 +12,9 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, process
 
 from .content import LEVELS, Content, Dialog
-from .normalize import normalize
+from .normalize import content_words, normalize, stem
 from .safety import Assessment, assess
 from .settings import MatchSettings
-
-# Words that say how a question is asked rather than what about. Dropping them before
-# scoring stops "what is X" matching every other "what is Y" (measured in bench/bench_match.py).
-STOP_WORDS = frozenset(
-    ["a", "an", "the", "is", "are", "am", "was", "were", "be", "been", "being", "do", "does", "did", "doing", "have", "has", "had", "i", "me", "my", "mine", "you", "your", "it", "its", "this", "that", "these", "those", "of", "to", "in", "on", "at", "for", "with", "about", "from", "by", "and", "or", "so", "can", "could", "would", "should", "will", "shall", "may", "might", "must", "what", "whats", "why", "how", "when", "where", "which", "who", "there", "here", "any", "some", "just", "really", "very", "also", "too", "get", "got", "getting", "tell", "know"]
-)
 
 Scorer = Callable[..., float]
 
@@ -54,23 +48,6 @@ class Decision:
     @property
     def escalation(self) -> str:
         return self.assessment.level
-
-
-_SUFFIXES = ("ing", "ed", "es", "s", "ly")
-
-
-def stem(word: str) -> str:
-    """A crude stem, enough that 'twitched', 'twitches' and 'twitching' meet as 'twitch'."""
-    for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            return word[: -len(suffix)]
-    return word
-
-
-def content_words(normalized: str) -> str:
-    """The stemmed words of a normalised text that carry its topic (all words if none would)."""
-    kept = [w for w in normalized.split() if w not in STOP_WORDS] or normalized.split()
-    return " ".join(stem(w) for w in kept)
 
 
 CONVERSATION_WHOLE_MATCH = 85.0

@@ -1,4 +1,4 @@
-"""Speech made at test time: espeak-ng speaks, sox converts to the recognisers' PCM format.
+"""Speech made at test time: espeak-ng (or flite) speaks, sox converts to the recognisers' PCM format.
 
 Every test that needs audio synthesises it here, so no recording is checked in and no
 result depends on a cached file. Format: 16 kHz mono signed 16-bit little-endian PCM.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import subprocess
 import sys
+import tempfile
 import wave
 from array import array
 from pathlib import Path
@@ -100,6 +101,27 @@ def synthesize(
     if noise_snr_db is not None:
         pcm = add_noise(pcm, noise_snr_db)
     return pcm
+
+
+FLITE_VOICES = ("slt", "rms", "awb")
+"""flite's built-in voices used as a second synthesiser: US female, US male, Scottish male."""
+
+
+def synthesize_flite(text: str, voice: str = "slt", pad: float = 0.3) -> bytes:
+    """Speak text with flite, a synthesiser the skill was not tuned on (espeak-ng is what the
+    development measurements use); return 16 kHz mono s16le PCM padded like synthesize()."""
+    with tempfile.TemporaryDirectory(prefix="voice-skill-flite-") as folder:
+        wav = Path(folder, "speech.wav")
+        _run_to_file(["flite", "-voice", voice, "-t", text, "-o", str(wav)], wav)
+        return _run(["sox", "-D", str(wav), *_SOX_RAW, "-", "pad", str(pad), str(pad)])
+
+
+def _run_to_file(command: list[str], path: Path) -> None:
+    """Run a tool that writes path; a failure or an empty file names the command."""
+    result = subprocess.run(command, capture_output=True, check=False)
+    if result.returncode != 0 or not path.is_file() or path.stat().st_size == 0:
+        message = result.stderr.decode(errors="replace").strip()
+        raise RuntimeError(f"{command[0]} failed ({result.returncode}): {message}")
 
 
 def write_wav(path: Path, pcm: bytes, rate: int = SAMPLE_RATE) -> Path:

@@ -98,6 +98,7 @@ def test_fillers_that_are_the_whole_meaning_stay(text: str, expected: str) -> No
     ("I get charlie horses", "i get charley horses"),
     ("should I see my GP about it", "should i see my doctor about it"),
     ("could it be M N D", "could it be mnd"),
+    ("i went myself last night", "i wet myself last night"),
     ("twitchin calf", "twitching calf"),
     ("twitchy calf", "twitching calf"),
     ("my foot went numb ness", "my foot went numbness"),

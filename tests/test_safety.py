@@ -341,6 +341,9 @@ def test_spoken_emergencies_are_never_explained_away_as_questions(reading: str, 
     # Heard for "I suddenly can't move my leg at all": "at all" needs a negation.
     ("i suddenly can move my legs at all", "i suddenly can not move my legs at all"),
     ("my leg i could feel it at all", "my leg i could not feel it at all"),
+    # flite's "I can't feel anything between my legs", heard by pocketsphinx.
+    ("i can feel anything between my legs", "i can not feel anything between my legs"),
+    ("i can walk anymore", "i can not walk anymore"),
     # Questions license "at all" without a negation.
     ("can i move my leg at all", None),
     ("how can i stretch at all", None),
@@ -361,6 +364,8 @@ def test_only_spoken_text_has_its_lost_negations_restored() -> None:
     assert assess(heard, SHIPPED.rules).level == "none"
     assert assess(heard, SHIPPED.rules, spoken=True).level == "emergency"
     assert assess("i can move my leg fine", SHIPPED.rules, spoken=True).level == "none"
+    assert assess("i can feel anything between my legs", SHIPPED.rules, spoken=True).level \
+        == "emergency"
 
 
 def test_the_skill_passes_on_that_the_words_were_spoken(skill: Skill) -> None:

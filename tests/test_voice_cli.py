@@ -1,7 +1,8 @@
 """The voice commands on real audio: ask --wav, transcribe and reply, with pocketsphinx.
 
-Questions are spoken by espeak-ng at test time; bad files sit in the same batch to prove that
-one clear line is printed for each and the batch goes on, one JSON line per file, in order.
+Questions are spoken by espeak-ng at test time (and by flite, a synthesiser the skill was not
+tuned on); bad files sit in the same batch to prove that one clear line is printed for each and
+the batch goes on, one JSON line per file, in order.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import wave
 from pathlib import Path
 
 import pytest
-from speech import synthesize, write_wav
+from speech import FLITE_VOICES, synthesize, synthesize_flite, write_wav
 
 from voice_skill.asr import SphinxRecognizer, transcribe
 from voice_skill.audio import read_wav
@@ -118,3 +119,78 @@ def test_a_missing_vosk_model_is_one_clear_line(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert "Traceback" not in result.stderr
+
+
+# Written for this test: in neither the dialogs nor the development set. (question, intents that
+# answer it or None when only the escalation matters, escalation it needs)
+UNSEEN_DECISIONS = (
+    ("why does my calf keep jumping", ["twitch_causes"], "none"),
+    ("can a lack of magnesium make my legs twitch", ["deficiency"], "none"),
+    ("tell me about sciatica", ["sciatica"], "none"),
+    ("how do I stretch my calf muscle", ["calm_calf"], "none"),
+    ("is a blood clot in the leg dangerous", ["blood_clot"], "none"),
+    ("does stress make muscles twitch", ["anxiety"], "none"),
+    ("what is a slipped disc", ["herniated_disc"], "none"),
+    ("what time is it", [], "none"),
+    ("no pain and no swelling, just a small twitch", None, "none"),
+    ("I can't feel anything between my legs", None, "emergency"),
+    ("I wet myself and my back hurts", None, "emergency"),
+    ("I can't breathe properly", None, "emergency"),
+    ("my calf is swollen and hot", None, "urgent"),
+    ("my foot is getting weaker", None, "urgent"),
+    ("the twitching is spreading all over my body", None, "urgent"),
+    ("I started a new medicine and now my legs twitch", None, "routine"),
+)
+LEVELS = ("none", "routine", "urgent", "emergency")
+
+
+def _spoken_by(synthesiser: str, voice: str, folder: Path) -> list[Path]:
+    files = []
+    for number, (text, _, _) in enumerate(UNSEEN_DECISIONS):
+        if synthesiser == "flite":
+            pcm = synthesize_flite(text, voice)
+        else:
+            voice_name, rate, snr = voice.split("/")
+            pcm = synthesize(text, voice=voice_name, rate=int(rate),
+                             noise_snr_db=float(snr) if snr else None)
+        files.append(write_wav(folder / f"{synthesiser}_{voice.replace('/', '_')}_{number}.wav",
+                               pcm))
+    return files
+
+
+def _tally(lines: list[dict]) -> tuple[int, int, int]:
+    """Right intents, red flags caught at their level or above, and false alarms."""
+    right = caught = false_alarms = 0
+    for line, (_, intents, escalation) in zip(lines, UNSEEN_DECISIONS, strict=True):
+        if intents is not None:
+            right += line["intent"] in intents if intents else line["intent"] is None
+        if escalation != "none":
+            caught += LEVELS.index(line["escalation"]) >= LEVELS.index(escalation)
+        else:
+            false_alarms += line["escalation"] != "none"
+    return right, caught, false_alarms
+
+
+@pytest.mark.slow
+def test_unseen_spoken_questions_across_two_synthesisers(tmp_path: Path) -> None:
+    """The whole evaluation path (ask --wav) on questions nobody tuned on, spoken by three
+    espeak-ng voices (one with pink noise at 10 dB SNR) and three flite voices.
+
+    Measured (pocketsphinx 5.1.1, 8 intents / 7 red flags / 9 calm per voice): espeak-ng
+    intents 19/24, red flags 14/21, false alarms 4/27; flite intents 18/24, red flags 19/21,
+    false alarms 0/27. Most misses are recognition: en-gb "I can't" heard as "iconic", flite's
+    "I can't breathe" as "i can breathe"."""
+    speakers = [("espeak-ng", "en-us/160/"), ("espeak-ng", "en-gb/150/"),
+                ("espeak-ng", "en-us+f2/160/10")] + [("flite", v) for v in FLITE_VOICES]
+    files = {speaker: _spoken_by(*speaker, tmp_path) for speaker in speakers}
+    result = run("ask", "--json", "--wav", *(str(f) for fs in files.values() for f in fs))
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    per_file = iter(lines)
+    totals: dict[str, list[int]] = {}
+    for synthesiser, _ in speakers:
+        tally = _tally([next(per_file) for _ in UNSEEN_DECISIONS])
+        totals[synthesiser] = [a + b for a, b in zip(totals.get(synthesiser, [0, 0, 0]), tally)]
+    assert totals["espeak-ng"][0] >= 17 and totals["espeak-ng"][1] >= 12, totals
+    assert totals["flite"][0] >= 16 and totals["flite"][1] >= 18, totals
+    assert sum(t[2] for t in totals.values()) <= 6, totals

@@ -42,6 +42,7 @@ _SLIPS = {
     ("thankyou",): ("thank", "you"), ("x", "ray"): ("xray",), ("mri", "s"): ("mri",),
     ("convulsion",): ("convulsions",), ("vitamin", "d", "three"): ("vitamin", "d"),
     ("how", "come"): ("why",), ("m", "n", "d"): ("mnd",),
+    ("went", "myself"): ("wet", "myself"),  # heard for "i wet myself"; never English
     ("gp",): ("doctor",), ("gps",): ("doctors",),  # British: a family doctor
     ("weeker",): ("weaker",), ("weekened",): ("weakened",),
 }

@@ -36,10 +36,11 @@ _FIRST_PERSON = {"my", "me", "mine", "myself", "we", "our", "us", "im", "ive"}
 _INVERTED_BEFORE_I = {"should", "do", "can", "could", "would", "will", "shall", "must", "may",
                       "might", "did"}
 
-# A recogniser often drops the t of "can't" ("i suddenly can move my leg at all"). "At all" in a
-# statement needs a negation before it, so after a subject, "can ... at all" is "can not".
+# A recogniser often drops the t of "can't" ("i suddenly can move my leg at all", "i can feel
+# anything between my legs"). These words need a negation before them in a statement, so
+# after a subject, "can ... at all" is "can not ... at all".
 _LOST_NEGATION_MODALS = {"can", "could"}
-_NEGATIVE_ONLY = ("at", "all")
+_NEGATIVE_ONLY = (("at", "all"), ("anything",), ("anymore",), ("any", "more"), ("a", "thing"))
 
 _FUZZY_MIN_LENGTH = 8
 """Words this long tolerate one recogniser slip ('weekness'); shorter ones must match exactly."""
@@ -130,12 +131,13 @@ def _index_for(rules: tuple[RedFlagRule, ...]) -> _WordIndex:
 def restore_lost_negation(clause: list[str]) -> list[str]:
     """A spoken clause with "not" put back after "can" where only a negation makes sense:
     a statement ("i can move my leg at all") rather than a question ("can i move it at all")."""
-    ends = [i for i in range(len(clause) - 1) if tuple(clause[i:i + 2]) == _NEGATIVE_ONLY]
-    if not ends or not clause or clause[0] in _QUESTION_STARTS:
+    ends = [i for i in range(len(clause)) for words in _NEGATIVE_ONLY
+            if tuple(clause[i:i + len(words)]) == words]
+    if not ends or clause[0] in _QUESTION_STARTS:
         return clause
-    for i in range(1, ends[-1]):
+    for i in range(1, max(ends)):
         if clause[i] in _LOST_NEGATION_MODALS:
-            if any(word in _NEGATION_CUES for word in clause[i + 1:ends[-1]]):
+            if any(word in _NEGATION_CUES for word in clause[i + 1:max(ends)]):
                 return clause
             return [*clause[:i + 1], "not", *clause[i + 1:]]
     return clause

@@ -1,10 +1,12 @@
-"""Speak a labelled question set with espeak-ng and score the skill on the audio.
+"""Speak a labelled question set with espeak-ng (or flite) and score the skill on the audio.
 
 Each question is synthesised by several espeak-ng voices at two rates, plus one copy mixed
 with pink noise at 10 dB SNR; the audio set is written as JSONL with a "wav" field and scored
 by ../shared/eval/score.py through `voice-skill ask --json --wav`, the model loaded once.
+With --synth flite, flite's three voices speak instead: a synthesiser nothing was tuned on.
 
 Usage: python bench/eval_spoken.py [SET.jsonl] [--out DIR] [--engine pocketsphinx] [--limit N]
+       [--synth espeak|flite] [--breakdown]
 """
 
 from __future__ import annotations
@@ -17,20 +19,30 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from speech import add_noise, synthesize, write_wav
+from speech import FLITE_VOICES, add_noise, synthesize, synthesize_flite, write_wav
 
 VOICES = (("en-us", 150), ("en-us", 185), ("en-gb+m3", 150), ("en-gb+m3", 185))
 NOISY = ("en-us+f2", 165, 10.0)
+SPEAKERS = {
+    "espeak": [(v, r, None) for v, r in VOICES] + [NOISY],
+    # flite has no words-per-minute setting; 0 stands for its own speed.
+    "flite": [(f"flite-{v}", 0, None) for v in FLITE_VOICES],
+}
 
 
-def build_audio_set(rows: list[dict], out: Path) -> Path:
+def speak(text: str, voice: str, rate: int) -> bytes:
+    if voice.startswith("flite-"):
+        return synthesize_flite(text, voice.removeprefix("flite-"))
+    return synthesize(text, voice=voice, rate=rate)
+
+
+def build_audio_set(rows: list[dict], out: Path, synth: str = "espeak") -> Path:
     """Write one WAV per (question, voice, rate) and the JSONL set that points at them."""
     out.mkdir(parents=True, exist_ok=True)
     lines = []
-    variants = [(v, r, None) for v, r in VOICES] + [NOISY]
     for number, row in enumerate(rows):
-        for voice, rate, snr in variants:
-            pcm = synthesize(row["text"], voice=voice, rate=rate)
+        for voice, rate, snr in SPEAKERS[synth]:
+            pcm = speak(row["text"], voice, rate)
             if snr is not None:
                 pcm = add_noise(pcm, snr)
             name = f"q{number:03d}_{voice.replace('+', '_')}_{rate}{'_noisy' if snr else ''}.wav"
@@ -63,7 +75,8 @@ def breakdown(set_path: Path, command: str) -> None:
             cell[2] += LEVELS.index(out["escalation"]) < LEVELS.index(row["escalation"])
     for (voice, rate, snr), (right, asked, under, flagged) in sorted(table.items(), key=str):
         noise = f"{snr:g} dB SNR" if snr else "clean"
-        print(f"{voice:10} {rate:4d} wpm {noise:11} intent {right}/{asked} = "
+        speed = f"{rate:4d} wpm" if rate else "own pace"
+        print(f"{voice:10} {speed:8} {noise:11} intent {right}/{asked} = "
               f"{right / max(asked, 1):.2f}  under-triaged {under}/{flagged}")
 
 
@@ -71,7 +84,9 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("set", nargs="?", type=Path,
                         default=ROOT.parent / "shared" / "eval" / "dev_questions.jsonl")
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "spoken")
+    parser.add_argument("--out", type=Path,
+                        help="where the audio set goes (default bench/out/spoken[-flite])")
+    parser.add_argument("--synth", choices=sorted(SPEAKERS), default="espeak")
     parser.add_argument("--engine", default="pocketsphinx")
     parser.add_argument("--limit", type=int, default=0, help="only the first N questions")
     parser.add_argument("--breakdown", action="store_true",
@@ -79,7 +94,9 @@ def main() -> int:
     args = parser.parse_args()
     rows = [json.loads(line) for line in args.set.read_text().splitlines() if line.strip()]
     rows = rows[: args.limit] if args.limit else rows
-    set_path = build_audio_set(rows, args.out)
+    out = args.out or ROOT / "bench" / "out" / ("spoken" if args.synth == "espeak" else
+                                                 f"spoken-{args.synth}")
+    set_path = build_audio_set(rows, out, args.synth)
     command = f"{ROOT / '.venv' / 'bin' / 'voice-skill'} ask --json --engine {args.engine}"
     if args.breakdown:
         breakdown(set_path, command)

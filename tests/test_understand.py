@@ -180,6 +180,35 @@ def test_out_of_domain_words_lower_the_score(skill: Skill) -> None:
     assert out_of_domain < skill.settings.match.fallback_threshold < in_domain
 
 
+@pytest.mark.parametrize("story, intent", [
+    ("my neighbour told me over the fence yesterday that the scan showed an annular fissure, "
+     "is that bad", "annular_tear"),
+    ("i work nights in a warehouse and i was reading that low vitamin d and too little sun "
+     "might be behind my legs acting up", "deficiency"),
+])
+def test_a_topic_keyword_inside_a_long_story_is_answered(skill: Skill, story: str,
+                                                        intent: str) -> None:
+    decision = skill.decide(story)
+    assert (decision.outcome, decision.intent) == ("answer", intent), decision.candidates
+
+
+@pytest.mark.parametrize("text", ["how do I cure a hangover", "hello, tell me about my car"])
+def test_a_keyword_without_another_word_of_the_domain_is_not_enough(skill: Skill,
+                                                                    text: str) -> None:
+    """'cure' is a keyword of nerve_treatment and 'hello' of the greeting; neither lifts."""
+    decision = skill.decide(text)
+    assert decision.outcome != "answer" or decision.intent == "greeting", decision.candidates
+    assert decision.intent != "nerve_treatment"
+
+
+def test_the_keyword_floor_follows_the_answer_threshold(skill: Skill) -> None:
+    """Raised to 70, the threshold still lets a named topic be answered: the floor moves too."""
+    story = "my neighbour says the scan showed an annular fissure, is that bad"
+    strict = Skill(skill.content, Settings(match=MatchSettings(answer_threshold=70.0)))
+    assert strict.decide(story).outcome == "answer"
+    assert strict.decide(story).score == 70.0 == strict.settings.match.answer_threshold
+
+
 # --- a recogniser's next-best readings -----------------------------------------------------------
 
 

@@ -77,7 +77,7 @@ class Skill:
     def __init__(self, content: Content, settings: Settings) -> None:
         self.content = content
         self.settings = settings
-        self.matcher = Matcher(content.dialogs)
+        self.matcher = Matcher(content.dialogs, keyword_floor=settings.match.answer_threshold)
 
     def decide(self, text: str, alternatives: tuple[str, ...] = (),
                spoken: bool = False) -> Decision:

@@ -19,7 +19,7 @@ from .normalize import clauses
 # A clause also ends at these words: what follows a "but" is judged on its own.
 _CONTRAST = {"but", "though", "although", "however", "except", "whereas", "just", "only"}
 _NEGATION_CUES = {"no", "not", "never", "without", "nor", "neither", "none", "nothing",
-                  "denies", "free"}
+                  "nobody", "denies", "free"}
 _LIST_JOINS = {"or", "nor"}
 _NEGATION_WINDOW = 3
 """How many words before a symptom a negation word still reaches."""

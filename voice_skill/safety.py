@@ -131,16 +131,14 @@ def _index_for(rules: tuple[RedFlagRule, ...]) -> _WordIndex:
 def restore_lost_negation(clause: list[str]) -> list[str]:
     """A spoken clause with "not" put back after "can" where only a negation makes sense:
     a statement ("i can move my leg at all") rather than a question ("can i move it at all")."""
-    ends = [i for i in range(len(clause)) for words in _NEGATIVE_ONLY
-            if tuple(clause[i:i + len(words)]) == words]
-    if not ends or clause[0] in _QUESTION_STARTS:
+    last = max((i for i in range(len(clause)) for words in _NEGATIVE_ONLY
+                if tuple(clause[i:i + len(words)]) == words), default=0)
+    if last == 0 or clause[0] in _QUESTION_STARTS:
         return clause
-    for i in range(1, max(ends)):
-        if clause[i] in _LOST_NEGATION_MODALS:
-            if any(word in _NEGATION_CUES for word in clause[i + 1:max(ends)]):
-                return clause
-            return [*clause[:i + 1], "not", *clause[i + 1:]]
-    return clause
+    modal = next((i for i in range(1, last) if clause[i] in _LOST_NEGATION_MODALS), None)
+    if modal is None or any(word in _NEGATION_CUES for word in clause[modal + 1:last]):
+        return clause
+    return [*clause[:modal + 1], "not", *clause[modal + 1:]]
 
 
 def utterance_words(text: str, index: _WordIndex, spoken: bool = False) -> list[_Word]:

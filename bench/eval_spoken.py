@@ -3,10 +3,11 @@
 Each question is synthesised by several espeak-ng voices at two rates, plus one copy mixed
 with pink noise at 10 dB SNR; the audio set is written as JSONL with a "wav" field and scored
 by ../shared/eval/score.py through `voice-skill ask --json --wav`, the model loaded once.
-With --synth flite, flite's three voices speak instead: a synthesiser nothing was tuned on.
+With --synth flite (or festival), that synthesiser's voices speak instead: ones nothing was
+tuned on.
 
 Usage: python bench/eval_spoken.py [SET.jsonl] [--out DIR] [--engine pocketsphinx] [--limit N]
-       [--synth espeak|flite] [--breakdown]
+       [--synth espeak|flite|festival] [--breakdown]
 """
 
 from __future__ import annotations
@@ -19,7 +20,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from speech import FLITE_VOICES, add_noise, synthesize, synthesize_flite, write_wav
+from speech import (
+    FESTIVAL_VOICES,
+    FLITE_VOICES,
+    add_noise,
+    synthesize,
+    synthesize_festival,
+    synthesize_flite,
+    write_wav,
+)
 
 VOICES = (("en-us", 150), ("en-us", 185), ("en-gb+m3", 150), ("en-gb+m3", 185))
 NOISY = ("en-us+f2", 165, 10.0)
@@ -27,12 +36,16 @@ SPEAKERS = {
     "espeak": [(v, r, None) for v, r in VOICES] + [NOISY],
     # flite has no words-per-minute setting; 0 stands for its own speed.
     "flite": [(f"flite-{v}", 0, None) for v in FLITE_VOICES],
+    # Debian's festival and its festvox voices (not installed by scripts/setup.sh).
+    "festival": [(f"festival-{v}", 0, None) for v in FESTIVAL_VOICES],
 }
 
 
 def speak(text: str, voice: str, rate: int) -> bytes:
     if voice.startswith("flite-"):
         return synthesize_flite(text, voice.removeprefix("flite-"))
+    if voice.startswith("festival-"):
+        return synthesize_festival(text, voice.removeprefix("festival-"))
     return synthesize(text, voice=voice, rate=rate)
 
 

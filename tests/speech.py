@@ -1,4 +1,4 @@
-"""Speech made at test time: espeak-ng (or flite) speaks, sox converts to the recognisers' PCM format.
+"""Speech made at test time: espeak-ng (or flite, or festival) speaks, sox converts to the recognisers' PCM format.
 
 Every test that needs audio synthesises it here, so no recording is checked in and no
 result depends on a cached file. Format: 16 kHz mono signed 16-bit little-endian PCM.
@@ -113,6 +113,21 @@ def synthesize_flite(text: str, voice: str = "slt", pad: float = 0.3) -> bytes:
     with tempfile.TemporaryDirectory(prefix="voice-skill-flite-") as folder:
         wav = Path(folder, "speech.wav")
         _run_to_file(["flite", "-voice", voice, "-t", text, "-o", str(wav)], wav)
+        return _run(["sox", "-D", str(wav), *_SOX_RAW, "-", "pad", str(pad), str(pad)])
+
+
+FESTIVAL_VOICES = ("kal_diphone", "ked_diphone", "cmu_us_slt_arctic_hts")
+"""Debian's festival voices (festvox-kallpc16k, festvox-kdlpc16k, festvox-us-slt-hts): two US
+male diphone voices and a US female statistical (HTS) one; a third synthesiser, for bench/."""
+
+
+def synthesize_festival(text: str, voice: str = "kal_diphone", pad: float = 0.3) -> bytes:
+    """Speak text with festival's text2wave; return 16 kHz mono s16le PCM padded like
+    synthesize()."""
+    with tempfile.TemporaryDirectory(prefix="voice-skill-festival-") as folder:
+        script, wav = Path(folder, "text.txt"), Path(folder, "speech.wav")
+        script.write_text(text + "\n")
+        _run_to_file(["text2wave", "-eval", f"(voice_{voice})", str(script), "-o", str(wav)], wav)
         return _run(["sox", "-D", str(wav), *_SOX_RAW, "-", "pad", str(pad), str(pad)])
 
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 import pytest
 from speech import synthesize
 
-from voice_skill.asr import SphinxRecognizer
 from voice_skill.content import load_content
 from voice_skill.dialog import Skill
 from voice_skill.loop import BYTES_PER_SECOND, StreamingListener, confident_question, heard_turns
 from voice_skill.settings import PROJECT_ROOT, AudioSettings, Settings
+from voice_skill.sphinx import SphinxRecognizer
 
 CHUNK = BYTES_PER_SECOND // 10
 

@@ -79,7 +79,7 @@ class ServerState:
 
 def make_handler(state: ServerState) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
+        def do_GET(self) -> None:
             state.requests.append((self.path, dict(self.headers.items())))
             body = state.files.get(self.path)
             if body is None:
@@ -106,7 +106,7 @@ def make_handler(state: ServerState) -> type[BaseHTTPRequestHandler]:
                 payload = payload[: len(payload) // 2]
             self.wfile.write(payload)
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             pass  # keep pytest output clean
 
     return Handler
@@ -304,7 +304,7 @@ def test_a_cut_download_resumes_with_a_range_request(server: Server, tmp_path: P
 
     recorder = Recorder()
     fetch_with(info, tmp_path, recorder)
-    path, headers = server.state.requests[-1]
+    _, headers = server.state.requests[-1]
     assert headers.get("Range") == f"bytes={len(data) // 2}-"
     assert server.state.statuses == [200, 206]
     assert recorder.progress[0] == (len(data) // 2, len(data))  # it started from the partial

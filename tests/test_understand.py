@@ -181,10 +181,10 @@ def test_out_of_domain_words_lower_the_score(skill: Skill) -> None:
 
 
 @pytest.mark.parametrize("story, intent", [
-    ("my neighbour told me over the fence yesterday that the scan showed an annular fissure, "
-     "is that bad", "annular_tear"),
-    ("i work nights in a warehouse and i was reading that low vitamin d and too little sun "
-     "might be behind my legs acting up", "deficiency"),
+    (("my neighbour told me over the fence yesterday that the scan showed an annular fissure, "
+      "is that bad"), "annular_tear"),
+    (("i work nights in a warehouse and i was reading that low vitamin d and too little sun "
+      "might be behind my legs acting up"), "deficiency"),
 ])
 def test_a_topic_keyword_inside_a_long_story_is_answered(skill: Skill, story: str,
                                                         intent: str) -> None:

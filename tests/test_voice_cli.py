@@ -16,10 +16,11 @@ from pathlib import Path
 import pytest
 from speech import FLITE_VOICES, synthesize, synthesize_flite, write_wav
 
-from voice_skill.asr import SphinxRecognizer, transcribe
+from voice_skill.asr import transcribe
 from voice_skill.audio import read_wav
 from voice_skill.content import load_content
 from voice_skill.settings import PROJECT_ROOT
+from voice_skill.sphinx import SphinxRecognizer
 
 SHIPPED = PROJECT_ROOT / "dialogs"
 

@@ -3,15 +3,13 @@
 Two engines sit behind one `Recognizer` protocol: Vosk (needs a downloaded model) and
 pocketsphinx (its wheel ships an English model, so it works with zero downloads). Both are
 biased toward the skill's own phrases: Vosk through a run-time grammar, pocketsphinx through a
-language model built here from the phrases. The language-model and pronunciation helpers live
-in `voice_skill.lexicon`.
+language model built from the phrases. Vosk lives here, pocketsphinx in `voice_skill.sphinx`,
+and the language-model and pronunciation helpers in `voice_skill.lexicon`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import difflib
-import itertools
 import json
 import os
 import re
@@ -21,10 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
-import numpy as np
-
 from . import lexicon
-from .denoise import StreamingSuppressor, suppress_noise
 from .errors import AudioError, ConfigError, EngineError
 from .settings import AsrSettings
 
@@ -99,7 +94,7 @@ def is_unsure(transcript: Transcript, min_confidence: float) -> bool:
     return any(w.text == UNKNOWN or w.confidence < min_confidence for w in transcript.words)
 
 
-def _check_pcm(pcm: bytes) -> None:
+def check_pcm(pcm: bytes) -> None:
     if len(pcm) % 2:
         raise AudioError(f"PCM chunk has an odd number of bytes ({len(pcm)}); "
                          "expected 16-bit samples")
@@ -109,7 +104,7 @@ def transcribe(recognizer: Recognizer, pcm: bytes, chunk_bytes: int = 8000) -> T
     """Recognise a whole utterance by streaming it in chunks of chunk_bytes."""
     if chunk_bytes <= 0 or chunk_bytes % 2:
         raise ValueError(f"chunk_bytes must be a positive even number, not {chunk_bytes}")
-    _check_pcm(pcm)
+    check_pcm(pcm)
     whole = getattr(recognizer, "recognize_whole", None)
     if whole is not None:
         return whole(pcm)  # type: ignore[no-any-return]
@@ -283,7 +278,7 @@ class VoskRecognizer:
 
     def accept(self, pcm: bytes) -> str:
         """Feed a chunk; return the words so far, segments Vosk already closed included."""
-        _check_pcm(pcm)
+        check_pcm(pcm)
         if not self._in_utterance:
             self._utterance_start, self._in_utterance = self._fed, True
         self._fed += len(pcm) / 2 / SAMPLE_RATE
@@ -308,163 +303,6 @@ class VoskRecognizer:
         """Drop the current utterance."""
         self._recognizer.Reset()
         self._segments, self._in_utterance = [], False
-
-
-# --- pocketsphinx -----------------------------------------------------------------------------
-
-
-ALTERNATIVES = 5
-"""Next-best readings kept per utterance: red flags are checked in them too, and one may give
-the answer (understand.py). Spoken development set, 445 questions / 120 red flags, missed red
-flags / false alarms: 1 reading 28 / 7, 2 readings 24 / 11, 3 readings 23 / 12, 5 readings
-22 / 18, and 22 / 14 once readings that doubt only sure words are left out (SURE_WORD)."""
-NBEST_SEARCHED = 12
-"""N-best entries examined to find them (many differ only in fillers or word variants)."""
-
-NOISE_FLOOR_RMS = 30.0
-"""Gaussian noise added before pocketsphinx (16-bit sample units, about -61 dBFS). Its front
-end misreads perfectly clean audio with digital silence (synthesised speech, files): on 30
-development questions spoken by espeak-ng en-us, intent accuracy went from 13/30 to 26-28/30
-with a floor of rms 10-100 (bench/bench_asr.py measures it). A real microphone's own noise is
-far above this, so live audio is unaffected."""
-NOISE_FLOOR_SEED = 20261126
-"""Fixed so the same audio always gives the same transcript."""
-
-
-def with_noise_floor(pcm: bytes, noise: np.random.Generator) -> bytes:
-    """pcm (s16le) with a faint noise floor added, clipped to 16 bits."""
-    samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
-    samples += noise.normal(0.0, NOISE_FLOOR_RMS, samples.size)
-    return np.clip(np.round(samples), -32768, 32767).astype("<i2").tobytes()
-
-
-SURE_WORD = 0.9
-"""A best-reading word heard with at least this posterior is not doubted by a next-best reading.
-Spoken development set with 5 readings: false alarms 18 -> 14, missed red flags unchanged at
-22 (0.8 gave the same)."""
-
-
-def doubts_only_sure_words(best: Sequence[Word], other: Sequence[str]) -> bool:
-    """other replaces or drops only words best heard with confidence >= SURE_WORD ("my calf
-    twitch" at 0.97 read as "my calf weak"); a word other adds is a real doubt."""
-    matcher = difflib.SequenceMatcher(a=[w.text for w in best], b=list(other), autojunk=False)
-    edits = [(i1, i2) for tag, i1, i2, _, _ in matcher.get_opcodes() if tag != "equal"]
-    return bool(edits) and all(
-        i2 > i1 and all(w.confidence >= SURE_WORD for w in best[i1:i2]) for i1, i2 in edits)
-
-
-class SphinxRecognizer:
-    """pocketsphinx 5 with its bundled en-us model and a generic, domain or mixed language model."""
-
-    def __init__(self, phrases: Sequence[str], lm: str = "mix",
-                 background_words: int = lexicon.BACKGROUND_WORDS,
-                 domain_weight: float = lexicon.DOMAIN_WEIGHT,
-                 noise_suppression: bool = True,
-                 accents: Sequence[str] = lexicon.ACCENT_VOICES) -> None:
-        import pocketsphinx
-
-        if lm not in SPHINX_LMS:
-            raise ConfigError(f"pocketsphinx language model {lm!r} is not one of "
-                              f"{', '.join(SPHINX_LMS)}")
-        model_dir = Path(pocketsphinx.get_model_path("en-us"))
-        self.engine = f"pocketsphinx-{lm}"
-        self.skipped: tuple[str, ...] = ()
-        if lm == "generic":
-            self._decoder = pocketsphinx.Decoder(loglevel="FATAL")
-            self.description = f"pocketsphinx, generic language model, model {model_dir}"
-        else:
-            built = lexicon.build_domain_lm(phrases, model_dir, lm == "mix",
-                                            background_words, domain_weight, accents)
-            self.skipped = built.skipped
-            with tempfile.TemporaryDirectory(prefix="voice-skill-lm-") as folder:
-                arpa, dictionary = Path(folder, "domain.arpa"), Path(folder, "domain.dict")
-                arpa.write_text(built.arpa, encoding="utf-8")
-                dictionary.write_text(built.dictionary, encoding="utf-8")
-                try:
-                    self._decoder = pocketsphinx.Decoder(
-                        lm=str(arpa), dict=str(dictionary), loglevel="FATAL")
-                except (RuntimeError, ValueError) as error:
-                    raise EngineError(f"pocketsphinx rejected the {lm} language model: "
-                                      f"{error}") from None
-            self.description = (f"pocketsphinx, {lm} language model ({built.summary}), "
-                                f"model {model_dir}")
-        self._frame_seconds = 1.0 / int(self._decoder.config["frate"])
-        self._streaming_suppressor = StreamingSuppressor() if noise_suppression else None
-        self._in_utterance = False
-        self._noise = np.random.default_rng(NOISE_FLOOR_SEED)
-
-    def accept(self, pcm: bytes) -> str:
-        """Feed a chunk (an utterance starts with the first); return the best path so far."""
-        _check_pcm(pcm)
-        if not self._in_utterance:
-            self._decoder.start_utt()
-            self._in_utterance = True
-        if self._streaming_suppressor is not None:
-            pcm = self._streaming_suppressor.process(pcm)
-        if pcm:
-            self._decoder.process_raw(pcm, False, False)
-        hypothesis = self._decoder.hyp()
-        return hypothesis.hypstr if hypothesis is not None else ""
-
-    def recognize_whole(self, pcm: bytes) -> Transcript:
-        """One complete utterance in a single block. pocketsphinx then normalises the audio
-        over the utterance itself instead of carrying an estimate over from earlier speech,
-        which misled it on the first utterance after start-up and on each new file in a batch
-        (measured: "i just had a seizure" heard as "i got the see you" when first, right
-        afterwards). Steady background noise is subtracted first (voice_skill.denoise)."""
-        if self._streaming_suppressor is not None:  # noise suppression is on
-            pcm = suppress_noise(pcm)
-        self.reset()
-        self._decoder.start_utt()
-        self._in_utterance = True
-        self._noise = np.random.default_rng(NOISE_FLOOR_SEED)
-        self._decoder.process_raw(with_noise_floor(pcm, self._noise), False, True)
-        return self._end_utterance()
-
-    def finish(self) -> Transcript:
-        """End the utterance; words carry their posterior probabilities as confidences."""
-        if not self._in_utterance:
-            return make_transcript([], self.engine)
-        if self._streaming_suppressor is not None:
-            tail = self._streaming_suppressor.flush()
-            if tail:
-                self._decoder.process_raw(tail, False, False)
-        return self._end_utterance()
-
-    def _end_utterance(self) -> Transcript:
-        self._decoder.end_utt()
-        self._in_utterance = False
-        words = [
-            # Posteriors come out of integer log math and can exceed 1 by a rounding step.
-            Word(lexicon.base_word(s.word), min(1.0, float(s.prob)),
-                 s.start_frame * self._frame_seconds, (s.end_frame + 1) * self._frame_seconds)
-            for s in self._decoder.seg() if not lexicon.is_filler(s.word)
-        ]
-        best = make_transcript(words, self.engine)
-        return replace(best, alternatives=self._alternatives(best))
-
-    def _alternatives(self, best: Transcript) -> tuple[str, ...]:
-        """Up to ALTERNATIVES distinct next-best readings, fillers and word variants cleaned;
-        a reading that differs from the best one only where that one is sure is left out."""
-        found: list[str] = []
-        for hypothesis in itertools.islice(self._decoder.nbest(), NBEST_SEARCHED):
-            words = [lexicon.base_word(w) for w in hypothesis.hypstr.split()
-                     if not lexicon.is_filler(w)]
-            text = " ".join(words)
-            if text and text != best.text and text not in found and \
-                    not doubts_only_sure_words(best.words, words):
-                found.append(text)
-            if len(found) == ALTERNATIVES:
-                break
-        return tuple(found)
-
-    def reset(self) -> None:
-        """Drop the current utterance."""
-        if self._in_utterance:
-            if self._streaming_suppressor is not None:
-                self._streaming_suppressor.flush()
-            self._decoder.end_utt()
-            self._in_utterance = False
 
 
 # --- two passes -------------------------------------------------------------------------------
@@ -546,9 +384,16 @@ def open_recognizer(settings: AsrSettings, phrases: Sequence[str], models_dir: P
         if not lexicon.espeak_has_voice(voice):
             raise ConfigError(f"asr accents: espeak-ng has no voice {voice!r} "
                               "(`espeak-ng --voices=en` lists them)")
+    from .sphinx import SphinxRecognizer, find_adaptation  # sphinx.py builds on this module
+
+    names = settings.sphinx_adaptations
+    if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
+        raise ConfigError(f"asr sphinx_adaptations {names!r} is not a list of MLLR transform "
+                          "names or paths")
     recognizer = SphinxRecognizer(phrases, settings.sphinx_lm,
                                   noise_suppression=settings.noise_suppression,
-                                  accents=tuple(accents))
+                                  accents=tuple(accents),
+                                  adaptations=tuple(find_adaptation(n) for n in names))
     if settings.engine == "auto":
         recognizer.description += f" (auto: no English Vosk model in {models_dir})"
     return recognizer

@@ -1,0 +1,233 @@
+"""pocketsphinx, the zero-download engine: its wheel's en-us model, a language model built from
+the dialogs (voice_skill.lexicon), optional MLLR transforms decoded side by side, and the
+front end that cleans audio before decoding."""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+import math
+import tempfile
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from . import lexicon
+from .asr import SPHINX_LMS, Transcript, Word, check_pcm, make_transcript
+from .denoise import StreamingSuppressor, suppress_noise
+from .errors import ConfigError, EngineError
+
+ALTERNATIVES = 5
+"""Next-best readings kept per utterance: red flags are checked in them too, and one may give
+the answer (understand.py). Spoken development set, 445 questions / 120 red flags, missed red
+flags / false alarms: 1 reading 28 / 7, 2 readings 24 / 11, 3 readings 23 / 12, 5 readings
+22 / 18, and 22 / 14 once readings that doubt only sure words are left out (SURE_WORD)."""
+NBEST_SEARCHED = 12
+"""N-best entries examined to find them (many differ only in fillers or word variants)."""
+
+NOISE_FLOOR_RMS = 30.0
+"""Gaussian noise added before pocketsphinx (16-bit sample units, about -61 dBFS). Its front
+end misreads perfectly clean audio with digital silence (synthesised speech, files): on 30
+development questions spoken by espeak-ng en-us, intent accuracy went from 13/30 to 26-28/30
+with a floor of rms 10-100 (bench/bench_asr.py measures it). A real microphone's own noise is
+far above this, so live audio is unaffected."""
+NOISE_FLOOR_SEED = 20261126
+"""Fixed so the same audio always gives the same transcript."""
+
+
+def with_noise_floor(pcm: bytes, noise: np.random.Generator) -> bytes:
+    """pcm (s16le) with a faint noise floor added, clipped to 16 bits."""
+    samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+    samples += noise.normal(0.0, NOISE_FLOOR_RMS, samples.size)
+    return np.clip(np.round(samples), -32768, 32767).astype("<i2").tobytes()
+
+
+def sphinx_front_end(pcm: bytes, noise_suppression: bool = True) -> bytes:
+    """A whole utterance as pocketsphinx is fed it: steady noise subtracted, a faint floor
+    added. Audio for acoustic adaptation goes through the same steps (voice_skill.adaptation)."""
+    if noise_suppression:
+        pcm = suppress_noise(pcm)
+    return with_noise_floor(pcm, np.random.default_rng(NOISE_FLOOR_SEED))
+
+
+SURE_WORD = 0.9
+"""A best-reading word heard with at least this posterior is not doubted by a next-best reading.
+Spoken development set with 5 readings: false alarms 18 -> 14, missed red flags unchanged at
+22 (0.8 gave the same)."""
+
+
+def doubts_only_sure_words(best: Sequence[Word], other: Sequence[str]) -> bool:
+    """other replaces or drops only words best heard with confidence >= SURE_WORD ("my calf
+    twitch" at 0.97 read as "my calf weak"); a word other adds is a real doubt."""
+    matcher = difflib.SequenceMatcher(a=[w.text for w in best], b=list(other), autojunk=False)
+    edits = [(i1, i2) for tag, i1, i2, _, _ in matcher.get_opcodes() if tag != "equal"]
+    return bool(edits) and all(
+        i2 > i1 and all(w.confidence >= SURE_WORD for w in best[i1:i2]) for i1, i2 in edits)
+
+
+ADAPTATIONS_DIR = Path(__file__).resolve().parent / "data"
+"""Shipped MLLR transforms (NAME.mllr), built by scripts/build_adaptation.py."""
+
+
+def find_adaptation(name: str) -> Path:
+    """A shipped MLLR transform by name ('espeak-ng'), or the path of one."""
+    shipped = ADAPTATIONS_DIR / f"{name}.mllr"
+    if shipped.is_file():
+        return shipped
+    path = Path(name).expanduser()
+    if path.is_file():
+        return path
+    known = ", ".join(sorted(p.stem for p in ADAPTATIONS_DIR.glob("*.mllr")))
+    raise ConfigError(f"asr sphinx_adaptations: {name!r} is neither an MLLR transform file nor "
+                      f"a shipped one ({known or 'none shipped'})")
+
+
+class SphinxRecognizer:
+    """pocketsphinx 5 with its bundled en-us model and a generic, domain or mixed language model.
+
+    With adaptations, one decoder per MLLR transform listens beside the unadapted one and the
+    reading with the best path score wins. Spoken development set (565 WAVs): espeak-ng voices
+    are heard better by the espeak-ng transform, flite voices by the plain model, and choosing
+    per utterance keeps both (bench/eval_spoken.py; numbers in scripts/build_adaptation.py).
+    """
+
+    def __init__(self, phrases: Sequence[str], lm: str = "mix",
+                 background_words: int = lexicon.BACKGROUND_WORDS,
+                 domain_weight: float = lexicon.DOMAIN_WEIGHT,
+                 noise_suppression: bool = True,
+                 accents: Sequence[str] = lexicon.ACCENT_VOICES,
+                 adaptations: Sequence[Path] = ()) -> None:
+        import pocketsphinx
+
+        if lm not in SPHINX_LMS:
+            raise ConfigError(f"pocketsphinx language model {lm!r} is not one of "
+                              f"{', '.join(SPHINX_LMS)}")
+        model_dir = Path(pocketsphinx.get_model_path("en-us"))
+        self.engine = f"pocketsphinx-{lm}"
+        self.skipped: tuple[str, ...] = ()
+        self.conditions = ("plain", *(p.stem for p in adaptations))
+        """Which model each decoder uses: 'plain', then each transform's name."""
+        if lm == "generic":
+            self._decoders = [_sphinx_decoder({}, p) for p in (None, *adaptations)]
+            self.description = f"pocketsphinx, generic language model, model {model_dir}"
+        else:
+            built = lexicon.build_domain_lm(phrases, model_dir, lm == "mix",
+                                            background_words, domain_weight, accents)
+            self.skipped = built.skipped
+            with tempfile.TemporaryDirectory(prefix="voice-skill-lm-") as folder:
+                arpa, dictionary = Path(folder, "domain.arpa"), Path(folder, "domain.dict")
+                arpa.write_text(built.arpa, encoding="utf-8")
+                dictionary.write_text(built.dictionary, encoding="utf-8")
+                files = {"lm": str(arpa), "dict": str(dictionary)}
+                self._decoders = [_sphinx_decoder(files, p) for p in (None, *adaptations)]
+            self.description = (f"pocketsphinx, {lm} language model ({built.summary}), "
+                                f"model {model_dir}")
+        if adaptations:
+            self.description += (", adapted to " + ", ".join(self.conditions[1:]) +
+                                 " beside the plain model (best score wins)")
+        self._decoder = self._decoders[0]
+        """The decoder whose reading won the last utterance."""
+        self._frame_seconds = 1.0 / int(self._decoder.config["frate"])
+        self._streaming_suppressor = StreamingSuppressor() if noise_suppression else None
+        self._in_utterance = False
+
+    def accept(self, pcm: bytes) -> str:
+        """Feed a chunk (an utterance starts with the first); return the best path so far."""
+        check_pcm(pcm)
+        if not self._in_utterance:
+            for decoder in self._decoders:
+                decoder.start_utt()
+            self._in_utterance = True
+        if self._streaming_suppressor is not None:
+            pcm = self._streaming_suppressor.process(pcm)
+        if pcm:
+            for decoder in self._decoders:
+                decoder.process_raw(pcm, False, False)
+        hypothesis = self._best_decoder().hyp()
+        return hypothesis.hypstr if hypothesis is not None else ""
+
+    def recognize_whole(self, pcm: bytes) -> Transcript:
+        """One complete utterance in a single block. pocketsphinx then normalises the audio
+        over the utterance itself instead of carrying an estimate over from earlier speech,
+        which misled it on the first utterance after start-up and on each new file in a batch
+        (measured: "i just had a seizure" heard as "i got the see you" when first, right
+        afterwards). Steady background noise is subtracted first (voice_skill.denoise)."""
+        self.reset()
+        front = sphinx_front_end(pcm, self._streaming_suppressor is not None)
+        for decoder in self._decoders:
+            decoder.start_utt()
+            decoder.process_raw(front, False, True)
+        self._in_utterance = True
+        return self._end_utterance()
+
+    def finish(self) -> Transcript:
+        """End the utterance; words carry their posterior probabilities as confidences."""
+        if not self._in_utterance:
+            return make_transcript([], self.engine)
+        if self._streaming_suppressor is not None:
+            tail = self._streaming_suppressor.flush()
+            if tail:
+                for decoder in self._decoders:
+                    decoder.process_raw(tail, False, False)
+        return self._end_utterance()
+
+    def _best_decoder(self):  # type: ignore[no-untyped-def]
+        """The decoder whose current reading scores best (the first on a tie or no reading)."""
+        scores = [(h.score if (h := d.hyp()) is not None else -math.inf) for d in self._decoders]
+        return self._decoders[scores.index(max(scores))]
+
+    def _end_utterance(self) -> Transcript:
+        for decoder in self._decoders:
+            decoder.end_utt()
+        self._in_utterance = False
+        self._decoder = self._best_decoder()
+        words = [
+            # Posteriors come out of integer log math and can exceed 1 by a rounding step.
+            Word(lexicon.base_word(s.word), min(1.0, float(s.prob)),
+                 s.start_frame * self._frame_seconds, (s.end_frame + 1) * self._frame_seconds)
+            for s in self._decoder.seg() if not lexicon.is_filler(s.word)
+        ]
+        condition = self.conditions[self._decoders.index(self._decoder)]
+        engine = self.engine if condition == "plain" else f"{self.engine}+{condition}"
+        best = make_transcript(words, engine)
+        return replace(best, alternatives=self._alternatives(best))
+
+    def _alternatives(self, best: Transcript) -> tuple[str, ...]:
+        """Up to ALTERNATIVES distinct next-best readings, fillers and word variants cleaned;
+        a reading that differs from the best one only where that one is sure is left out."""
+        found: list[str] = []
+        for hypothesis in itertools.islice(self._decoder.nbest(), NBEST_SEARCHED):
+            words = [lexicon.base_word(w) for w in hypothesis.hypstr.split()
+                     if not lexicon.is_filler(w)]
+            text = " ".join(words)
+            if text and text != best.text and text not in found and \
+                    not doubts_only_sure_words(best.words, words):
+                found.append(text)
+            if len(found) == ALTERNATIVES:
+                break
+        return tuple(found)
+
+    def reset(self) -> None:
+        """Drop the current utterance."""
+        if self._in_utterance:
+            if self._streaming_suppressor is not None:
+                self._streaming_suppressor.flush()
+            for decoder in self._decoders:
+                decoder.end_utt()
+            self._in_utterance = False
+
+
+def _sphinx_decoder(files: dict[str, str], adaptation: Path | None):  # type: ignore[no-untyped-def]
+    """A pocketsphinx Decoder with the given LM files, adapted by an MLLR transform if given."""
+    import pocketsphinx
+
+    options = {**files, "loglevel": "FATAL"}
+    if adaptation is not None:
+        options["mllr"] = str(adaptation)
+    try:
+        return pocketsphinx.Decoder(**options)
+    except (RuntimeError, ValueError) as error:
+        what = f"the MLLR transform {adaptation}" if adaptation else "the language model"
+        raise EngineError(f"pocketsphinx rejected {what}: {error}") from None

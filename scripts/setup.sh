@@ -12,7 +12,8 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 venv="$root/.venv"
 
 run_packages=(python3-venv python3-dev espeak-ng libespeak-ng1 libportaudio2 libasound2-plugins alsa-utils)
-test_packages=(sox libsox-fmt-all pulseaudio pulseaudio-utils flite sphinxtrain sphinxbase-utils pocketsphinx)
+test_packages=(sox libsox-fmt-all pulseaudio pulseaudio-utils flite sphinxtrain sphinxbase-utils pocketsphinx
+               pocketsphinx-testdata)
 packages=("${run_packages[@]}")
 [ "$purpose" = test ] && packages+=("${test_packages[@]}")
 

@@ -11,7 +11,7 @@ Questions are synthesised by espeak-ng, followed by silence, and streamed chunk 
   first audio      wall time from the answer decided to its first synthesised sample
 
 Prints medians per engine, and peak memory of this process (pocketsphinx loaded).
-Usage: python bench/bench_loop.py [--engine pocketsphinx]
+Usage: python bench/bench_loop.py [--engine pocketsphinx] [--adaptations espeak-ng|""]
 """
 
 from __future__ import annotations
@@ -84,8 +84,11 @@ def first_audio_seconds(text: str, settings: Settings) -> float | None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--engine", default="pocketsphinx")
+    parser.add_argument("--adaptations", default=",".join(AsrSettings().sphinx_adaptations),
+                        help="pocketsphinx MLLR transforms, comma-separated; empty for none")
     args = parser.parse_args()
-    settings = Settings(asr=AsrSettings(engine=args.engine))
+    adaptations = tuple(a for a in args.adaptations.split(",") if a)
+    settings = Settings(asr=AsrSettings(engine=args.engine, sphinx_adaptations=adaptations))
     skill = Skill(load_content(settings.content.dialogs_dir), settings)
     start = time.perf_counter()
     recognizer = open_recognizer(settings.asr, skill.content.recognition_phrases(), models_dir())

@@ -8,6 +8,7 @@ it said is recognised back, so the test proves the right answer was actually spo
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import signal
 import subprocess
@@ -47,11 +48,24 @@ def _wait_listening(lines: queue.Queue, seen: list[str], timeout: float = 120.0)
     raise AssertionError(f"the skill never went back to listening: {seen}")
 
 
+@contextlib.contextmanager
+def _ctrl_c_as_at_a_terminal():
+    """Children get Ctrl-C as a person at a terminal has it. A test run started in the
+    background (nohup, `&` in a script) has SIGINT ignored, children inherit that through exec,
+    and Python then never raises KeyboardInterrupt; a handled signal is reset to the default."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _start_listen(pulse_audio, rate: int) -> tuple[subprocess.Popen, queue.Queue, list[str]]:
     """`voice-skill listen` on the test server, its stderr lines collected as they come."""
-    listen = subprocess.Popen(
-        [str(VOICE_SKILL), "listen", "--engine", "pocketsphinx", "--rate", str(rate)],
-        env=pulse_audio.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    with _ctrl_c_as_at_a_terminal():
+        listen = subprocess.Popen(
+            [str(VOICE_SKILL), "listen", "--engine", "pocketsphinx", "--rate", str(rate)],
+            env=pulse_audio.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lines: queue.Queue = queue.Queue()
     threading.Thread(target=_lines, args=(listen.stderr, lines), daemon=True).start()
     return listen, lines, []
@@ -100,9 +114,14 @@ def test_ctrl_c_ends_listen_cleanly(pulse_audio) -> None:
         _wait_listening(lines, seen)
         listen.send_signal(signal.SIGINT)
         listen.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        listen.send_signal(signal.SIGUSR1)  # its threads' stacks, for the failure message
+        time.sleep(2.0)
     finally:
         if listen.poll() is None:
             listen.kill()
+            listen.wait()
+    time.sleep(0.5)  # the reader thread drains the last stderr lines
     while not lines.empty():
         seen.append(lines.get())
     assert listen.returncode == 130, seen

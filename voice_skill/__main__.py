@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import faulthandler
 import os
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -307,6 +309,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the voice-skill command: bad input is one line on stderr and exit 2."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if hasattr(signal, "SIGUSR1"):  # `kill -USR1 PID` shows where a stuck skill is, and goes on
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
     if not getattr(args, "run", None):
         args.run = cmd_start
     try:

@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import dataclasses
 import faulthandler
+import io
 import os
 import signal
 import sys
@@ -120,10 +121,19 @@ def _audio_chunks(settings: Settings, raw_stdin: bool, resources: contextlib.Exi
     return microphone.chunks()
 
 
+def _stacks_on_sigusr1() -> None:
+    """`kill -USR1 PID` prints where each thread of a running skill is, and it goes on."""
+    if hasattr(signal, "SIGUSR1"):
+        # stderr may be no real file (captured in tests, or closed by a service manager).
+        with contextlib.suppress(io.UnsupportedOperation, AttributeError, ValueError, OSError):
+            faulthandler.register(signal.SIGUSR1, all_threads=True)
+
+
 def cmd_listen(args: argparse.Namespace, settings: Settings) -> int:
     from .loop import run_listen
     from .tts import open_speaker
 
+    _stacks_on_sigusr1()
     skill = _skill(settings)
     recognizer = _recognizer(skill, settings)
     with contextlib.ExitStack() as resources:
@@ -309,8 +319,6 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the voice-skill command: bad input is one line on stderr and exit 2."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if hasattr(signal, "SIGUSR1"):  # `kill -USR1 PID` shows where a stuck skill is, and goes on
-        faulthandler.register(signal.SIGUSR1, all_threads=True)
     if not getattr(args, "run", None):
         args.run = cmd_start
     try:

@@ -48,6 +48,13 @@ class AdaptationUtterance:
 
 def mixture_weights_from_sendump(sendump: bytes) -> bytes:
     """sphinxtrain's float mixture_weights file for pocketsphinx's quantised sendump file."""
+    try:
+        return _converted_sendump(sendump)
+    except (struct.error, UnicodeDecodeError, ValueError) as error:
+        raise EngineError(f"the model's sendump file is damaged ({error})") from None
+
+
+def _converted_sendump(sendump: bytes) -> bytes:
     pos = 0
 
     def read_int() -> int:
@@ -56,16 +63,12 @@ def mixture_weights_from_sendump(sendump: bytes) -> bytes:
         pos += 4
         return int(value)
 
+    # A title, a format description, then "key value" strings until one of length 0.
     header: dict[str, str] = {}
-    for index in range(1000):
-        size = read_int()
-        if size == 0 and index >= 2:
-            break
+    while (size := read_int()) != 0:
         key, _, value = sendump[pos:pos + size].rstrip(b"\0").decode("ascii").partition(" ")
         header[key] = value
         pos += size
-    else:
-        raise EngineError("sendump header does not end")
     if int(header.get("cluster_count", "0")) != 0:
         raise EngineError("sendump uses clustered weights, which cannot be converted")
     n_feat = int(header.get("feature_count", "1"))

@@ -95,6 +95,7 @@ def is_unsure(transcript: Transcript, min_confidence: float) -> bool:
 
 
 def check_pcm(pcm: bytes) -> None:
+    """Raise AudioError unless pcm holds whole 16-bit samples."""
     if len(pcm) % 2:
         raise AudioError(f"PCM chunk has an odd number of bytes ({len(pcm)}); "
                          "expected 16-bit samples")

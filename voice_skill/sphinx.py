@@ -11,6 +11,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -148,7 +149,7 @@ class SphinxRecognizer:
         if pcm:
             for decoder in self._decoders:
                 decoder.process_raw(pcm, False, False)
-        hypothesis = self._best_decoder().hyp()
+        _, hypothesis = _best(self._readings())
         return hypothesis.hypstr if hypothesis is not None else ""
 
     def recognize_whole(self, pcm: bytes) -> Transcript:
@@ -176,16 +177,16 @@ class SphinxRecognizer:
                     decoder.process_raw(tail, False, False)
         return self._end_utterance()
 
-    def _best_decoder(self):  # type: ignore[no-untyped-def]
-        """The decoder whose current reading scores best (the first on a tie or no reading)."""
-        scores = [(h.score if (h := d.hyp()) is not None else -math.inf) for d in self._decoders]
-        return self._decoders[scores.index(max(scores))]
+    def _readings(self) -> list[tuple[Any, Any]]:
+        """(decoder, its current best hypothesis or None) for each decoder, asked once each."""
+        return [(decoder, decoder.hyp()) for decoder in self._decoders]
 
     def _end_utterance(self) -> Transcript:
         for decoder in self._decoders:
             decoder.end_utt()
         self._in_utterance = False
-        self._decoder = self._best_decoder()
+        readings = self._readings()
+        self._decoder, _ = _best(readings)
         words = [
             # Posteriors come out of integer log math and can exceed 1 by a rounding step.
             Word(lexicon.base_word(s.word), min(1.0, float(s.prob)),
@@ -195,15 +196,13 @@ class SphinxRecognizer:
         condition = self.conditions[self._decoders.index(self._decoder)]
         engine = self.engine if condition == "plain" else f"{self.engine}+{condition}"
         best = make_transcript(words, engine)
-        return replace(best, alternatives=self._alternatives(best) + self._other_readings(best))
-
-    def _other_readings(self, best: Transcript) -> tuple[str, ...]:
-        """The losing decoders' best readings, as further alternatives: the other model is an
-        independent view. Spoken development set, espeak-ng: missed red flags 13 -> 7 of 120,
-        false alarms 16 -> 16 of 445; flite unchanged (0 missed)."""
-        readings = (" ".join(_clean_words(h.hypstr)) for d in self._decoders
-                    if d is not self._decoder and (h := d.hyp()) is not None)
-        return tuple(dict.fromkeys(r for r in readings if r and r != best.text))
+        # The losing decoders' best readings are further alternatives: the other model is an
+        # independent view. Spoken development set, espeak-ng: missed red flags 13 -> 7 of 120,
+        # false alarms 16 -> 16 of 445; flite unchanged (0 missed).
+        others = (" ".join(_clean_words(h.hypstr)) for d, h in readings
+                  if d is not self._decoder and h is not None)
+        unique = tuple(dict.fromkeys(r for r in others if r and r != best.text))
+        return replace(best, alternatives=self._alternatives(best) + unique)
 
     def _alternatives(self, best: Transcript) -> tuple[str, ...]:
         """Up to ALTERNATIVES distinct next-best readings, fillers and word variants cleaned;
@@ -227,6 +226,11 @@ class SphinxRecognizer:
             for decoder in self._decoders:
                 decoder.end_utt()
             self._in_utterance = False
+
+
+def _best(readings: list[tuple[Any, Any]]) -> tuple[Any, Any]:
+    """The (decoder, hypothesis) pair that scores best; the first on a tie or with no reading."""
+    return max(readings, key=lambda r: r[1].score if r[1] is not None else -math.inf)
 
 
 def _clean_words(hypothesis: str) -> list[str]:

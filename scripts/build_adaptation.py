@@ -32,7 +32,7 @@ from voice_skill.adaptation import AdaptationUtterance, build_mllr
 from voice_skill.content import load_content
 from voice_skill.errors import VoiceSkillError
 from voice_skill.loop import question_audio
-from voice_skill.settings import load_settings
+from voice_skill.settings import Settings, load_settings
 from voice_skill.sphinx import sphinx_front_end
 
 # Accents and voice variants spread over what espeak-ng offers. The voices the development
@@ -51,12 +51,12 @@ def answer_sentences() -> list[str]:
     return list(dict.fromkeys(s for s in sentences if len(s.split()) >= 3))
 
 
-def spoken(text: str, voice: str, rate: int, settings: object) -> bytes:
+def spoken(text: str, voice: str, rate: int, settings: Settings) -> bytes:
     """text spoken by espeak-ng, read back exactly as `voice-skill ask --wav` reads a file."""
     with tempfile.NamedTemporaryFile(suffix=".wav") as wav:
         subprocess.run(["espeak-ng", "-v", voice, "-s", str(rate), "-w", wav.name, "--", text],
                        check=True, capture_output=True)
-        return question_audio(Path(wav.name), settings.audio, io.StringIO())  # type: ignore
+        return question_audio(Path(wav.name), settings.audio, io.StringIO())
 
 
 def synthesised(voices: list[str]) -> list[AdaptationUtterance]:

@@ -1,4 +1,5 @@
-"""Acoustic adaptation: CMU's real tools build an MLLR transform pocketsphinx then loads."""
+"""Acoustic adaptation: CMU's real tools build an MLLR transform and a MAP-adapted model, which
+pocketsphinx then loads."""
 
 from __future__ import annotations
 
@@ -12,7 +13,13 @@ import pytest
 from speech import PHRASES, synthesize
 
 from voice_skill import adaptation
-from voice_skill.adaptation import AdaptationUtterance, build_mllr, mixture_weights_from_sendump
+from voice_skill.adaptation import (
+    MAP_FILES,
+    AdaptationUtterance,
+    build_map,
+    build_mllr,
+    mixture_weights_from_sendump,
+)
 from voice_skill.errors import EngineError
 from voice_skill.sphinx import SphinxRecognizer, sphinx_front_end
 
@@ -81,6 +88,27 @@ def test_a_transform_built_from_speech_loads_and_recognises(tmp_path: Path) -> N
     assert "swollen" in transcript.text.split(), transcript
 
 
+@pytest.mark.slow
+def test_a_map_adaptation_built_from_speech_loads_recognises_and_replaces_the_old(
+        tmp_path: Path) -> None:
+    """sphinx_fe, bw, map_adapt and mk_s2sendump run for real on 20 espeak-ng utterances."""
+    out = tmp_path / "speaker"
+    out.mkdir()
+    (out / "means").write_bytes(b"an older, broken build")
+    used = build_map(_spoken(list(PHRASES[:20]), "en-us+f3"), MODEL_DIR, out)
+    assert used == 20
+    assert sorted(p.name for p in out.iterdir()) == sorted(MAP_FILES)
+    for file in out.iterdir():  # same shapes as the model's own files, new values
+        own = (MODEL_DIR / "en-us" / file.name).read_bytes()
+        assert len(file.read_bytes()) == len(own) and file.read_bytes() != own, file.name
+    assert [p.name for p in tmp_path.iterdir()] == ["speaker"], "no staging folder left"
+    recognizer = SphinxRecognizer(PHRASES, "mix", adaptations=(out,))
+    assert "adapted to speaker" in recognizer.description
+    transcript = recognizer.recognize_whole(synthesize("my calf is swollen and red",
+                                                       voice="en-us+f3"))
+    assert "swollen" in transcript.text.split(), transcript
+
+
 def test_no_usable_utterance_is_an_engine_error(tmp_path: Path) -> None:
     with pytest.raises(EngineError, match="no adaptation utterance has words"):
         build_mllr([AdaptationUtterance(b"\0\0" * 1600, "zzxq")], MODEL_DIR, tmp_path / "x")
@@ -94,3 +122,11 @@ def test_missing_cmu_tools_say_what_to_install(tmp_path: Path,
     with pytest.raises(EngineError, match="sphinx_fe is not installed; install Debian's "
                                           "sphinxtrain, sphinxbase-utils and pocketsphinx"):
         build_mllr([utterance], MODEL_DIR, tmp_path / "x")
+    with pytest.raises(EngineError, match="sphinx_fe is not installed; install Debian's"):
+        build_map([utterance], MODEL_DIR, tmp_path / "x")
+    for tool in ("sphinx_fe", "bw", "pocketsphinx_mdef_convert"):
+        (tmp_path / tool).write_text("#!/bin/sh\n")
+        (tmp_path / tool).chmod(0o755)
+    with pytest.raises(EngineError, match="map_adapt is not installed; install Debian's"):
+        build_map([utterance], MODEL_DIR, tmp_path / "x")
+    assert not (tmp_path / "x").exists()

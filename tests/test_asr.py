@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+import shutil
 import wave
 from collections.abc import Sequence
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from speech import (
@@ -35,7 +37,12 @@ from voice_skill.asr import (
 )
 from voice_skill.errors import AudioError, ConfigError, EngineError
 from voice_skill.settings import AsrSettings
-from voice_skill.sphinx import SphinxRecognizer, doubts_only_sure_words, find_adaptation
+from voice_skill.sphinx import (
+    SphinxRecognizer,
+    _best,
+    doubts_only_sure_words,
+    find_adaptation,
+)
 
 # --- fixtures ---------------------------------------------------------------------------------
 
@@ -323,10 +330,11 @@ def test_domain_language_model_beats_the_generic_one_on_unseen_questions() -> No
 
 
 @pytest.mark.slow
-def test_espeak_ng_transform_helps_espeak_voices_and_leaves_flite_to_the_plain_model() -> None:
-    """Measured (24 unseen questions, 36 key words, a voice the transform was not built from):
-    en-gb-x-gbclan 25 heard with the transform beside the plain model vs 21 plain, the adapted
-    reading chosen 16 times; flite slt 33 vs 33, the adapted reading chosen once."""
+def test_espeak_ng_adaptation_helps_espeak_voices_and_leaves_flite_to_the_plain_model() -> None:
+    """Measured (24 unseen questions, 36 key words, a voice the adaptation was not built from):
+    en-gb-x-gbclan 35 heard with the MAP adaptation beside the plain model vs 21 plain, the
+    adapted reading chosen 24 times (the earlier MLLR transform: 25, chosen 16 times); flite
+    slt 33 vs 33, the adapted reading chosen 0 times."""
     plain = SphinxRecognizer(PHRASES, "mix")
     adapted = SphinxRecognizer(PHRASES, "mix", adaptations=(find_adaptation("espeak-ng"),))
     assert "adapted to espeak-ng" in adapted.description
@@ -338,11 +346,11 @@ def test_espeak_ng_transform_helps_espeak_voices_and_leaves_flite_to_the_plain_m
                 sum(r.engine == "pocketsphinx-mix+espeak-ng" for r in readings))
 
     espeak = [(synthesize(text, voice="en-gb-x-gbclan"), keys) for text, keys in UNSEEN_QUESTIONS]
-    with_transform, without, chosen = heard(espeak)
-    assert with_transform >= without + 3 and chosen >= 12, (with_transform, without, chosen)
+    with_adapted, without, chosen = heard(espeak)
+    assert with_adapted >= without + 8 and chosen >= 18, (with_adapted, without, chosen)
     flite = [(synthesize_flite(text, "slt"), keys) for text, keys in UNSEEN_QUESTIONS]
-    with_transform, without, chosen = heard(flite)
-    assert with_transform >= without - 1 and chosen <= 6, (with_transform, without, chosen)
+    with_adapted, without, chosen = heard(flite)
+    assert with_adapted >= without - 1 and chosen <= 3, (with_adapted, without, chosen)
 
 
 HUMAN_SPEECH = Path("/usr/share/pocketsphinx/test/data")
@@ -350,8 +358,8 @@ HUMAN_SPEECH = Path("/usr/share/pocketsphinx/test/data")
 
 
 def test_recorded_human_speech_keeps_the_plain_model() -> None:
-    """The espeak-ng transform must not take over natural speech: measured, all 8 recordings
-    scored best with the plain model and read as they do without the transform."""
+    """The espeak-ng adaptation must not take over natural speech: measured, all 8 recordings
+    scored best with the plain model and read as they do without the adaptation."""
     if not HUMAN_SPEECH.is_dir():
         pytest.skip("Debian's pocketsphinx-testdata is not installed (scripts/setup.sh test "
                     "installs it)")
@@ -561,9 +569,10 @@ def test_unknown_settings_are_config_errors(tmp_path: Path, settings: AsrSetting
     (AsrSettings(engine="pocketsphinx", accents="en-gb"), "is not a list of espeak-ng voice"),
     (AsrSettings(engine="pocketsphinx", noise_suppression="yes"), "is not true or false"),
     (AsrSettings(engine="pocketsphinx", sphinx_adaptations=("no-such-voice",)),
-     "'no-such-voice' is neither an MLLR transform file nor a shipped one \\(espeak-ng\\)"),
+     ("'no-such-voice' is neither an adaptation \\(an MLLR transform file or a MAP folder\\) "
+      "nor a shipped one \\(espeak-ng\\)")),
     (AsrSettings(engine="pocketsphinx", sphinx_adaptations="espeak-ng"),
-     "is not a list of MLLR transform names or paths"),
+     "is not a list of adaptation names or paths"),
 ])
 def test_bad_pocketsphinx_settings_are_one_clear_config_error(tmp_path: Path,
                                                               settings: AsrSettings,
@@ -577,14 +586,85 @@ def test_a_broken_mllr_transform_is_one_clear_engine_error(tmp_path: Path, conte
     transform = tmp_path / "mine.mllr"
     transform.write_bytes(content)
     settings = AsrSettings(engine="pocketsphinx", sphinx_adaptations=(str(transform),))
-    with pytest.raises(EngineError, match=f"pocketsphinx rejected the MLLR transform {transform}"):
+    with pytest.raises(EngineError, match=f"pocketsphinx rejected the adaptation {transform}"):
         open_recognizer(settings, PHRASES, tmp_path)
+
+
+def _damaged_copy(folder: Path, name: str, damage) -> Path:  # type: ignore[no-untyped-def]
+    copy = folder / "damaged"
+    shutil.copytree(find_adaptation("espeak-ng"), copy)
+    data = bytearray((copy / name).read_bytes())
+    (copy / name).write_bytes(damage(data))
+    return copy
+
+
+def _flip_a_byte(data: bytearray) -> bytes:
+    data[len(data) // 2] ^= 0xFF
+    return bytes(data)
+
+
+@pytest.mark.parametrize(("name", "damage", "error", "message"), [
+    ("means", lambda d: bytes(d[:5000]), EngineError,
+     "means: 5000 bytes where the model's own has 838732; damaged, or adapted from another"),
+    ("variances", lambda d: b"x" * len(d), EngineError,
+     "pocketsphinx cannot load the adaptation .*damaged: Missing \\*end_comment\\* marker"),
+    ("means", _flip_a_byte, EngineError,
+     "pocketsphinx cannot load the adaptation .*damaged: Checksum error"),
+])
+def test_a_damaged_map_adaptation_is_one_clear_error_and_the_process_lives(
+        tmp_path: Path, name: str, damage, error: type, message: str) -> None:  # type: ignore[no-untyped-def]
+    """pocketsphinx itself ends the process on the last two (measured); a child loads them
+    first."""
+    settings = AsrSettings(engine="pocketsphinx",
+                           sphinx_adaptations=(str(_damaged_copy(tmp_path, name, damage)),))
+    with pytest.raises(error, match=message):
+        open_recognizer(settings, PHRASES, tmp_path)
+
+
+def test_a_folder_that_is_not_a_map_adaptation_is_a_config_error(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(ConfigError, match="an empty folder, not a MAP adaptation"):
+        open_recognizer(AsrSettings(engine="pocketsphinx", sphinx_adaptations=(str(empty),)),
+                        PHRASES, tmp_path)
+    (empty / "notes.txt").write_text("my voice")
+    with pytest.raises(ConfigError, match="notes.txt: not a model file a MAP adaptation holds"):
+        open_recognizer(AsrSettings(engine="pocketsphinx", sphinx_adaptations=(str(empty),)),
+                        PHRASES, tmp_path)
 
 
 def test_pocketsphinx_uses_the_shipped_transform_unless_told_not_to(tmp_path: Path) -> None:
     adapted = open_recognizer(AsrSettings(engine="pocketsphinx"), PHRASES, tmp_path)
     plain = open_recognizer(AsrSettings(engine="pocketsphinx", sphinx_adaptations=()), PHRASES,
                             tmp_path)
-    assert find_adaptation("espeak-ng").name == "espeak-ng.mllr"
+    assert find_adaptation("espeak-ng").name == "espeak-ng"
+    assert find_adaptation("espeak-ng").is_dir()
     assert "adapted to espeak-ng beside the plain model" in adapted.description
     assert "adapted" not in plain.description
+
+
+def _hypothesis(text: str, score: int) -> SimpleNamespace:
+    return SimpleNamespace(hypstr=text, score=score)
+
+
+def test_a_reading_with_words_beats_a_better_scored_silence() -> None:
+    """Measured on festival's slt voice saying "hello": the adapted model read nothing with the
+    better score, the plain one "hello"."""
+    plain, adapted = object(), object()
+    chosen, _ = _best([(plain, _hypothesis("hello", -9000)), (adapted, _hypothesis("", -8000))])
+    assert chosen is plain
+    chosen, _ = _best([(plain, _hypothesis("hello", -9000)), (adapted, _hypothesis("hi", -8000))])
+    assert chosen is adapted
+    chosen, _ = _best([(plain, None), (adapted, _hypothesis("<sil> [NOISE]", -8000))])
+    assert chosen is adapted  # nothing heard either way: the score decides
+    assert _best([(plain, None), (adapted, None)])[0] is plain
+
+
+def test_empty_entries_in_pocketsphinx_nbest_are_skipped(sphinx_mix: SphinxRecognizer) -> None:
+    """pocketsphinx 5.1.1's nbest() yielded None entries, even first, for festival speech."""
+    decoder = SimpleNamespace(nbest=lambda: iter([None, _hypothesis("my calf is weak", 0), None,
+                                                  _hypothesis("my calf is week", 0)]))
+    sphinx_mix._decoder = decoder
+    best = make_transcript([Word("my", 0.5, 0, 0), Word("calf", 0.5, 0, 0),
+                            Word("twitch", 0.5, 0, 0)], "pocketsphinx-mix")
+    assert sphinx_mix._alternatives(best) == ("my calf is weak", "my calf is week")

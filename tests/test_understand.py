@@ -237,3 +237,19 @@ def test_a_next_best_reading_that_is_only_a_guess_is_not_answered(skill: Skill) 
 def test_red_flags_are_heard_in_any_reading_but_answers_only_in_fitting_ones(skill: Skill) -> None:
     decision = skill.decide("why is my calf twitching", ("why is my calf weak",), spoken=True)
     assert (decision.escalation, decision.intent) == ("urgent", "twitch_causes")
+
+
+def test_another_models_reading_is_checked_for_red_flags_but_never_answered(
+        skill: Skill) -> None:
+    """A second opinion comes from an acoustic model that lost on this voice: its red flags
+    count, but its words, often garbled into another question, never choose the answer."""
+    flagged = skill.decide("why is my calf twitching", (), spoken=True,
+                           second_opinions=("i suddenly can't move my leg at all",))
+    assert flagged.escalation == "emergency"
+    garbled = skill.decide("what is the capital a calf muscle", (), spoken=True,
+                           second_opinions=("what is the calf muscle",))
+    heard = skill.decide("what is the capital a calf muscle", (), spoken=True)
+    assert (garbled.text, garbled.intent, garbled.score) == (heard.text, heard.intent,
+                                                             heard.score)
+    assert skill.decide("what is the capital a calf muscle", ("what is the calf muscle",),
+                        spoken=True).intent == "calf_muscle"

@@ -59,6 +59,9 @@ class Transcript:
     """Which engine and pass produced it, e.g. 'vosk-grammar' or 'pocketsphinx-mix'."""
     alternatives: tuple[str, ...] = ()
     """The recogniser's next-best readings of the same audio, best first (may be empty)."""
+    second_opinions: tuple[str, ...] = ()
+    """Readings by other acoustic models that lost on this audio (sphinx.py): checked for red
+    flags, never answered from."""
 
 
 class Recognizer(Protocol):
@@ -389,7 +392,7 @@ def open_recognizer(settings: AsrSettings, phrases: Sequence[str], models_dir: P
 
     names = settings.sphinx_adaptations
     if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
-        raise ConfigError(f"asr sphinx_adaptations {names!r} is not a list of MLLR transform "
+        raise ConfigError(f"asr sphinx_adaptations {names!r} is not a list of adaptation "
                           "names or paths")
     recognizer = SphinxRecognizer(phrases, settings.sphinx_lm,
                                   noise_suppression=settings.noise_suppression,

@@ -80,11 +80,11 @@ class Skill:
         self.matcher = Matcher(content.dialogs, keyword_floor=settings.match.answer_threshold)
 
     def decide(self, text: str, alternatives: tuple[str, ...] = (),
-               spoken: bool = False) -> Decision:
+               spoken: bool = False, second_opinions: tuple[str, ...] = ()) -> Decision:
         """Red flags, then FAQ matching, for one utterance (spoken: a recogniser's reading, with
-        its alternatives)."""
+        its alternatives and other models' readings)."""
         return decide(text, self.content, self.matcher, self.settings.match, alternatives,
-                      spoken)
+                      spoken, second_opinions)
 
     def opening(self) -> str:
         """Spoken once when a session starts: a greeting and the disclaimer."""
@@ -93,13 +93,14 @@ class Skill:
         return " ".join(p for p in (greeting, self.content.messages.disclaimer) if p)
 
     def respond(self, state: Conversation, text: str, now: float = 0.0,
-                alternatives: tuple[str, ...] = (), spoken: bool = False) -> Reply:
+                alternatives: tuple[str, ...] = (), spoken: bool = False,
+                second_opinions: tuple[str, ...] = ()) -> Reply:
         """The reply to one utterance and the conversation after it."""
         if state.last_heard_at is not None and \
                 now - state.last_heard_at > self.settings.dialog.idle_reset_seconds:
             state = Conversation()
         state = dataclasses.replace(state, last_heard_at=now)
-        decision = self.decide(text, alternatives, spoken)
+        decision = self.decide(text, alternatives, spoken, second_opinions)
         if decision.outcome == "escalate":
             advice = escalation_advice(decision.assessment, self.content,
                                        self.settings.safety.emergency_number)

@@ -153,7 +153,8 @@ def run_listen(skill: Skill, recognizer: Recognizer, chunks: Iterable[bytes], sp
         if heard is None or not heard.transcript.text.strip():
             continue
         reply = skill.respond(state, heard.transcript.text, time.monotonic(),
-                              heard.transcript.alternatives, spoken=True)
+                              heard.transcript.alternatives, spoken=True,
+                              second_opinions=heard.transcript.second_opinions)
         state = reply.state
         print(f"you> {heard.transcript.text}", file=out, flush=True)
         print(f"skill> {format_reply(reply)}", file=out, flush=True)
@@ -223,10 +224,12 @@ def answer_files(skill: Skill, recognizer: Recognizer, paths: list[Path],
                 print(json.dumps(_error_record(path, error)), file=out, flush=True)
             continue
         reply = skill.respond(Conversation(), transcript.text, time.monotonic(),
-                              transcript.alternatives, spoken=True)
+                              transcript.alternatives, spoken=True,
+                              second_opinions=transcript.second_opinions)
         if as_json:
             record = {**reply_record(str(path), reply), "transcript": transcript.text,
-                      "alternatives": list(transcript.alternatives)}
+                      "alternatives": list(transcript.alternatives),
+                      "second_opinions": list(transcript.second_opinions)}
             print(json.dumps(record, ensure_ascii=False), file=out, flush=True)
         else:
             print(f"{path}: [{transcript.text}] {format_reply(reply)}", file=out, flush=True)
@@ -253,7 +256,8 @@ def reply_to_file(skill: Skill, recognizer: Recognizer, path: Path, speaker: Spe
     """reply: a spoken question in, the spoken answer written by speaker (a WavFileSpeaker)."""
     transcript = transcribe_file(recognizer, path, settings, warn)
     reply = skill.respond(Conversation(), transcript.text, time.monotonic(),
-                          transcript.alternatives, spoken=True)
+                          transcript.alternatives, spoken=True,
+                          second_opinions=transcript.second_opinions)
     print(f"you> {transcript.text}", file=out)
     print(f"skill> {format_reply(reply)}", file=out, flush=True)
     speaker.say(reply.text)

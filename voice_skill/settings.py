@@ -90,8 +90,9 @@ class AsrSettings:
     """pocketsphinx: espeak-ng voices whose pronunciations of the dialogs' words are added to
     the American dictionary (for example en-gb, en-gb-scotland, en-029); empty for American only."""
     sphinx_adaptations: tuple[str, ...] = ("espeak-ng",)
-    """pocketsphinx: MLLR transforms, each decoded beside the plain model (the best reading
-    wins): shipped ones by name (espeak-ng) or paths; empty for the plain model only."""
+    """pocketsphinx: adaptations of its model, each decoded beside the plain model (the best
+    reading wins): shipped ones by name (espeak-ng) or paths of MLLR transform files or MAP
+    folders (scripts/build_adaptation.py); empty for the plain model only."""
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import difflib
 import itertools
+import json
 import math
+import re
+import subprocess
+import sys
 import tempfile
 from collections.abc import Sequence
 from dataclasses import replace
@@ -16,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from . import lexicon
+from .adaptation import MAP_FILES
 from .asr import SPHINX_LMS, Transcript, Word, check_pcm, make_transcript
 from .denoise import StreamingSuppressor, suppress_noise
 from .errors import ConfigError, EngineError
@@ -69,20 +74,77 @@ def doubts_only_sure_words(best: Sequence[Word], other: Sequence[str]) -> bool:
 
 
 ADAPTATIONS_DIR = Path(__file__).resolve().parent / "data"
-"""Shipped MLLR transforms (NAME.mllr), built by scripts/build_adaptation.py."""
+"""Shipped adaptations, built by scripts/build_adaptation.py: NAME/ a MAP-adapted model
+(adaptation.MAP_FILES), or NAME.mllr an MLLR transform."""
 
 
 def find_adaptation(name: str) -> Path:
-    """A shipped MLLR transform by name ('espeak-ng'), or the path of one."""
-    shipped = ADAPTATIONS_DIR / f"{name}.mllr"
-    if shipped.is_file():
-        return shipped
+    """A shipped adaptation by name ('espeak-ng'), or the path of an MLLR transform file or of
+    a MAP adaptation folder."""
+    for shipped in (ADAPTATIONS_DIR / name, ADAPTATIONS_DIR / f"{name}.mllr"):
+        if name and "/" not in name and shipped.exists():
+            return shipped
     path = Path(name).expanduser()
-    if path.is_file():
+    if name and path.exists():
         return path
-    known = ", ".join(sorted(p.stem for p in ADAPTATIONS_DIR.glob("*.mllr")))
-    raise ConfigError(f"asr sphinx_adaptations: {name!r} is neither an MLLR transform file nor "
-                      f"a shipped one ({known or 'none shipped'})")
+    known = ", ".join(sorted({p.name.removesuffix(".mllr") for p in ADAPTATIONS_DIR.iterdir()
+                              if p.is_dir() or p.suffix == ".mllr"}))
+    raise ConfigError(f"asr sphinx_adaptations: {name!r} is neither an adaptation (an MLLR "
+                      f"transform file or a MAP folder) nor a shipped one "
+                      f"({known or 'none shipped'})")
+
+
+def adaptation_options(adaptation: Path, acoustic_dir: Path) -> dict[str, str]:
+    """The pocketsphinx options that load an adaptation: an MLLR file, or a MAP folder whose
+    files each stand in for the model's own (acoustic_dir) and must match it in size."""
+    if not adaptation.is_dir():
+        return {"mllr": str(adaptation)}
+    options = {}
+    for file in sorted(adaptation.iterdir()):
+        if file.name not in MAP_FILES:
+            raise ConfigError(f"{file}: not a model file a MAP adaptation holds "
+                              f"({', '.join(MAP_FILES)})")
+        size, expected = file.stat().st_size, (acoustic_dir / file.name).stat().st_size
+        if size != expected:
+            raise EngineError(f"{file}: {size} bytes where the model's own has {expected}; "
+                              "damaged, or adapted from another model")
+        options[MAP_FILES[file.name]] = str(file)
+    if not options:
+        raise ConfigError(f"{adaptation}: an empty folder, not a MAP adaptation "
+                          f"({', '.join(MAP_FILES)})")
+    return options
+
+
+# pocketsphinx ends the whole process, where Python cannot catch it, on some damaged model
+# files (a checksum error, a missing header marker: measured with pocketsphinx 5.1.1), so an
+# adaptation's files are first loaded by a child process that may die instead.
+_LOAD_PROBE = ("import json, sys, pocketsphinx; pocketsphinx.Decoder(pocketsphinx.Config("
+               "loglevel='ERROR', lm=None, **json.loads(sys.argv[1])))")
+
+
+def _start_load_probe(options: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-c", _LOAD_PROBE, json.dumps(options)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def _check_load_probes(probes: list[tuple[Path, subprocess.Popen[str]]]) -> None:
+    """Wait for every (folder, probe); the first folder whose probe failed is an EngineError."""
+    outcomes = [(folder, probe.communicate()[1], probe.returncode) for folder, probe in probes]
+    for folder, errors, status in outcomes:
+        if status != 0:
+            lines = (re.sub(r'^\w+: "[^"]*", line \d+: ', "", line).strip()
+                     for line in errors.splitlines())
+            message = " ".join(line for line in lines if line and not line.startswith("INFO"))
+            raise EngineError(f"pocketsphinx cannot load the adaptation {folder}: "
+                              f"{message[-300:] or f'exit status {status}'}")
+
+
+def _stop_load_probes(probes: list[tuple[Path, subprocess.Popen[str]]]) -> None:
+    """End probes still running (when loading failed elsewhere first)."""
+    for _, probe in probes:
+        if probe.poll() is None:
+            probe.kill()
+            probe.communicate()
 
 
 class SphinxRecognizer:
@@ -109,25 +171,34 @@ class SphinxRecognizer:
             raise ConfigError(f"pocketsphinx language model {lm!r} is not one of "
                               f"{', '.join(SPHINX_LMS)}")
         model_dir = Path(pocketsphinx.get_model_path("en-us"))
+        adapted = [adaptation_options(a, model_dir / "en-us") for a in adaptations]
+        # The probes load each MAP folder while the language model is built.
+        probes = [(a, _start_load_probe(options)) for a, options in zip(adaptations, adapted)
+                  if a.is_dir()]
         self.engine = f"pocketsphinx-{lm}"
         self.skipped: tuple[str, ...] = ()
-        self.conditions = ("plain", *(p.stem for p in adaptations))
-        """Which model each decoder uses: 'plain', then each transform's name."""
-        if lm == "generic":
-            self._decoders = [_sphinx_decoder({}, p) for p in (None, *adaptations)]
-            self.description = f"pocketsphinx, generic language model, model {model_dir}"
-        else:
-            built = lexicon.build_domain_lm(phrases, model_dir, lm == "mix",
-                                            background_words, domain_weight, accents)
-            self.skipped = built.skipped
-            with tempfile.TemporaryDirectory(prefix="voice-skill-lm-") as folder:
-                arpa, dictionary = Path(folder, "domain.arpa"), Path(folder, "domain.dict")
-                arpa.write_text(built.arpa, encoding="utf-8")
-                dictionary.write_text(built.dictionary, encoding="utf-8")
-                files = {"lm": str(arpa), "dict": str(dictionary)}
-                self._decoders = [_sphinx_decoder(files, p) for p in (None, *adaptations)]
-            self.description = (f"pocketsphinx, {lm} language model ({built.summary}), "
-                                f"model {model_dir}")
+        self.conditions = ("plain", *(p.name.removesuffix(".mllr") for p in adaptations))
+        """Which model each decoder uses: 'plain', then each adaptation's name."""
+        try:
+            if lm == "generic":
+                _check_load_probes(probes)
+                self._decoders = [_sphinx_decoder({}, a) for a in ({}, *adapted)]
+                self.description = f"pocketsphinx, generic language model, model {model_dir}"
+            else:
+                built = lexicon.build_domain_lm(phrases, model_dir, lm == "mix",
+                                                background_words, domain_weight, accents)
+                self.skipped = built.skipped
+                with tempfile.TemporaryDirectory(prefix="voice-skill-lm-") as folder:
+                    arpa, dictionary = Path(folder, "domain.arpa"), Path(folder, "domain.dict")
+                    arpa.write_text(built.arpa, encoding="utf-8")
+                    dictionary.write_text(built.dictionary, encoding="utf-8")
+                    files = {"lm": str(arpa), "dict": str(dictionary)}
+                    _check_load_probes(probes)
+                    self._decoders = [_sphinx_decoder(files, a) for a in ({}, *adapted)]
+                self.description = (f"pocketsphinx, {lm} language model ({built.summary}), "
+                                    f"model {model_dir}")
+        finally:
+            _stop_load_probes(probes)
         if adaptations:
             self.description += (", adapted to " + ", ".join(self.conditions[1:]) +
                                  " beside the plain model (best score wins)")
@@ -196,19 +267,22 @@ class SphinxRecognizer:
         condition = self.conditions[self._decoders.index(self._decoder)]
         engine = self.engine if condition == "plain" else f"{self.engine}+{condition}"
         best = make_transcript(words, engine)
-        # The losing decoders' best readings are further alternatives: the other model is an
-        # independent view. Spoken development set, espeak-ng: missed red flags 13 -> 7 of 120,
-        # false alarms 16 -> 16 of 445; flite unchanged (0 missed).
+        # The losing decoders' best readings are second opinions, checked for red flags: the
+        # other model is an independent view. Development questions, missed red flags without
+        # and with them: espeak-ng 3 -> 2 of 120, espeak-ng voices the adaptation was not
+        # built from 8 -> 6 of 72; false alarms 9 -> 13 of 445 and 3 -> 4 of 267.
         others = (" ".join(_clean_words(h.hypstr)) for d, h in readings
                   if d is not self._decoder and h is not None)
         unique = tuple(dict.fromkeys(r for r in others if r and r != best.text))
-        return replace(best, alternatives=self._alternatives(best) + unique)
+        return replace(best, alternatives=self._alternatives(best), second_opinions=unique)
 
     def _alternatives(self, best: Transcript) -> tuple[str, ...]:
         """Up to ALTERNATIVES distinct next-best readings, fillers and word variants cleaned;
         a reading that differs from the best one only where that one is sure is left out."""
         found: list[str] = []
         for hypothesis in itertools.islice(self._decoder.nbest(), NBEST_SEARCHED):
+            if hypothesis is None:
+                continue  # pocketsphinx 5.1.1's nbest() yields some empty entries (measured)
             words = _clean_words(hypothesis.hypstr)
             text = " ".join(words)
             if text and text != best.text and text not in found and \
@@ -229,8 +303,16 @@ class SphinxRecognizer:
 
 
 def _best(readings: list[tuple[Any, Any]]) -> tuple[Any, Any]:
-    """The (decoder, hypothesis) pair that scores best; the first on a tie or with no reading."""
-    return max(readings, key=lambda r: r[1].score if r[1] is not None else -math.inf)
+    """The (decoder, hypothesis) pair to believe: one that heard words beats one that heard
+    none (the endpointer found speech; festival's "hello" read as nothing by the adapted model
+    and as "hello" by the plain one), then the best path score wins; the first on a tie."""
+    def rank(reading: tuple[Any, Any]) -> tuple[bool, float]:
+        hypothesis = reading[1]
+        if hypothesis is None:
+            return False, -math.inf
+        return bool(_clean_words(hypothesis.hypstr)), hypothesis.score
+
+    return max(readings, key=rank)
 
 
 def _clean_words(hypothesis: str) -> list[str]:
@@ -238,15 +320,14 @@ def _clean_words(hypothesis: str) -> list[str]:
     return [lexicon.base_word(w) for w in hypothesis.split() if not lexicon.is_filler(w)]
 
 
-def _sphinx_decoder(files: dict[str, str], adaptation: Path | None):  # type: ignore[no-untyped-def]
-    """A pocketsphinx Decoder with the given LM files, adapted by an MLLR transform if given."""
+def _sphinx_decoder(files: dict[str, str], adapted: dict[str, str]):  # type: ignore[no-untyped-def]
+    """A pocketsphinx Decoder with the given LM files and adaptation options
+    (adaptation_options; {} for the plain model)."""
     import pocketsphinx
 
-    options = {**files, "loglevel": "FATAL"}
-    if adaptation is not None:
-        options["mllr"] = str(adaptation)
     try:
-        return pocketsphinx.Decoder(**options)
+        return pocketsphinx.Decoder(**files, **adapted, loglevel="FATAL")
     except (RuntimeError, ValueError) as error:
-        what = f"the MLLR transform {adaptation}" if adaptation else "the language model"
+        what = (f"the adaptation {' '.join(adapted.values())}" if adapted
+                else "the language model")
         raise EngineError(f"pocketsphinx rejected {what}: {error}") from None

@@ -6,8 +6,12 @@ microphone delivers it.
 
 from __future__ import annotations
 
+import io
+import subprocess
+from pathlib import Path
+
 import pytest
-from speech import synthesize
+from speech import add_noise, synthesize, synthesize_flite, write_wav
 
 from voice_skill.content import load_content
 from voice_skill.dialog import Skill
@@ -71,3 +75,26 @@ def test_a_confident_question_ends_early(skill: Skill) -> None:
         raise AssertionError("no second endpoint")
 
     assert second_endpoint(early=True) < second_endpoint(early=False) - 0.5
+
+
+def test_a_quiet_question_in_steady_noise_is_found_in_a_file_on_a_second_look(
+        tmp_path: Path) -> None:
+    """flite in white noise at 6 dB SNR: the live thresholds find no speech; the file retry's
+    quieter ones find it. Noise alone still holds no speech."""
+    from voice_skill.endpoint import Endpointer, Utterance
+    from voice_skill.loop import question_audio
+
+    question = add_noise(synthesize_flite("i feel weak in my left foot", "slt"), 6.0,
+                         "whitenoise", seed=1)
+    live = Endpointer(AudioSettings())
+    events = [*live.feed(question), *live.finish()]
+    assert not any(isinstance(e, Utterance) for e in events)
+    path = write_wav(tmp_path / "quiet.wav", question)
+    found = question_audio(path, AudioSettings(), io.StringIO())
+    assert 1.5 <= len(found) / BYTES_PER_SECOND <= len(question) / BYTES_PER_SECOND
+    for colour in ("whitenoise", "pinknoise", "brownnoise"):
+        noise = subprocess.run(["sox", "-R", "-n", "-t", "raw", "-r", "16000", "-e", "signed",
+                                "-b", "16", "-c", "1", "-", "synth", "4", colour, "vol", "0.1"],
+                               check=True, capture_output=True).stdout
+        path = write_wav(tmp_path / f"{colour}.wav", noise)
+        assert question_audio(path, AudioSettings(), io.StringIO()) == b"", colour

@@ -109,6 +109,10 @@ def test_fillers_that_are_the_whole_meaning_stay(text: str, expected: str) -> No
     ("it twitches non stop", "it twitches nonstop"),
     ("I can't stand on tip toe", "i can not stand on tiptoe"),
     ("thankyou", "thank you"),
+    ("i suddenly con to move my leg", "i suddenly can not move my leg"),  # British "can't"
+    ("i khan feel my foot", "i can not feel my foot"),
+    ("he is a con artist", "he is a con artist"),
+    ("genghis khan to the west", "genghis khan to the west"),
 ])
 def test_recogniser_slips_are_mended(heard: str, expected: str) -> None:
     assert normalize(heard) == expected

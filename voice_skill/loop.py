@@ -18,7 +18,14 @@ from typing import IO
 from .asr import Recognizer, Transcript
 from .audio import iter_wav
 from .dialog import Conversation, Reply, Skill
-from .endpoint import Discarded, Endpointer, SpeechStarted, Utterance
+from .endpoint import (
+    FILE_RETRY_THRESHOLDS,
+    Discarded,
+    Endpointer,
+    SpeechStarted,
+    Thresholds,
+    Utterance,
+)
 from .errors import VoiceSkillError
 from .settings import AudioSettings
 from .textmode import format_reply, reply_record
@@ -170,8 +177,16 @@ def run_listen(skill: Skill, recognizer: Recognizer, chunks: Iterable[bytes], sp
 
 
 def question_audio(path: Path, settings: AudioSettings, warn: IO[str]) -> bytes:
-    """The speech in a WAV file (silence and noise bursts dropped), at most max_utterance long."""
-    endpointer = Endpointer(settings)
+    """The speech in a WAV file (silence and noise bursts dropped), at most max_utterance long.
+    A file is known to hold a question, so when the live thresholds find no speech at all the
+    quieter FILE_RETRY_THRESHOLDS look again."""
+    return (_speech_in(path, settings, warn, Thresholds()) or
+            _speech_in(path, settings, warn, FILE_RETRY_THRESHOLDS))
+
+
+def _speech_in(path: Path, settings: AudioSettings, warn: IO[str],
+               thresholds: Thresholds) -> bytes:
+    endpointer = Endpointer(settings, thresholds)
     limit = int(settings.max_utterance * BYTES_PER_SECOND)
     speech: list[bytes] = []
     size = 0

@@ -52,6 +52,15 @@ _SLIPS = {
 _SLIPS.update({(word, "week"): (word, "weak") for word in (
     "feel", "feels", "feeling", "felt", "getting", "gotten", "grown", "growing", "very", "so",
     "too", "really", "bit", "little", "more", "quite", "and")})
+# A British "can't" (K AA N T) heard with its T lost or given to a following "to" is written
+# as one of the American homophones of K AA N ("I suddenly can't move my leg", espeak-ng en-gb:
+# "i suddenly con to move my leg"); before a verb none of them is English.
+_SLIPS.update({key: ("can", "not", verb)
+               for sounds_like_cant in ("con", "conn", "khan", "kahn")
+               for verb in ("move", "lift", "feel", "walk", "stand", "control", "breathe", "speak",
+                            "talk", "see", "hold", "grip", "bend", "straighten", "raise", "climb",
+                            "swallow", "sleep", "stop", "put", "bear", "use", "get", "keep")
+               for key in ((sounds_like_cant, verb), (sounds_like_cant, "to", verb))})
 _MAX_SLIP = max(len(key) for key in _SLIPS)
 
 _ONES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",

@@ -6,8 +6,11 @@ by ../shared/eval/score.py through `voice-skill ask --json --wav`, the model loa
 With --synth flite (or festival), that synthesiser's voices speak instead: ones nothing was
 tuned on.
 
+With --synth noise, noise the development set lacks: flite in white noise and an unseen
+espeak-ng voice in pink noise, each at 10 dB SNR.
+
 Usage: python bench/eval_spoken.py [SET.jsonl] [--out DIR] [--engine pocketsphinx] [--limit N]
-       [--synth espeak|flite|festival] [--breakdown]
+       [--synth espeak|flite|festival|noise] [--breakdown]
 """
 
 from __future__ import annotations
@@ -38,6 +41,9 @@ SPEAKERS = {
     "flite": [(f"flite-{v}", 0, None) for v in FLITE_VOICES],
     # Debian's festival and its festvox voices (not installed by scripts/setup.sh).
     "festival": [(f"festival-{v}", 0, None) for v in FESTIVAL_VOICES],
+    # Kinds of noise the development set lacks, at 10 dB SNR: broadband hiss under flite, and
+    # pink noise under an espeak-ng voice nothing was built or tuned on.
+    "noise": [("flite-slt", 0, 10.0, "whitenoise"), ("en-us+m7", 160, 10.0, "pinknoise")],
 }
 
 
@@ -54,10 +60,10 @@ def build_audio_set(rows: list[dict], out: Path, synth: str = "espeak") -> Path:
     out.mkdir(parents=True, exist_ok=True)
     lines = []
     for number, row in enumerate(rows):
-        for voice, rate, snr in SPEAKERS[synth]:
+        for voice, rate, snr, *colour in SPEAKERS[synth]:
             pcm = speak(row["text"], voice, rate)
             if snr is not None:
-                pcm = add_noise(pcm, snr)
+                pcm = add_noise(pcm, snr, *colour)
             name = f"q{number:03d}_{voice.replace('+', '_')}_{rate}{'_noisy' if snr else ''}.wav"
             write_wav(out / name, pcm)
             lines.append(json.dumps({**row, "wav": name, "voice": voice, "rate": rate,

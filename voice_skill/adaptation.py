@@ -203,8 +203,8 @@ def build_map(utterances: Sequence[AdaptationUtterance], model_dir: Path, out: P
               "-mapmixwfn", str(work / "adapted_mixture_weights"),
               "-maptmatfn", str(adapted / "transition_matrices")],
              "adapting the model (map_adapt)")
-        # pocketsphinx reads mixture weights fastest, and in a quarter of the space, as its
-        # own 8-bit sendump.
+        # pocketsphinx's own 8-bit form of the mixture weights, a quarter of the float file's
+        # size (1.97 MB against 7.87 MB for en-us, measured).
         _run([sendump, "-pocketsphinx", "yes", "-moddeffn", str(work / "mdef.txt"),
               "-mixwfn", str(work / "adapted_mixture_weights"),
               "-sendumpfn", str(adapted / "sendump")], "writing mixture weights (mk_s2sendump)")
@@ -213,7 +213,8 @@ def build_map(utterances: Sequence[AdaptationUtterance], model_dir: Path, out: P
 
 
 def _install_folder(built: Path, out: Path) -> None:
-    """Put built at out in one rename, replacing what was there."""
+    """Copy built to out, replacing what was there, so that out is never half-written: the
+    copy is staged beside out and renamed into place."""
     out.parent.mkdir(parents=True, exist_ok=True)
     staged = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     staged.chmod(0o755)  # mkdtemp makes it private; a model is read by whoever runs the skill

@@ -159,9 +159,7 @@ def run_listen(skill: Skill, recognizer: Recognizer, chunks: Iterable[bytes], sp
         heard = listener.feed(chunk)
         if heard is None or not heard.transcript.text.strip():
             continue
-        reply = skill.respond(state, heard.transcript.text, time.monotonic(),
-                              heard.transcript.alternatives, spoken=True,
-                              second_opinions=heard.transcript.second_opinions)
+        reply = respond_to_speech(skill, state, heard.transcript)
         state = reply.state
         print(f"you> {heard.transcript.text}", file=out, flush=True)
         print(f"skill> {format_reply(reply)}", file=out, flush=True)
@@ -171,6 +169,13 @@ def run_listen(skill: Skill, recognizer: Recognizer, chunks: Iterable[bytes], sp
             break
         print("voice-skill: listening", file=status, flush=True)
     return 0
+
+
+def respond_to_speech(skill: Skill, state: Conversation, transcript: Transcript) -> Reply:
+    """The reply to a recogniser's transcript: its best reading answered, every reading (the
+    alternatives and other models' second opinions) checked for red flags."""
+    return skill.respond(state, transcript.text, time.monotonic(), transcript.alternatives,
+                         spoken=True, second_opinions=transcript.second_opinions)
 
 
 # --- files -------------------------------------------------------------------------------
@@ -238,9 +243,7 @@ def answer_files(skill: Skill, recognizer: Recognizer, paths: list[Path],
             if as_json:
                 print(json.dumps(_error_record(path, error)), file=out, flush=True)
             continue
-        reply = skill.respond(Conversation(), transcript.text, time.monotonic(),
-                              transcript.alternatives, spoken=True,
-                              second_opinions=transcript.second_opinions)
+        reply = respond_to_speech(skill, Conversation(), transcript)
         if as_json:
             record = {**reply_record(str(path), reply), "transcript": transcript.text,
                       "alternatives": list(transcript.alternatives),
@@ -270,9 +273,7 @@ def reply_to_file(skill: Skill, recognizer: Recognizer, path: Path, speaker: Spe
                   settings: AudioSettings, out: IO[str], warn: IO[str]) -> Reply:
     """reply: a spoken question in, the spoken answer written by speaker (a WavFileSpeaker)."""
     transcript = transcribe_file(recognizer, path, settings, warn)
-    reply = skill.respond(Conversation(), transcript.text, time.monotonic(),
-                          transcript.alternatives, spoken=True,
-                          second_opinions=transcript.second_opinions)
+    reply = respond_to_speech(skill, Conversation(), transcript)
     print(f"you> {transcript.text}", file=out)
     print(f"skill> {format_reply(reply)}", file=out, flush=True)
     speaker.say(reply.text)

@@ -54,10 +54,11 @@ def skill(content: Content) -> Skill:
 
 @pytest.fixture
 def tiny_dialogs(tmp_path: Path) -> Path:
-    """A content folder: the shipped messages, conversation and red flags, plus TINY_FAQ."""
+    """A content folder: the shipped messages, conversation, red flags and assertion cues, plus
+    TINY_FAQ."""
     folder = tmp_path / "dialogs"
     folder.mkdir()
-    for name in ("messages.yaml", "conversation.yaml", "red_flags.yaml"):
+    for name in ("messages.yaml", "conversation.yaml", "red_flags.yaml", "assertion.yaml"):
         shutil.copy(SHIPPED_DIALOGS / name, folder / name)
     (folder / "faq.yaml").write_text(TINY_FAQ, encoding="utf-8")
     return folder

@@ -23,12 +23,16 @@ def miss(reason: str) -> pytest.MarkDecorator:
     return pytest.mark.xfail(strict=True, reason=reason)
 
 
+def judge(text: str, content: Content = SHIPPED, spoken: bool = False):
+    return assess(text, content.rules, spoken, content.cues)
+
+
 def fired(text: str, content: Content = SHIPPED) -> set[str]:
-    return {hit.rule.id for hit in assess(text, content.rules).hits}
+    return {hit.rule.id for hit in judge(text, content).hits}
 
 
 def level(text: str, content: Content = SHIPPED) -> str:
-    return assess(text, content.rules).level
+    return judge(text, content).level
 
 
 # --- the shipped examples ------------------------------------------------------------------
@@ -183,8 +187,8 @@ ESCALATE = {
         "my calf aches when I walk and gets better when I rest",
     ],
     "als_family_history": [
-        "my grandfather had Lou Gehrig's disease",
-        "my uncle died of A L S",
+        "my son was told last month that he has A L S",
+        "my brother died of A L S",
     ],
 }
 
@@ -218,9 +222,7 @@ CALM = {
         "can weakness be a sign of ALS",
         "is weakness a symptom of MS",
         "what does foot drop mean",
-        pytest.param("I read an article about muscle weakness", marks=miss(
-            "false alarm: any 'I' makes a mention a report; reading about a symptom is not "
-            "having it")),
+        "I read an article about muscle weakness",
     ],
     "spreading": [
         "it's not spreading",
@@ -242,7 +244,9 @@ CALM = {
     "medication_started": ["does any medicine stop twitching"],
     "cramps_severe_or_sleep": ["a mild cramp now and then"],
     "claudication": ["I rest after my walk"],
-    "als_family_history": ["my friend has ALS"],
+    # The source's close relatives are a parent, sibling or child.
+    "als_family_history": ["my friend has ALS", "my grandfather had Lou Gehrig's disease",
+                           "my uncle died of A L S"],
 }
 
 
@@ -287,7 +291,7 @@ def test_negations_do_not_escalate(text: str) -> None:
 
 
 def test_a_negated_flag_does_not_cancel_another() -> None:
-    assessment = assess("no chest pain, but my calf is hot and swollen", SHIPPED.rules)
+    assessment = judge("no chest pain, but my calf is hot and swollen")
     assert assessment.level == "urgent"
     assert [hit.rule.id for hit in assessment.hits] == ["possible_clot"]
 
@@ -300,7 +304,7 @@ def test_negating_two_flags_keeps_the_third() -> None:
 
 
 def test_highest_level_wins() -> None:
-    assessment = assess("my leg is weak and I can't control my bladder", SHIPPED.rules)
+    assessment = judge("my leg is weak and I can't control my bladder")
     assert assessment.level == "emergency"
     assert [hit.rule.level for hit in assessment.hits] == ["emergency", "urgent"]
     assert {hit.rule.id for hit in assessment.hits} == {"bladder_bowel_control", "weakness"}
@@ -317,7 +321,7 @@ def test_routine_and_urgent_together_are_urgent() -> None:
     "is numbness serious",
 ])
 def test_a_question_about_red_flags_is_not_a_report(question: str) -> None:
-    assessment = assess(question, SHIPPED.rules)
+    assessment = judge(question)
     assert (assessment.level, assessment.hits, assessment.about_question) == ("none", (), True)
 
 
@@ -333,8 +337,8 @@ def test_a_question_about_red_flags_is_not_a_report(question: str) -> None:
 ])
 def test_spoken_emergencies_are_never_explained_away_as_questions(reading: str, typed: str,
                                                                  spoken: str) -> None:
-    assert assess(reading, SHIPPED.rules).level == typed
-    assert assess(reading, SHIPPED.rules, spoken=True).level == spoken
+    assert judge(reading).level == typed
+    assert judge(reading, spoken=True).level == spoken
 
 
 @pytest.mark.parametrize(("clause", "restored"), [
@@ -361,10 +365,10 @@ def test_a_can_that_only_makes_sense_as_cant_is_restored(clause: str, restored: 
 
 def test_only_spoken_text_has_its_lost_negations_restored() -> None:
     heard = "i suddenly can move my leg at all"
-    assert assess(heard, SHIPPED.rules).level == "none"
-    assert assess(heard, SHIPPED.rules, spoken=True).level == "emergency"
-    assert assess("i can move my leg fine", SHIPPED.rules, spoken=True).level == "none"
-    assert assess("i can feel anything between my legs", SHIPPED.rules, spoken=True).level \
+    assert judge(heard).level == "none"
+    assert judge(heard, spoken=True).level == "emergency"
+    assert judge("i can move my leg fine", spoken=True).level == "none"
+    assert judge("i can feel anything between my legs", spoken=True).level \
         == "emergency"
 
 

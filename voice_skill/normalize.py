@@ -46,6 +46,13 @@ _SLIPS = {
     ("gp",): ("doctor",), ("gps",): ("doctors",),  # British: a family doctor
     ("weeker",): ("weaker",), ("weekened",): ("weakened",),
 }
+# Typed without the apostrophe ("cant move my leg"); "wont" and "cant" are English words too,
+# but rare ones beside the contractions in what people type to a symptom checker.
+_SLIPS.update({(short,): tuple(long.split()) for short, long in (
+    ("cant", "can not"), ("dont", "do not"), ("doesnt", "does not"), ("didnt", "did not"),
+    ("isnt", "is not"), ("wasnt", "was not"), ("arent", "are not"), ("couldnt", "could not"),
+    ("wont", "will not"), ("havent", "have not"), ("hasnt", "has not"), ("wouldnt", "would not"),
+    ("shouldnt", "should not"), ("werent", "were not"))})
 # "weak" and "week" sound the same; a recogniser writes either. After these words the time
 # unit is impossible ("my leg feels week", "my grip is getting week"); before a body part it
 # is not ("one week calf twitching" with "of" swallowed), so that stays a week.
@@ -143,13 +150,27 @@ def tokens(text: str) -> list[str]:
 
 
 _CLAUSE_BREAK = re.compile(r"[.,;:!?()\[\]\"\n]+")
+# A full stop followed by a space (not "2.5"), a question or exclamation mark, or a new line.
+_SENTENCE_BREAK = re.compile(r"[.!?]+(?=\s|$)|\n+")
 
 
 def clauses(text: str) -> list[list[str]]:
     """Normalised words split where punctuation ends a clause (typed text has it, speech not)."""
+    return [part for sentence in sentences(text) for part in sentence]
+
+
+def sentences(text: str) -> list[list[list[str]]]:
+    """Sentences of text, each a list of its clauses' normalised words (empty parts dropped).
+    Some cues reach across a comma but not across a full stop: "a clot years ago, fine since"."""
     text = _expand_contractions(_clean_characters(text))
-    parts = (_mend_slips(_spell_numbers(_TOKEN.findall(part))) for part in _CLAUSE_BREAK.split(text))
-    return [part for part in parts if part]
+    found = []
+    for sentence in _SENTENCE_BREAK.split(text):
+        parts = (_mend_slips(_spell_numbers(_TOKEN.findall(part)))
+                 for part in _CLAUSE_BREAK.split(sentence))
+        kept = [part for part in parts if part]
+        if kept:
+            found.append(kept)
+    return found
 
 
 def normalize(text: str) -> str:

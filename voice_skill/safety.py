@@ -1,20 +1,26 @@
-"""Red-flag detection: pure functions over the content's rules, negation-aware, slip-tolerant.
+"""Red-flag detection: pure functions over the content's rules, aware of what each mention asserts.
 
 A rule pattern is groups of alternatives ('bladder|bowel* + control|lost'). It fires when
-every group has at least one occurrence in the utterance that is not negated. Negation is
-judged per occurrence, inside its own clause, so "no chest pain, but my calf is hot and
-swollen" still fires on the calf. A general question *about* a symptom ("can weakness be a
-sign of ALS?") is not a report of one and is answered from the FAQ instead.
+every group has at least one occurrence in the utterance that the person asserts as happening
+now: not negated, not asked about or imagined, not heard or read, not long past, not a figure
+of speech (voice_skill.assertion). Negation is judged per occurrence, inside its own clause, so
+"no chest pain, but my calf is hot and swollen" still fires on the calf. A general question
+*about* a symptom ("can weakness be a sign of ALS?") is not a report of one and is answered from
+the FAQ instead. Each hit says whose symptom it is: the speaker's, or someone's they speak of.
 """
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
-from rapidfuzz.distance import Indel
+from rapidfuzz.distance import OSA
 
-from .content import LEVELS, Content, RedFlagPattern, RedFlagRule, Term
-from .normalize import clauses
+from .assertion import OTHER, PRESENT, SPEAKER, CueSpans, Position, experiencer, mention_assertion
+from .content import CUE_KINDS, LEVELS, AssertionCues, Content, RedFlagPattern, RedFlagRule, Term
+from .normalize import sentences
 
 # A clause also ends at these words: what follows a "but" is judged on its own.
 _CONTRAST = {"but", "though", "although", "however", "except", "whereas", "just", "only"}
@@ -42,10 +48,9 @@ _INVERTED_BEFORE_I = {"should", "do", "can", "could", "would", "will", "shall", 
 _LOST_NEGATION_MODALS = {"can", "could"}
 _NEGATIVE_ONLY = (("at", "all"), ("anything",), ("anymore",), ("any", "more"), ("a", "thing"))
 
-_FUZZY_MIN_LENGTH = 8
-"""Words this long tolerate one recogniser slip ('weekness'); shorter ones must match exactly."""
-_FUZZY_MIN_SIMILARITY = 0.85
-"""Normalised Indel similarity: one substituted letter in eight letters scores 0.875."""
+_TYPO_MIN_LENGTH = 5
+"""Typed words this long tolerate one slip of the keys ('bladdar', 'numbess'); shorter ones
+('numm') must match exactly: one edit turns too many short words into one another."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,17 @@ class RedFlagHit:
     rule: RedFlagRule
     heard: str
     """The words that fired the rule."""
+    experiencer: str = SPEAKER
+    """Whose symptom it is: SPEAKER, or OTHER (someone the person speaks of)."""
+
+
+@dataclass(frozen=True)
+class SetAside:
+    """A rule whose words were all heard, but not as something happening now."""
+
+    rule: RedFlagRule
+    why: str
+    """negated, hypothetical, hearsay, past or figurative (voice_skill.assertion)."""
 
 
 @dataclass(frozen=True)
@@ -63,52 +79,102 @@ class Assessment:
     """Fired rules, highest level first."""
     about_question: bool
     """The utterance asks about symptoms in general rather than reporting one."""
+    set_aside: tuple[SetAside, ...] = ()
+    """Rules whose words were heard but not asserted, so a decision can be traced."""
+
+    @property
+    def about_someone_else(self) -> bool:
+        """The most urgent hit is someone else's symptom (the advice then says so)."""
+        return bool(self.hits) and self.hits[0].experiencer == OTHER
 
 
 @dataclass(frozen=True)
 class _Word:
     text: str
-    clause: int
+    at: Position
     matches: frozenset[str]
-    """Pattern words this word satisfies."""
+    """Pattern and cue words this word satisfies."""
+
+    @property
+    def clause(self) -> int:
+        return self.at.clause
 
 
 def word_matches(token: str, pattern_word: str) -> bool:
-    """Exact, prefix ('weak*'), or for long words within one recogniser slip."""
+    """Exact, prefix ('weak*'), or for a typed word that is no English word, one slip away."""
     if pattern_word.endswith("*"):
-        return token.startswith(pattern_word[:-1])
-    if token == pattern_word:
-        return True
-    return _slip_of(token, pattern_word)
+        stem_ = pattern_word[:-1]
+        return token.startswith(stem_) or _prefix_slip(token, stem_)
+    return token == pattern_word or _slip_of(token, pattern_word)
 
 
 def _slip_of(token: str, word: str) -> bool:
-    return (len(word) >= _FUZZY_MIN_LENGTH and token[:1] == word[:1]
-            and Indel.normalized_similarity(token, word) >= _FUZZY_MIN_SIMILARITY)
+    """One insertion, deletion, substitution or swap of neighbours, first letter kept."""
+    return (len(word) >= _TYPO_MIN_LENGTH and token[:1] == word[:1] and token != word
+            and abs(len(token) - len(word)) <= 1 and OSA.distance(token, word) <= 1
+            and not is_english(token))
+
+
+def _prefix_slip(token: str, stem_: str) -> bool:
+    """'weeknes' for weak*: a start of the token one slip from the stem."""
+    if len(stem_) < _TYPO_MIN_LENGTH - 1 or len(token) < len(stem_) or token[:1] != stem_[:1]:
+        return False
+    return any(OSA.distance(token[:k], stem_) <= 1 for k in range(len(stem_) - 1, len(stem_) + 2)
+               if k <= len(token)) and not is_english(token)
+
+
+def is_english(word: str) -> bool:
+    """Whether word is in the English pronouncing dictionary that pocketsphinx's wheel ships
+    (cmudict, about 126,000 words; 45 ms to read, so only read when a near miss needs it).
+    Without it, no short word is taken for a slip: 'ladder' is not 'bladder'."""
+    words = _english_words()
+    return words is None or word in words
+
+
+@cache
+def _english_words() -> frozenset[str] | None:
+    spec = importlib.util.find_spec("pocketsphinx")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(folder) / "model" / "en-us" / "cmudict-en-us.dict"
+        if path.is_file():
+            with path.open(encoding="utf-8", errors="replace") as lines:
+                return frozenset(line.split(" ", 1)[0].split("(", 1)[0] for line in lines)
+    return None
 
 
 class _WordIndex:
-    """Every pattern word of a rule set, so a token finds its matches without a full scan."""
+    """Every pattern and cue word of a rule set, so a token finds its matches without a scan."""
 
-    def __init__(self, rules: tuple[RedFlagRule, ...]) -> None:
+    def __init__(self, rules: tuple[RedFlagRule, ...], cues: AssertionCues) -> None:
+        cue_terms = [t for kind in CUE_KINDS for t in cues.of(kind)]
         words = {w for rule in rules for term in _terms(rule) for w in term.words}
+        words |= {w for term in cue_terms for w in term.words}
         # A rule none of whose terms can start in an utterance is skipped without matching.
         self.starts = [frozenset(t.words[0] for p in rule.patterns for g in p.groups for t in g)
                        for rule in rules]
         """Per rule, in order: the pattern words its terms start with."""
+        self.cues = {kind: cues.of(kind) for kind in CUE_KINDS if cues.of(kind)}
         self.exact = {w for w in words if not w.endswith("*")}
         self.prefixes = {w[:-1] for w in words if w.endswith("*")}
-        self.long = [w for w in self.exact if len(w) >= _FUZZY_MIN_LENGTH]
+        # Typo tolerance is for the symptom words, never for the cues ('hes' is not 'her').
+        symptom_words = {w for rule in rules for term in _terms(rule) for w in term.words}
+        self.long = {}
+        for w in symptom_words:
+            if len(w.rstrip("*")) >= _TYPO_MIN_LENGTH - w.endswith("*"):
+                self.long.setdefault(w[0], []).append(w)
         self._cache: dict[str, frozenset[str]] = {}
 
     def matches(self, token: str) -> frozenset[str]:
-        """The pattern words (with their '*') that token satisfies."""
+        """The pattern and cue words (with their '*') that token satisfies."""
         found = self._cache.get(token)
         if found is None:
             hits = {token} if token in self.exact else set()
             hits |= {token[:k] + "*" for k in range(1, len(token) + 1) if token[:k] in self.prefixes}
-            if len(token) >= _FUZZY_MIN_LENGTH - 1:
-                hits |= {w for w in self.long if _slip_of(token, w)}
+            if token not in self.exact and len(token) >= _TYPO_MIN_LENGTH - 1:
+                # 'numbess' starts like numb* but was meant as numbness: slips are looked
+                # for even where a prefix matched ('weakly' is English, so never a slip).
+                hits |= {w for w in self.long.get(token[:1], ()) if w not in hits
+                         and (not w.endswith("*") or not hits) and word_matches(token, w)}
             found = self._cache[token] = frozenset(hits)
         return found
 
@@ -117,15 +183,15 @@ def _terms(rule: RedFlagRule) -> list[Term]:
     return [t for p in rule.patterns for g in p.groups for t in g] + list(rule.ignored)
 
 
-_INDEXES: dict[int, tuple[tuple[RedFlagRule, ...], _WordIndex]] = {}
+_INDEXES: dict[tuple[int, int], tuple[tuple[RedFlagRule, ...], AssertionCues, _WordIndex]] = {}
 
 
-def _index_for(rules: tuple[RedFlagRule, ...]) -> _WordIndex:
-    """One index per rule set, kept while the rule set lives (the rules are held, so ids stay)."""
-    entry = _INDEXES.get(id(rules))
-    if entry is None or entry[0] is not rules:
-        entry = _INDEXES[id(rules)] = (rules, _WordIndex(rules))
-    return entry[1]
+def _index_for(rules: tuple[RedFlagRule, ...], cues: AssertionCues) -> _WordIndex:
+    """One index per rule set and cues, kept while they live (both are held, so ids stay)."""
+    entry = _INDEXES.get((id(rules), id(cues)))
+    if entry is None or entry[0] is not rules or entry[1] is not cues:
+        entry = _INDEXES[(id(rules), id(cues))] = (rules, cues, _WordIndex(rules, cues))
+    return entry[2]
 
 
 def restore_lost_negation(clause: list[str]) -> list[str]:
@@ -142,17 +208,25 @@ def restore_lost_negation(clause: list[str]) -> list[str]:
 
 
 def utterance_words(text: str, index: _WordIndex, spoken: bool = False) -> list[_Word]:
-    """Normalised words of text, each with its clause number and the pattern words it matches.
+    """Normalised words of text, each with its position and the pattern words it matches.
     spoken: a recogniser's reading, whose lost negations are restored first."""
     words: list[_Word] = []
-    clause = 0
-    for part in clauses(text):
-        for token in restore_lost_negation(part) if spoken else part:
-            if token in _CONTRAST:
-                clause += 1
-            words.append(_Word(token, clause, index.matches(token)))
-        clause += 1
+    clause = block = 0
+    for number, sentence in enumerate(sentences(text)):
+        for part in sentence:
+            for token in restore_lost_negation(part) if spoken else part:
+                if token in _CONTRAST:
+                    clause += 1
+                    block += 1
+                words.append(_Word(token, Position(clause, block, number), index.matches(token)))
+            clause += 1
+        block += 1
     return words
+
+
+def _cue_spans(words: list[_Word], index: _WordIndex) -> CueSpans:
+    """Where each kind of cue occurs; a longer cue wins where two start at the same word."""
+    return CueSpans({kind: _group_spans(words, terms) for kind, terms in index.cues.items()})
 
 
 def _occurrences(words: list[_Word], term: Term) -> list[tuple[int, int]]:
@@ -204,25 +278,57 @@ def _group_spans(words: list[_Word], group: tuple[Term, ...]) -> list[tuple[int,
     return sorted(best.items())
 
 
-def _pattern_match(words: list[_Word], pattern: RedFlagPattern, ignored: set[int]) -> str | None:
-    """The words that fire pattern, or None when a group is absent or only negated."""
+@dataclass(frozen=True)
+class _Fired:
+    heard: str
+    start: int
+    """Where the first group's words begin (for whose symptom it is)."""
+
+
+def _pattern_match(words: list[_Word], pattern: RedFlagPattern, ignored: set[int],
+                   cues: CueSpans, history: bool) -> _Fired | str:
+    """The words that fire pattern, or why it does not fire: 'absent' when a group is not
+    heard at all, else what its mentions assert instead (negated, hypothetical, ...).
+
+    Every group needs an occurrence that is not negated. Of each group the first occurrence
+    asserted as present is taken (else its first); the earliest of those that is not just a
+    body part decides for the whole pattern, as a ConText trigger's scope covers where a
+    mention starts: in "my calf cramps when I walk and eases if I stop" the cramp is reported,
+    and the "if" belongs to its circumstances; "what if my calf swells" reports nothing.
+    """
     spans_per_group = [[(s, e) for s, e in _group_spans(words, group)
                         if ignored.isdisjoint(range(s, e))] for group in pattern.groups]
+    if not all(spans_per_group):
+        return "absent"
     covered = {i for spans in spans_per_group for s, e in spans for i in range(s, e)}
-    heard = []
+    texts, positions = [w.text for w in words], [w.at for w in words]
+    chosen: list[tuple[int, int, str]] = []
     for spans in spans_per_group:
-        live = [(s, e) for s, e in spans
-                if not _negated_before(words, s, covered) and not _negated_after(words, e)]
-        if not live:
-            return None
-        start, end = live[0]
-        heard.append(" ".join(w.text for w in words[start:end]))
-    return " ... ".join(heard)
+        judged = [(s, e, mention_assertion(texts, positions, s, e, cues, history))
+                  for s, e in spans
+                  if not _negated_before(words, s, covered) and not _negated_after(words, e)]
+        if not judged:
+            return "negated"
+        chosen.append(next((j for j in judged if j[2] == PRESENT), judged[0]))
+    deciding = min((j for j in chosen if not _only_body(j[0], j[1], cues)),
+                   default=min(chosen))
+    if deciding[2] != PRESENT:
+        return deciding[2]
+    heard = " ... ".join(" ".join(texts[s:e]) for s, e, _ in chosen)
+    return _Fired(heard, min(s for s, _, _ in chosen))
 
 
-def is_about_question(words: list[_Word]) -> bool:
-    """A general question ('is weakness serious?') with no first-person report in it."""
+def _only_body(start: int, end: int, cues: CueSpans) -> bool:
+    """A mention made only of body words ('my calf'): where the body part is named says
+    nothing of whether the symptom is happening, the rest of the pattern does."""
+    return any(s <= start and end <= e for s, e in cues.of("body"))
+
+
+def is_about_question(words: list[_Word], cues: CueSpans | None = None) -> bool:
+    """A general question ('is weakness serious?') with no report by or about a person in it."""
     if not words or words[0].text not in _QUESTION_STARTS:
+        return False
+    if cues is not None and cues.of("others"):
         return False
     for i, word in enumerate(words):
         if word.text in _FIRST_PERSON:
@@ -232,43 +338,57 @@ def is_about_question(words: list[_Word]) -> bool:
     return True
 
 
-def _rule_hit(words: list[_Word], rule: RedFlagRule) -> RedFlagHit | None:
+def _rule_hit(words: list[_Word], rule: RedFlagRule, cues: CueSpans) -> RedFlagHit | SetAside | None:
     ignored = {i for term in rule.ignored for s, e in _occurrences(words, term) for i in range(s, e)}
+    reasons = []
     for pattern in rule.patterns:
-        heard = _pattern_match(words, pattern, ignored)
-        if heard is not None:
-            return RedFlagHit(rule, heard)
-    return None
+        found = _pattern_match(words, pattern, ignored, cues, rule.history)
+        if isinstance(found, _Fired):
+            who = SPEAKER if rule.history else experiencer(found.start, cues)
+            return RedFlagHit(rule, found.heard, who)
+        reasons.append(found)
+    why = next((r for r in reasons if r != "absent"), None)
+    return SetAside(rule, why) if why else None
 
 
-def assess(text: str, rules: tuple[RedFlagRule, ...], spoken: bool = False) -> Assessment:
-    """Which red flags text reports; the highest level wins.
+def assess(text: str, rules: tuple[RedFlagRule, ...], spoken: bool = False,
+           cues: AssertionCues = AssertionCues()) -> Assessment:
+    """Which red flags text reports as happening now; the highest level wins.
 
+    cues: the content's assertion cues (Content.cues); without them only negation is judged.
     spoken: text is a recogniser's reading. Its first words are the least reliable part ("I
     just had a seizure" was heard as "why does had a seizure"), so an emergency is then never
     explained away as a general question; lower levels still are. A "can" that only makes
     sense as "can't" is read as "can't" (restore_lost_negation).
     """
-    index = _index_for(rules)
+    index = _index_for(rules, cues)
     words = utterance_words(text, index, spoken)
     present = frozenset(m for w in words for m in w.matches)
-    hits = [hit for rule, starts in zip(rules, index.starts)
-            if not present.isdisjoint(starts) and (hit := _rule_hit(words, rule)) is not None]
-    if hits and is_about_question(words):
-        hits = [hit for hit in hits if spoken and hit.rule.level == "emergency"]
-        if not hits:
-            return Assessment("none", (), True)
+    spans = _cue_spans(words, index)
+    results = [result for rule, starts in zip(rules, index.starts)
+               if not present.isdisjoint(starts) and (result := _rule_hit(words, rule, spans))]
+    hits = [r for r in results if isinstance(r, RedFlagHit)]
+    set_aside = tuple(r for r in results if isinstance(r, SetAside))
+    if hits and is_about_question(words, spans):
+        kept = [hit for hit in hits if spoken and hit.rule.level == "emergency"]
+        set_aside += tuple(SetAside(hit.rule, "hypothetical") for hit in hits if hit not in kept)
+        if not kept:
+            return Assessment("none", (), True, set_aside)
+        hits = kept
     hits.sort(key=lambda hit: -LEVELS.index(hit.rule.level))
     level = hits[0].rule.level if hits else "none"
-    return Assessment(level, tuple(hits), False)
+    return Assessment(level, tuple(hits), False, set_aside)
 
 
 def escalation_advice(assessment: Assessment, content: Content, emergency_number: str) -> str:
-    """What to say for an escalation: what was heard, the level's advice, the rule's advice."""
+    """What to say for an escalation: what was heard, the level's advice (for someone else's
+    symptom, its advice for that), the rule's advice."""
     if not assessment.hits:
         return ""
     top = assessment.hits[0].rule
-    advice = content.level_advice[top.level].replace("{emergency_number}", emergency_number)
-    parts = [f"You mentioned {top.about}.", advice]
+    advice = content.level_advice[top.level]
+    if assessment.about_someone_else:
+        advice = content.someone_else_advice.get(top.level, advice)
+    parts = [f"You mentioned {top.about}.", advice.replace("{emergency_number}", emergency_number)]
     parts += [hit.rule.advice for hit in assessment.hits if hit.rule.advice]
     return " ".join(dict.fromkeys(p for p in parts if p))

@@ -1,0 +1,138 @@
+"""What a symptom mention asserts, and whose symptom it is: ConText for lay speech.
+
+The field's anchor is clinical assertion detection (NegEx, Chapman et al. 2001; ConText,
+Harkema et al. 2009): a trigger word changes the status of the mentions within its scope.
+Here the triggers are content (`assertion:` in dialogs/assertion.yaml) and each kind has the
+scope lay speech gives it:
+
+  hypothetical  from the cue to the end of its clause       "what if it spreads"
+  modal         up to three words before the mention        "it will spread"
+  hearsay       from the cue to the end of its sentence,    "my friend says twitching spreads"
+                unless the person speaks of a person again  ("my wife says my face droops")
+  past          its clause, unless a present cue comes      "fainted as a teenager"
+                between it and the mention                  ("years ago, and again today")
+  resolved      back over its sentence to the last "but"    "a clot ten years ago, fine since"
+  figurative    up to four words either side, in its clause "convulsing with laughter"
+  things        a thing right after the symptom word, or    "weak tea", "the signal is weak"
+                before it with at most a linking verb
+  body          a mention made only of body words ("calf") takes its status from the
+                rest of the pattern: "the worst pain I have ever had in my calf"
+
+Negation keeps its own, older code in safety.py (a window before, a verdict after).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PRESENT = "present"
+ASSERTIONS = (PRESENT, "negated", "hypothetical", "hearsay", "past", "figurative")
+"""What a mention can assert; only a present one escalates."""
+
+SPEAKER, OTHER = "speaker", "other"
+"""Who has the symptom: the person talking, or someone they speak of (with them, in care)."""
+
+MODAL_REACH = 3
+"""How many words before a mention a modal cue ('going to') still reaches."""
+FIGURATIVE_REACH = 4
+"""How many words either side of a mention a figurative cue ('with laughter') still reaches."""
+_LINKS = frozenset({"is", "was", "are", "were", "has", "had", "been", "got", "gets", "getting",
+                    "so", "really", "very", "too", "quite", "went", "gone", "goes", "seems"})
+"""Words that may stand between a thing and its symptom word: 'the signal is really weak'."""
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a word sits: its clause (split at commas and at 'but'), its block (split only at
+    'but' and sentence ends) and its sentence."""
+
+    clause: int
+    block: int
+    sentence: int
+
+
+@dataclass(frozen=True)
+class CueSpans:
+    """Per cue kind, the (start, end) word spans where one of its phrases occurs."""
+
+    spans: dict[str, list[tuple[int, int]]]
+
+    def of(self, kind: str) -> list[tuple[int, int]]:
+        return self.spans.get(kind, [])
+
+
+def mention_assertion(words: list[str], at: list[Position], start: int, end: int,
+                      cues: CueSpans, history: bool = False) -> str:
+    """What the mention at words[start:end] asserts: PRESENT, or why it is set aside.
+    history: the rule is about the past (family history), so time cues do not apply."""
+    here = at[start]
+    if any(at[s].clause == here.clause and s - end < FIGURATIVE_REACH and start - e
+           < FIGURATIVE_REACH for s, e in cues.of("figurative")):
+        return "figurative"
+    if any(_thing_of(words, start, end, s, e) for s, e in cues.of("things")):
+        return "figurative"
+    if _hearsay(at, start, cues):
+        return "hearsay"
+    if any(e <= start and at[s].clause == here.clause for s, e in cues.of("hypothetical")):
+        return "hypothetical"
+    if any(e <= start and start - e < MODAL_REACH and at[s].clause == here.clause
+           for s, e in cues.of("modal")):
+        return "hypothetical"
+    if not history and (_past(at, start, cues) or _resolved(at, end, cues)):
+        return "past"
+    return PRESENT
+
+
+def _thing_of(words: list[str], start: int, end: int, thing_start: int, thing_end: int) -> bool:
+    """'weak tea' (the thing right after) or 'the tea was weak' (before, linked)."""
+    if thing_start == end:
+        return True
+    return thing_end <= start and all(w in _LINKS for w in words[thing_end:start])
+
+
+def _hearsay(at: list[Position], start: int, cues: CueSpans) -> bool:
+    """A cue earlier in the sentence, and no person named between it and the mention."""
+    persons = cues.of("speaker") + cues.of("others")
+    for s, e in cues.of("hearsay"):
+        if e <= start and at[s].sentence == at[start].sentence and \
+                not any(e <= p < start for p, _ in persons):
+            return True
+    return False
+
+
+def _past(at: list[Position], start: int, cues: CueSpans) -> bool:
+    present = cues.of("present")
+    for s, e in cues.of("past"):
+        if at[s].clause != at[start].clause or _inside(s, e, present):
+            continue  # "since last year" is not the past: it reaches to now
+        low, high = sorted((e, start))
+        if not any(low <= p < high for p, _ in cues.of("present")):
+            return True
+    return False
+
+
+def _resolved(at: list[Position], end: int, cues: CueSpans) -> bool:
+    """Over, unless the same stretch also says it was recent: "fainted this morning, fine now"
+    is still this morning's faint."""
+    block = at[end - 1].block
+    for s, e in cues.of("resolved"):
+        if s >= end and at[s].block == block:
+            recent = [(p, q) for p, q in cues.of("present")
+                      if at[p].block == block and not (p < e and s < q)]
+            return not recent
+    return False
+
+
+def _inside(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
+    return any(s <= start and end <= e and (s, e) != (start, end) for s, e in spans)
+
+
+def experiencer(start: int, cues: CueSpans) -> str:
+    """The nearest person named before the mention (anywhere before it), else the speaker."""
+    named = [(s, SPEAKER) for s, _ in cues.of("speaker")] + \
+            [(s, OTHER) for s, _ in cues.of("others")]
+    before = [(s, who) for s, who in named if s < start]
+    if not before:
+        return SPEAKER
+    # "my wife" starts where its "my" does: the longer phrase (an other) wins the tie.
+    return max(before, key=lambda item: (item[0], item[1] == OTHER))[1]

@@ -18,6 +18,7 @@ import pytest
 from conftest import SHIPPED_DIALOGS
 
 from voice_skill.__main__ import build_parser, main
+from voice_skill.dialog import Conversation
 
 SCRIPT = Path(sys.executable).parent / "voice-skill"
 RECORD_KEYS = {"input", "intent", "score", "escalation", "answer"}
@@ -485,3 +486,78 @@ def test_chat_survives_invalid_utf8_with_a_strict_locale() -> None:
     assert done.returncode == 0
     assert b"Traceback" not in done.stderr
     assert done.stdout.decode("utf-8").splitlines()[-1].startswith("skill> Goodbye")
+
+
+# --- the safety check and the safety net -----------------------------------------------------
+
+
+def test_ask_json_carries_the_safety_check_beside_the_normal_answer(capsys, skill) -> None:
+    status, out, _ = run(capsys, "ask", "--json", "my calf keeps twitching", "what is sciatica")
+    report, question = records(out)
+    assert status == 0
+    assert report["safety_check"] == skill.content.messages.safety_check
+    assert (report["intent"], report["escalation"], report["outcome"]) == (
+        "twitch_causes", "none", "answer")
+    assert report["answer"].startswith(skill.content.dialog("twitch_causes").answer)
+    assert question["safety_check"] is None and question["intent"] == "sciatica"
+
+
+def test_ask_json_on_stdin_carries_the_check_for_every_report(capsys, monkeypatch) -> None:
+    """One-shot: each line is its own session, so each report shows the check."""
+    data = b"my calf keeps twitching\nmy son gets leg cramps at night\n"
+    _, out, _ = run_with_stdin(capsys, monkeypatch, data, "ask", "--json", "-")
+    assert [r["safety_check"] is not None for r in records(out)] == [True, True]
+    assert [r["intent"] for r in records(out)] == ["twitch_causes", "cramps_serious"]
+
+
+def test_plain_ask_shows_the_check_then_the_answer_on_one_line(capsys, skill) -> None:
+    _, out, _ = run(capsys, "ask", "my calf keeps twitching")
+    (line,) = out.splitlines()
+    check = skill.content.messages.safety_check
+    answer = skill.respond(Conversation(), "my calf keeps twitching").answered.text
+    assert line == f"[SAFETY CHECK] {check} {answer}"
+
+
+def test_the_safety_check_setting_turns_it_off(capsys, tmp_path: Path) -> None:
+    config = tmp_path / "voice-skill.toml"
+    config.write_text("[dialog]\nsafety_check = false\n", encoding="utf-8")
+    _, out, _ = run(capsys, "ask", "--json", "--config", str(config), "my calf keeps twitching")
+    (record,) = records(out)
+    assert (record["safety_check"], record["intent"]) == (None, "twitch_causes")
+
+
+def test_a_safety_check_setting_that_is_not_true_or_false_is_one_line(capsys,
+                                                                      tmp_path: Path) -> None:
+    config = tmp_path / "voice-skill.toml"
+    config.write_text('[dialog]\nsafety_check = "yes"\n', encoding="utf-8")
+    status, out, err = run(capsys, "ask", "--config", str(config), "hello")
+    assert (status, out) == (2, "")
+    assert len(err.splitlines()) == 1 and str(config) in err
+    assert "safety_check must be true or false" in err
+
+
+def test_ask_json_gives_the_safety_net_for_a_symptom(capsys, skill) -> None:
+    _, out, _ = run(capsys, "ask", "--json", "I feel dizzy when I stand up", "tell me a joke")
+    dizzy, joke = records(out)
+    fallback = skill.content.messages.fallback
+    assert dizzy["intent"] is None and dizzy["answer"].endswith(fallback)
+    assert "doctor or pharmacist" in dizzy["answer"] and "call 911" in dizzy["answer"]
+    assert joke["answer"] == fallback
+
+
+def test_chat_asks_the_check_once_and_no_gets_the_answer(skill) -> None:
+    done = voice_skill("chat", stdin=b"my calf keeps twitching\nno\n"
+                                      b"my son gets leg cramps at night\nbye\n")
+    said = done.stdout.decode("utf-8").splitlines()
+    check = skill.content.messages.safety_check
+    assert said[1] == f"skill> {check}"
+    assert said[2].startswith(f"skill> {skill.content.dialog('twitch_causes').answer}")
+    assert said[3].startswith(f"skill> {skill.content.dialog('cramps_serious').answer}")
+    assert done.stdout.decode("utf-8").count(check) == 1
+
+
+def test_chat_yes_then_which_escalates() -> None:
+    done = voice_skill("chat", stdin=b"my calf keeps twitching\nyes\nmy bladder\n")
+    said = done.stdout.decode("utf-8").splitlines()
+    assert "Which one" in said[2]
+    assert said[3].startswith("skill> [EMERGENCY] You mentioned a loss of bladder")

@@ -106,7 +106,8 @@ def test_help_gives_three_example_questions_that_work(skill: Skill) -> None:
     examples = re.findall(r"[A-Za-z][^.?!:]*\?", reply.text.split(":", 1)[-1])
     assert len(examples) >= 3, reply.text
     for example in examples[:3]:
-        answered = skill.respond(Conversation(), example)
+        # "why is my calf twitching?" is a report: its answer comes after the safety check.
+        answered = skill.respond(Conversation(), example).answered
         assert answered.decision.outcome == "answer", example
         assert not skill.content.dialog(answered.intent).is_conversation, example
 
@@ -137,7 +138,7 @@ def test_stop_and_goodbye_end_the_session(skill: Skill, text: str) -> None:
 def test_a_question_with_stop_in_it_does_not_end(skill: Skill, text: str) -> None:
     (reply,) = talk(skill, text)
     assert not reply.ends
-    assert reply.intent not in (None, "stop")
+    assert reply.answered.intent not in (None, "stop")  # "my calf" is held by the safety check
 
 
 @pytest.mark.parametrize("text", ["hello", "hi there", "good morning"])

@@ -82,3 +82,60 @@ def test_dialog_test_files_are_not_content(content) -> None:
     """dialogs/tests/*.yaml sit below the content folder and are not loaded as dialogs."""
     assert all(Path(d.origin.rsplit(":", 1)[0]).parent == SHIPPED_DIALOGS
                for d in content.dialogs)
+
+
+# --- the dialog-test format for the safety check --------------------------------------------
+
+
+def _tests(tmp_path: Path, text: str) -> list[DialogTest]:
+    path = tmp_path / "t.yaml"
+    path.write_text(text, encoding="utf-8")
+    return load_dialog_tests(path)
+
+
+CHECKED = """\
+tests:
+  - name: checked
+    safety_check: true
+    turns:
+      - user: my calf keeps twitching
+        asks_safety_check: true
+        avoids: [nerve]
+      - user: "no"
+        asks_safety_check: false
+        intent: twitch_causes
+"""
+
+
+def test_a_test_may_turn_the_safety_check_on(tmp_path: Path, skill: Skill) -> None:
+    (test,) = _tests(tmp_path, CHECKED)
+    assert test.safety_check is True
+    assert test.turns[0].asks_safety_check is True and test.turns[0].avoids == ("nerve",)
+    assert run_dialog_test(test, skill) == []
+
+
+def test_tests_run_with_the_check_off_unless_they_turn_it_on(tmp_path: Path,
+                                                             skill: Skill) -> None:
+    """Whatever the settings: the shipped skill has it on, the test runs with it off."""
+    (test,) = _tests(tmp_path, CHECKED.replace("    safety_check: true\n", ""))
+    assert skill.settings.dialog.safety_check and not test.safety_check
+    problems = run_dialog_test(test, skill)
+    assert any("did not ask the safety check" in p for p in problems), problems
+    assert any("reply has ['nerve']" in p for p in problems), problems
+
+
+def test_a_bare_no_is_named_with_the_fix(tmp_path: Path) -> None:
+    with pytest.raises(ContentError, match=r"t\.yaml:8: 'user' was read as False; quote"):
+        _tests(tmp_path, CHECKED.replace('"no"', "no"))
+
+
+@pytest.mark.parametrize("old, new, message", [
+    ("safety_check: true", "safety_check: maybe", r"t\.yaml:3: 'safety_check' must be true"),
+    ("asks_safety_check: true", "asks_safety_check: 1",
+     r"t\.yaml:6: 'asks_safety_check' must be true"),
+    ("safety_check: true", "safety_chek: true", r"t\.yaml:2: a test has 'name', 'turns' and"),
+])
+def test_malformed_safety_check_keys_name_file_and_line(tmp_path: Path, old: str, new: str,
+                                                        message: str) -> None:
+    with pytest.raises(ContentError, match=message):
+        _tests(tmp_path, CHECKED.replace(old, new, 1))

@@ -9,9 +9,11 @@ scope lay speech gives it:
   modal         up to three words before the mention        "it will spread"
   hearsay       from the cue to the end of its sentence,    "my friend says twitching spreads"
                 unless the person speaks of a person again  ("my wife says my face droops")
-  past          its clause, unless a present cue comes      "fainted as a teenager"
-                between it and the mention                  ("years ago, and again today")
-  resolved      back over its sentence to the last "but"    "a clot ten years ago, fine since"
+  past          its stretch of sentence up to a "but",      "fainted as a teenager"
+                unless a present cue comes between it and   ("years ago, and again today")
+                the mention
+  resolved      back over its sentence, unless the          "a clot ten years ago, fine since"
+                sentence also says it was recent            ("fainted this morning, fine now")
   figurative    up to four words either side, in its clause "convulsing with laughter"
   things        a thing right after the symptom word, or    "weak tea", "the signal is weak"
                 before it with at most a linking verb
@@ -37,7 +39,9 @@ MODAL_REACH = 3
 FIGURATIVE_REACH = 4
 """How many words either side of a mention a figurative cue ('with laughter') still reaches."""
 _LINKS = frozenset({"is", "was", "are", "were", "has", "had", "been", "got", "gets", "getting",
-                    "so", "really", "very", "too", "quite", "went", "gone", "goes", "seems"})
+                    "so", "really", "very", "too", "quite", "went", "gone", "goes", "seems",
+                    "come", "came", "comes", "coming", "out", "turned", "turns", "always", "bit",
+                    "a", "little", "far", "way", "much"})
 """Words that may stand between a thing and its symptom word: 'the signal is really weak'."""
 
 
@@ -103,7 +107,7 @@ def _hearsay(at: list[Position], start: int, cues: CueSpans) -> bool:
 def _past(at: list[Position], start: int, cues: CueSpans) -> bool:
     present = cues.of("present")
     for s, e in cues.of("past"):
-        if at[s].clause != at[start].clause or _inside(s, e, present):
+        if at[s].block != at[start].block or _inside(s, e, present):
             continue  # "since last year" is not the past: it reaches to now
         low, high = sorted((e, start))
         if not any(low <= p < high for p, _ in cues.of("present")):
@@ -114,12 +118,10 @@ def _past(at: list[Position], start: int, cues: CueSpans) -> bool:
 def _resolved(at: list[Position], end: int, cues: CueSpans) -> bool:
     """Over, unless the same stretch also says it was recent: "fainted this morning, fine now"
     is still this morning's faint."""
-    block = at[end - 1].block
+    sentence = at[end - 1].sentence
     for s, e in cues.of("resolved"):
-        if s >= end and at[s].block == block:
-            recent = [(p, q) for p, q in cues.of("present")
-                      if at[p].block == block and not (p < e and s < q)]
-            return not recent
+        if s >= end and at[s].sentence == sentence:
+            return not any(at[p].sentence == sentence for p, _ in cues.of("recent"))
     return False
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .errors import ContentError
 from .normalize import content_words, normalize, tokens
+from .symptoms import SymptomLexicon, lexicon_from_yaml
 from .yamlnodes import Located, read_yaml
 
 LEVELS = ("none", "routine", "urgent", "emergency")
@@ -22,7 +23,8 @@ CONVERSATION_IDS = ("greeting", "help", "repeat", "more", "stop", "thanks")
 MAX_ANSWER_WORDS = 45
 """A spoken answer is one idea; longer belongs in `more` (the issue's limit)."""
 
-MESSAGE_KEYS = ("fallback", "disclaimer", "clarify", "clarify_again", "idle_reset")
+MESSAGE_KEYS = ("fallback", "disclaimer", "clarify", "clarify_again", "idle_reset", "safety_net",
+                "safety_check", "safety_check_which", "safety_check_yes")
 _DIALOG_KEYS = {"id", "topic", "source", "phrasings", "keywords", "answer", "more", "see_doctor"}
 _RULE_KEYS = {"id", "level", "about", "advice", "match", "ignore", "examples"}
 _EXAMPLE_KEYS = {"escalate", "calm"}
@@ -91,6 +93,14 @@ class Messages:
     clarify: str
     clarify_again: str
     idle_reset: str
+    safety_net: str
+    """Before the fallback, for a symptom nothing fits; {emergency_number} still to fill in."""
+    safety_check: str
+    """The session's one yes/no question on warning signs, asked before the first answer."""
+    safety_check_which: str
+    """After a yes: which sign."""
+    safety_check_yes: str
+    """Said before the urgent advice when a yes names no sign the skill can place."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +111,8 @@ class Content:
     """Spoken advice per escalation level, with {emergency_number} still to fill in."""
     messages: Messages
     directory: Path
+    symptoms: SymptomLexicon = SymptomLexicon()
+    """The symptom lexicon (symptoms.yaml): detectors and warning signs; empty if none."""
 
     def dialog(self, dialog_id: str) -> Dialog:
         """The dialog with this id (KeyError if the content has none)."""
@@ -272,7 +284,8 @@ def _levels(node: Located) -> dict[str, str]:
 
 # What each text may leave to be filled in; a misspelt one would crash mid-conversation or
 # be spoken literally.
-_PLACEHOLDERS = {"clarify": {"first", "second"}, "clarify_again": {"first", "second"}}
+_PLACEHOLDERS = {"clarify": {"first", "second"}, "clarify_again": {"first", "second"},
+                 "safety_net": {"emergency_number"}}
 _ADVICE_PLACEHOLDERS = {"emergency_number"}
 
 
@@ -299,11 +312,12 @@ class _Collected:
     rules: list[RedFlagRule]
     levels: dict[str, str]
     messages: dict[str, str]
+    symptoms: SymptomLexicon = SymptomLexicon()
 
 
 def _collect(path: Path, into: _Collected) -> None:
     root = read_yaml(path)
-    table = _table(root, path.name, {"dialogs", "levels", "rules", *MESSAGE_KEYS})
+    table = _table(root, path.name, {"dialogs", "levels", "rules", "symptoms", *MESSAGE_KEYS})
     for key, node in table.items():
         if key == "dialogs":
             if not isinstance(node.value, list):
@@ -315,6 +329,11 @@ def _collect(path: Path, into: _Collected) -> None:
             into.rules += [_rule(item) for item in node.value]
         elif key == "levels":
             into.levels.update(_levels(node))
+        elif key == "symptoms":
+            if into.symptoms.origin:
+                raise ContentError(f"{node.where}: a second symptom lexicon (the first is at "
+                                   f"{into.symptoms.origin})")
+            into.symptoms = lexicon_from_yaml(node)
         else:
             into.messages[key] = _placeholders_checked(node, key)
 
@@ -347,4 +366,4 @@ def load_content(directory: Path) -> Content:
     _check_unique(collected.dialogs)
     _check_complete(collected, directory)
     return Content(tuple(collected.dialogs), tuple(collected.rules), collected.levels,
-                   Messages(**collected.messages), directory)
+                   Messages(**collected.messages), directory, symptoms=collected.symptoms)

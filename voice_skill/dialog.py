@@ -1,4 +1,5 @@
-"""Conversation state: repeat, more, help, stop, clarification replies and an idle reset.
+"""Conversation state: repeat, more, help, stop, clarification replies, the safety check and
+an idle reset.
 
 `Skill.respond(state, text, now)` is the whole text-mode skill: it takes plain values and
 returns a Reply with the next state, so chat, ask and the voice loop share it.
@@ -10,7 +11,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from .content import Content, Dialog
-from .safety import escalation_advice
+from .safety import Assessment, escalation_advice
 from .settings import Settings
 from .understand import Decision, Matcher, decide
 
@@ -18,6 +19,17 @@ _YES = {"yes", "yeah", "yep", "yup", "correct", "right", "sure", "exactly", "fir
         "one"}
 _NO = {"no", "nope", "nah", "second", "latter", "other", "last"}
 _NEITHER = {"neither", "none", "nothing", "never"}
+
+# Answers to the safety check. Unsure counts as yes: the next question asks which sign, and
+# an unclear answer to that is advised as urgent, so doubt errs towards a doctor.
+_CHECK_YES = {"yes", "yeah", "yep", "yup", "yea", "aye", "ya", "maybe", "possibly", "probably",
+              "perhaps"}
+_CHECK_YES_PHRASES = {"i do", "i have", "i think so", "a bit", "a little", "sometimes", "some",
+                      "kind of", "sort of", "not sure", "i am not sure", "i do not know",
+                      "one of them", "one of those", "a few"}
+_CHECK_NO = {"no", "nope", "nah", "none", "neither", "nothing", "negative"}
+_CHECK_NO_PHRASES = {"not really", "i do not think so", "i do not", "i have not", "not at all",
+                     "all fine", "fine", "i am fine", "all good", "i am ok", "i am okay"}
 
 
 @dataclass(frozen=True)
@@ -33,6 +45,11 @@ class Conversation:
     """The pending question was already asked a second time."""
     last_heard_at: float | None = None
     """Monotonic seconds of the last input."""
+    check: str = "due"
+    """The session's safety check: due (not asked yet), asked (waiting for yes or no), which
+    (waiting to hear which sign), done."""
+    held: Decision | None = None
+    """The question the safety check holds back, answered when the person says no."""
 
 
 @dataclass(frozen=True)
@@ -45,10 +62,22 @@ class Reply:
     state: Conversation
     ends: bool = False
     """The person said stop or goodbye."""
+    held: Reply | None = None
+    """When this reply is the safety check: the answer it holds back (what one-shot ask shows)."""
 
     @property
     def escalation(self) -> str:
         return self.decision.escalation
+
+    @property
+    def safety_check(self) -> str | None:
+        """The safety-check question this reply asks, or None."""
+        return self.text if self.held is not None else None
+
+    @property
+    def answered(self) -> Reply:
+        """The answer to the question: the held one behind a safety check, else this reply."""
+        return self.held or self
 
 
 def _resolve_choice(words: list[str], first: Dialog, second: Dialog) -> Dialog | None:
@@ -61,6 +90,16 @@ def _resolve_choice(words: list[str], first: Dialog, second: Dialog) -> Dialog |
         return first
     if words and words[0] in _NO or "second" in words or "other" in words:
         return second
+    return None
+
+
+def check_answer(words: list[str]) -> str | None:
+    """'yes', 'no' or None (not an answer) for a reply to the safety check."""
+    text = " ".join(words)
+    if text in _CHECK_YES_PHRASES or (words and words[0] in _CHECK_YES):
+        return "yes"
+    if text in _CHECK_NO_PHRASES or (words and words[0] in _CHECK_NO):
+        return "no"
     return None
 
 
@@ -102,14 +141,92 @@ class Skill:
         state = dataclasses.replace(state, last_heard_at=now)
         decision = self.decide(text, alternatives, spoken, second_opinions)
         if decision.outcome == "escalate":
-            advice = escalation_advice(decision.assessment, self.content,
-                                       self.settings.safety.emergency_number)
-            return self._say(state, advice, decision.intent, decision, pending=None)
+            return self._escalate(state, decision)
+        if state.check == "which":
+            return self._which_sign(state, decision)
+        if state.check == "asked":
+            reply = self._check_reply(state, decision)
+            if reply is not None:
+                return reply
+            state = dataclasses.replace(state, check="done", held=None)
         if state.pending is not None:
             reply = self._clarification_reply(state, decision)
             if reply is not None:
                 return reply
+        if self._check_due(state, decision):
+            return self._ask_check(state, decision)
         return self._answer(state, decision)
+
+    # --- the safety check: once a session, before the first answer to a twitching report ---
+
+    def _escalate(self, state: Conversation, decision: Decision) -> Reply:
+        advice = escalation_advice(decision.assessment, self.content,
+                                   self.settings.safety.emergency_number)
+        # Advice given to someone reporting twitching, or mid-check, spends the check: it
+        # could only have led to the same advice. An unrelated escalation leaves it due.
+        spent = state.check != "due" or self.content.symptoms.fires("report", decision.text)
+        check = {"check": "done", "held": None} if spent else {}
+        return self._say(state, advice, decision.intent, decision, pending=None, **check)
+
+    def _check_due(self, state: Conversation, decision: Decision) -> bool:
+        return (self.settings.dialog.safety_check and state.check == "due"
+                and self.content.symptoms.fires("report", decision.text))
+
+    def _ask_check(self, state: Conversation, decision: Decision) -> Reply:
+        """Hold the answer back and ask the yes/no question; the Reply carries the answer too,
+        so one-shot ask can show both."""
+        answer = self._answer(state, decision)
+        question = self.content.messages.safety_check
+        state = dataclasses.replace(state, last_said=question, check="asked", held=decision)
+        return Reply(question, None, decision, state, held=answer)
+
+    def _check_reply(self, state: Conversation, decision: Decision) -> Reply | None:
+        """A yes or no to the check, or None for something else (then it is a new question)."""
+        assert state.held is not None
+        if decision.intent == "repeat":
+            return Reply(state.last_said, "repeat", decision, state)
+        words = decision.normalized.split()
+        answer = check_answer(words)
+        if answer is None and decision.outcome != "answer" and len(words) <= 8 \
+                and {"not", "never", "none", "nothing"} & set(words):
+            answer = "no"  # "i have not noticed any of that"
+        if answer == "yes":
+            sign = self.content.symptoms.sign_named(decision.text)
+            if sign is not None:
+                return self._sign_escalation(state, decision, sign.means)
+            return self._say(state, self.content.messages.safety_check_which, None, decision,
+                             check="which")
+        if answer != "no":
+            return None
+        done = dataclasses.replace(state, check="done", held=None)
+        if decision.outcome == "answer" and decision.intent not in (None, state.held.intent) \
+                and not self.content.dialog(decision.intent).is_conversation:
+            return self._answer(done, decision)  # "no, but does magnesium help?"
+        return self._answer(done, state.held)
+
+    def _which_sign(self, state: Conversation, decision: Decision) -> Reply:
+        """After a yes: the sign named, read as the red-flag check's sentence for it, or, when
+        the answer names none, urgent advice (they said they have one)."""
+        sign = self.content.symptoms.sign_named(decision.text)
+        if sign is not None:
+            return self._sign_escalation(state, decision, sign.means)
+        return self._urgent_after_yes(state, decision)
+
+    def _sign_escalation(self, state: Conversation, decision: Decision, means: str) -> Reply:
+        named = self.decide(means)
+        if named.outcome != "escalate":  # check-dialogs reports such a sign
+            return self._urgent_after_yes(state, decision)
+        decision = dataclasses.replace(decision, assessment=named.assessment, outcome="escalate",
+                                       intent=None)
+        return self._escalate(state, decision)
+
+    def _urgent_after_yes(self, state: Conversation, decision: Decision) -> Reply:
+        advice = self.content.level_advice.get("urgent", "").replace(
+            "{emergency_number}", self.settings.safety.emergency_number)
+        text = " ".join(p for p in (self.content.messages.safety_check_yes, advice) if p)
+        decision = dataclasses.replace(decision, outcome="escalate", intent=None,
+                                       assessment=Assessment("urgent", (), False))
+        return self._say(state, text, None, decision, pending=None, check="done", held=None)
 
     def _say(self, state: Conversation, text: str, intent: str | None, decision: Decision,
              **changes: object) -> Reply:
@@ -139,6 +256,16 @@ class Skill:
         again = self.content.messages.clarify_again.format(first=first.topic, second=second.topic)
         return self._say(state, again, None, decision, asked_again=True)
 
+    def _fallback(self, decision: Decision) -> str:
+        """The fallback, after one sentence of what to do first when it reports a symptom."""
+        messages = self.content.messages
+        if decision.outcome != "fallback" or not self.content.symptoms.fires("unplaced",
+                                                                             decision.text):
+            return messages.fallback
+        net = messages.safety_net.replace("{emergency_number}",
+                                          self.settings.safety.emergency_number)
+        return f"{net} {messages.fallback}"
+
     def _conversation(self, state: Conversation, dialog: Dialog, decision: Decision) -> Reply:
         if dialog.id == "repeat":
             return Reply(state.last_said or dialog.answer, "repeat", decision, state)
@@ -151,7 +278,7 @@ class Skill:
     def _answer(self, state: Conversation, decision: Decision) -> Reply:
         messages = self.content.messages
         if decision.outcome in ("fallback", "empty") or decision.intent is None:
-            return self._say(state, messages.fallback, None, decision, pending=None)
+            return self._say(state, self._fallback(decision), None, decision, pending=None)
         if decision.outcome == "clarify":
             first, second = (self.content.dialog(m.dialog_id) for m in decision.candidates[:2])
             question = messages.clarify.format(first=first.topic, second=second.topic)

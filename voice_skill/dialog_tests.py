@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,9 +10,11 @@ from .content import LEVELS, Content
 from .dialog import Conversation, Reply, Skill
 from .errors import ContentError
 from .safety import assess
+from .symptoms import DETECTORS, example_problems
 from .yamlnodes import Located, read_yaml
 
-_TURN_KEYS = {"user", "intent", "escalation", "says", "ends"}
+_TURN_KEYS = {"user", "intent", "escalation", "says", "avoids", "ends", "asks_safety_check"}
+_TEST_KEYS = {"name", "turns", "safety_check"}
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,10 @@ class Turn:
     origin: str
     ends: bool | None = None
     """Whether the reply must end the session; None when not checked."""
+    asks_safety_check: bool | None = None
+    """Whether the reply must be the safety-check question; None when not checked."""
+    avoids: tuple[str, ...] = ()
+    """Words or phrases the reply must not contain (case-insensitive)."""
 
 
 @dataclass(frozen=True)
@@ -32,6 +39,12 @@ class DialogTest:
     name: str
     turns: tuple[Turn, ...]
     origin: str
+    safety_check: bool = False
+    """Run with the session's safety check on. Off unless a test asks for it: a dialog test
+    pins one flow, and the check is a preamble to the first twitching report of a session, so
+    with it on every FAQ test would open with the same yes/no exchange and test the check
+    instead of its answers. The tests that turn it on show a "no" leads to those same answers.
+    It also keeps a test's result independent of the settings file it is run with."""
 
 
 MISSING = "<not checked>"
@@ -44,21 +57,38 @@ def _turn(node: Located) -> Turn:
     for key, value in table.items():
         if key not in _TURN_KEYS:
             raise ContentError(f"{value.where}: unknown key {key!r} in a turn")
+    if "user" in table and isinstance(table["user"].value, bool):
+        # YAML reads a bare yes, no, on or off as true/false, the very answers a test gives.
+        raise ContentError(f"{table['user'].origin}: 'user' was read as {table['user'].value}; "
+                           f"quote a yes or no answer: user: \"no\"")
     if "user" not in table or not isinstance(table["user"].value, str):
         raise ContentError(f"{node.origin}: a turn needs 'user' text")
     escalation = table["escalation"].value if "escalation" in table else None
     if escalation is not None and escalation not in LEVELS:
         raise ContentError(f"{table['escalation'].origin}: unknown escalation level {escalation!r}")
-    says = table["says"].value if "says" in table else []
-    says_items = says if isinstance(says, list) else [table["says"]]
-    ends = table["ends"].value if "ends" in table else None
-    if ends is not None and not isinstance(ends, bool):
-        raise ContentError(f"{table['ends'].origin}: 'ends' must be true or false")
     return Turn(
         user=table["user"].value, intent=table["intent"].value if "intent" in table else MISSING,
-        escalation=escalation, says=tuple(str(item.value) for item in says_items),
-        origin=node.origin, ends=ends,
+        escalation=escalation, says=_phrases(table, "says"), origin=node.origin,
+        ends=_flag(table, "ends"), asks_safety_check=_flag(table, "asks_safety_check"),
+        avoids=_phrases(table, "avoids"),
     )
+
+
+def _phrases(table: dict[str, Located], key: str) -> tuple[str, ...]:
+    """A phrase or a list of them ('says', 'avoids'); none when absent."""
+    if key not in table:
+        return ()
+    items = table[key].value if isinstance(table[key].value, list) else [table[key]]
+    return tuple(str(item.value) for item in items)
+
+
+def _flag(table: dict[str, Located], key: str) -> bool | None:
+    """A true/false key of a test or turn, None when absent."""
+    if key not in table:
+        return None
+    if not isinstance(table[key].value, bool):
+        raise ContentError(f"{table[key].origin}: {key!r} must be true or false")
+    return table[key].value
 
 
 def load_dialog_tests(path: Path) -> list[DialogTest]:
@@ -72,13 +102,15 @@ def load_dialog_tests(path: Path) -> list[DialogTest]:
     tests = []
     for node in listed.value:
         table = node.value if isinstance(node.value, dict) else {}
-        if set(table) - {"name", "turns"} or "turns" not in table:
-            raise ContentError(f"{node.origin}: a test has 'name' and 'turns' only")
+        if set(table) - _TEST_KEYS or "turns" not in table:
+            raise ContentError(f"{node.origin}: a test has 'name', 'turns' and optionally "
+                               f"'safety_check' only")
         turns = table["turns"].value
         if not isinstance(turns, list) or not turns:
             raise ContentError(f"{table['turns'].origin}: 'turns' must be a non-empty list")
         name = str(table["name"].value) if "name" in table else node.origin
-        tests.append(DialogTest(name, tuple(_turn(t) for t in turns), node.origin))
+        tests.append(DialogTest(name, tuple(_turn(t) for t in turns), node.origin,
+                                safety_check=bool(_flag(table, "safety_check"))))
     return tests
 
 
@@ -92,14 +124,21 @@ def _turn_problems(turn: Turn, skill: Skill, state: Conversation,
         problems.append(f"escalation {reply.escalation!r}, expected {turn.escalation!r}")
     if turn.ends is not None and reply.ends != turn.ends:
         problems.append(f"ends {reply.ends}, expected {turn.ends}")
+    asked = reply.safety_check is not None
+    if turn.asks_safety_check is not None and asked != turn.asks_safety_check:
+        problems.append("asked the safety check" if asked else "did not ask the safety check")
     missing = [w for w in turn.says if w.lower() not in reply.text.lower()]
     if missing:
         problems.append(f"reply lacks {missing!r}: {reply.text[:120]!r}")
+    unwanted = [w for w in turn.avoids if w.lower() in reply.text.lower()]
+    if unwanted:
+        problems.append(f"reply has {unwanted!r}: {reply.text[:120]!r}")
     return reply, problems
 
 
 def run_dialog_test(test: DialogTest, skill: Skill) -> list[str]:
     """Problems found, each naming the turn's file:line; empty when the test passes."""
+    skill = with_safety_check(skill, test.safety_check)
     state = Conversation()
     failures = []
     for number, turn in enumerate(test.turns, start=1):
@@ -107,6 +146,14 @@ def run_dialog_test(test: DialogTest, skill: Skill) -> list[str]:
         failures += [f"{turn.origin}: turn {number} {turn.user!r}: {p}" for p in problems]
         state = reply.state
     return failures
+
+
+def with_safety_check(skill: Skill, on: bool) -> Skill:
+    """The same content under settings with the session's safety check on or off."""
+    if skill.settings.dialog.safety_check == on:
+        return skill
+    dialog = dataclasses.replace(skill.settings.dialog, safety_check=on)
+    return Skill(skill.content, dataclasses.replace(skill.settings, dialog=dialog))
 
 
 REQUIRED_IDS = (
@@ -134,8 +181,26 @@ def red_flag_example_problems(content: Content) -> list[str]:
     return problems
 
 
+def symptom_problems(content: Content, required: bool = False) -> list[str]:
+    """The symptom lexicon's examples behave, and each sign's sentence fires a red flag;
+    required: the lexicon and both its detectors must be there (the shipped content)."""
+    lexicon = content.symptoms
+    problems = []
+    if required:
+        present = {d.name for d in lexicon.detectors}
+        problems += [f"{content.directory}: no symptom detector {name!r} (symptoms.yaml)"
+                     for name in DETECTORS if name not in present]
+    problems += example_problems(lexicon)
+    for sign in lexicon.signs:
+        if assess(sign.means, content.rules).level == "none":
+            problems.append(f"{sign.origin}: sign {sign.means!r} fires no red flag")
+    return problems
+
+
 def content_problems(content: Content, require_ids: tuple[str, ...] = ()) -> list[str]:
-    """Checks beyond the schema: required ids present, red-flag examples behave."""
+    """Checks beyond the schema: required ids (and, with them, the symptom lexicon) present,
+    red-flag and symptom examples behave."""
     problems = [f"{content.directory}: no dialog {i!r}" for i in require_ids
                 if not content.has_dialog(i)]
-    return problems + red_flag_example_problems(content)
+    return (problems + red_flag_example_problems(content)
+            + symptom_problems(content, required=bool(require_ids)))

@@ -28,7 +28,7 @@ from .endpoint import (
 )
 from .errors import VoiceSkillError
 from .settings import AudioSettings
-from .textmode import format_reply, reply_record
+from .textmode import format_one_shot, format_reply, reply_record
 from .tts import Speaker
 
 BYTES_PER_SECOND = 16000 * 2
@@ -250,7 +250,7 @@ def answer_files(skill: Skill, recognizer: Recognizer, paths: list[Path],
                       "second_opinions": list(transcript.second_opinions)}
             print(json.dumps(record, ensure_ascii=False), file=out, flush=True)
         else:
-            print(f"{path}: [{transcript.text}] {format_reply(reply)}", file=out, flush=True)
+            print(f"{path}: [{transcript.text}] {format_one_shot(reply)}", file=out, flush=True)
     return 2 if failed else 0
 
 
@@ -275,6 +275,8 @@ def reply_to_file(skill: Skill, recognizer: Recognizer, path: Path, speaker: Spe
     transcript = transcribe_file(recognizer, path, settings, warn)
     reply = respond_to_speech(skill, Conversation(), transcript)
     print(f"you> {transcript.text}", file=out)
-    print(f"skill> {format_reply(reply)}", file=out, flush=True)
-    speaker.say(reply.text)
+    print(f"skill> {format_one_shot(reply)}", file=out, flush=True)
+    # One question, one answer: nobody is there to answer the safety check, so the answer it
+    # held back is spoken (the printed line shows the check).
+    speaker.say(reply.answered.text)
     return reply

@@ -117,7 +117,8 @@ def _slip_of(token: str, word: str) -> bool:
 
 def _prefix_slip(token: str, stem_: str) -> bool:
     """'weeknes' for weak*: a start of the token one slip from the stem."""
-    if len(stem_) < _TYPO_MIN_LENGTH - 1 or len(token) < len(stem_) or token[:1] != stem_[:1]:
+    if len(stem_) < _TYPO_MIN_LENGTH - 1 or len(token) < max(len(stem_) - 1, _TYPO_MIN_LENGTH) \
+            or token[:1] != stem_[:1]:
         return False
     return any(OSA.distance(token[:k], stem_) <= 1 for k in range(len(stem_) - 1, len(stem_) + 2)
                if k <= len(token)) and not is_english(token)
@@ -377,7 +378,8 @@ def assess(text: str, rules: tuple[RedFlagRule, ...], spoken: bool = False,
         hits = kept
     hits.sort(key=lambda hit: -LEVELS.index(hit.rule.level))
     level = hits[0].rule.level if hits else "none"
-    return Assessment(level, tuple(hits), False, set_aside)
+    asked = not hits and bool(set_aside) and is_about_question(words, spans)
+    return Assessment(level, tuple(hits), asked, set_aside)
 
 
 def escalation_advice(assessment: Assessment, content: Content, emergency_number: str) -> str:

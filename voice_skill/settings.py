@@ -50,6 +50,15 @@ class SafetySettings:
 class DialogSettings:
     idle_reset_seconds: float = 120.0
     """After this long without input the conversation forgets its topic and pending question."""
+    safety_check: bool = True
+    """Ask once per session, before the first answer to someone reporting twitching, cramps or
+    leg pain, whether there is any new weakness, numbness, bladder or bowel trouble or spreading."""
+
+    def __post_init__(self) -> None:
+        # TOML gives the type the editor wrote; "yes" would be truthy and silently mean on.
+        if not isinstance(self.safety_check, bool):
+            raise ConfigError(f"[dialog] safety_check must be true or false, "
+                              f"not {self.safety_check!r}")
 
 
 @dataclass(frozen=True)
@@ -130,7 +139,10 @@ def _section(cls: type, name: str, values: object, origin: str) -> object:
     if unknown:
         raise ConfigError(f"{origin}: unknown key {unknown[0]!r} in [{name}]")
     converted = {k: Path(v) if k in _PATH_FIELDS else v for k, v in values.items()}
-    return cls(**converted)
+    try:
+        return cls(**converted)
+    except ConfigError as error:  # a stage's own check, which cannot know the file
+        raise ConfigError(f"{origin}: {error}") from None
 
 
 def settings_from_toml(text: str, origin: str = "<settings>") -> Settings:

@@ -19,16 +19,20 @@ HISTORY_FILE = Path.home() / ".voice_skill_history"
 
 
 def reply_record(text: str, reply: Reply) -> dict[str, object]:
-    """The JSON object `ask --json` prints for one question."""
-    decision = reply.decision
+    """The JSON object `ask --json` prints for one question. A one-shot question cannot hear
+    the reply to the safety check, so the check is a field beside the answer it held back:
+    the answer, intent and escalation are the ones a "no" would get."""
+    answered = reply.answered
+    decision = answered.decision
     return {
         "input": text,
-        "intent": reply.intent,
+        "intent": answered.intent,
         "score": decision.score,
-        "escalation": reply.escalation,
-        "answer": reply.text,
+        "escalation": answered.escalation,
+        "answer": answered.text,
         "outcome": decision.outcome,
         "red_flags": [hit.rule.id for hit in decision.assessment.hits],
+        "safety_check": reply.safety_check,
     }
 
 
@@ -86,6 +90,13 @@ def format_reply(reply: Reply) -> str:
     return reply.text
 
 
+def format_one_shot(reply: Reply) -> str:
+    """Plain ask: the answer, after the safety check it would have asked first (marked, on
+    the same line, so each question still gets one line)."""
+    answer = format_reply(reply.answered)
+    return f"[SAFETY CHECK] {reply.safety_check} {answer}" if reply.safety_check else answer
+
+
 def run_ask(skill: Skill, questions: list[str], as_json: bool, out: IO[str], warn: IO[str],
             stdin: IO[bytes] | None = None) -> int:
     """Answer questions given as arguments, or one a line from stdin when the question is '-'."""
@@ -99,7 +110,7 @@ def run_ask(skill: Skill, questions: list[str], as_json: bool, out: IO[str], war
         if as_json:
             print(json_line(reply_record(text, reply)), file=out, flush=True)
         else:
-            print(format_reply(reply), file=out, flush=True)
+            print(format_one_shot(reply), file=out, flush=True)
     return 0
 
 

@@ -225,3 +225,10 @@ def test_one_shot_replies_carry_the_held_answer(skill: Skill, unchecked: Skill) 
     assert reply.answered.text == straight.text
     assert reply.answered.intent == straight.intent == "cramps_serious"
     assert straight.answered is straight
+
+
+def test_repeat_while_asking_which_sign_asks_that_again(skill: Skill) -> None:
+    *_, which, again, warning = talk(skill, "my calf keeps twitching", "yes", "pardon?",
+                                     "numbness")
+    assert again.text == which.text == skill.content.messages.safety_check_which
+    assert warning.escalation == "urgent" and "numb" in warning.text

@@ -142,6 +142,8 @@ class Skill:
         decision = self.decide(text, alternatives, spoken, second_opinions)
         if decision.outcome == "escalate":
             return self._escalate(state, decision)
+        if state.check in ("asked", "which") and decision.intent == "repeat":
+            return Reply(state.last_said, "repeat", decision, state)  # the check stays open
         if state.check == "which":
             return self._which_sign(state, decision)
         if state.check == "asked":
@@ -183,8 +185,6 @@ class Skill:
     def _check_reply(self, state: Conversation, decision: Decision) -> Reply | None:
         """A yes or no to the check, or None for something else (then it is a new question)."""
         assert state.held is not None
-        if decision.intent == "repeat":
-            return Reply(state.last_said, "repeat", decision, state)
         words = decision.normalized.split()
         answer = check_answer(words)
         if answer is None and decision.outcome != "answer" and len(words) <= 8 \

@@ -180,6 +180,35 @@ levels:
   emergency:
     advice: Call {emergency_numbr} now.  # <- here
 """, ["unknown placeholder {emergency_numbr}"]),
+    "history_not_a_flag": ("""\
+rules:
+  - id: told
+    level: routine
+    about: a history
+    history: yes please  # <- here
+    match: [mother + als]
+""", ["history must be true or false"]),
+    "unknown_someone_else_key": ("""\
+levels:
+  urgent:
+    advice: See a doctor today.
+    someone_els: Help them see a doctor.  # <- here
+""", ["unknown key 'someone_els'"]),
+    "unknown_cue_kind": ("""\
+assertion:
+  hypothetical: [what if]
+  rumour: [they say]  # <- here
+""", ["unknown key 'rumour' in assertion"]),
+    "cue_with_groups": ("""\
+assertion:
+  hearsay:
+    - my friend + says  # <- here
+""", ["a hearsay cue is one phrase"]),
+    "empty_cue_alternative": ("""\
+assertion:
+  figurative:
+    - laughter||giggles  # <- here
+""", ["empty alternative"]),
     "tab_indentation": ("""\
 dialogs:
   - id: tabbed

@@ -438,3 +438,133 @@ def test_escalation_advice_is_empty_without_hits(content: Content) -> None:
 ])
 def test_word_matches(token: str, pattern_word: str, expected: bool) -> None:
     assert word_matches(token, pattern_word) is expected
+
+
+# --- what a mention asserts, and whose it is (assertion.yaml) -------------------------------
+# Our own phrasings per class; none is copied from the held-out sets in tests/data/.
+
+SET_ASIDE = {
+    "figurative": [
+        "the comedian had us convulsing in our seats with laughter",
+        "I nearly had a fit at the garage when they gave me the bill",
+        "word of the new clinic spread through the village",
+        "the phone signal goes weak in the kitchen",
+        "that news was really hard to swallow",
+        "we were laughing so hard I wet myself",
+        "her face fell when she heard she had failed",
+    ],
+    "hearsay": [
+        "my sister-in-law says cramps can spread up the leg",
+        "I read that weakness in both legs is a warning sign",
+        "a friend reckons numbness means nerve damage",
+        "according to the pharmacist a swollen calf is worth checking",
+    ],
+    "hypothetical": [
+        "what would happen if the twitching spread to my arms",
+        "how would I know if my calf was swollen from a clot",
+        "I'm worried I will lose control of my bladder one day",
+        "is it serious if a cramp lasts an hour",
+        "can a trapped nerve cause weakness in the foot",
+    ],
+    "past": [
+        "I fainted once at school when I was about twelve",
+        "my calf swelled up with a clot years ago, no problems since",
+        "as a teenager I had a seizure from a high fever",
+        "my foot went numb after an operation in 2012 but it cleared up",
+    ],
+}
+STILL_REPORTED = [
+    # Each sits beside one of the cues above, but reports a symptom now.
+    ("I had a clot years ago and now my calf is hot and swollen again", "urgent"),
+    ("I fainted in the shower this morning, I feel fine now", "urgent"),
+    ("my husband says my speech sounds slurred tonight", "emergency"),
+    ("I read about clots and my own calf is red and swollen", "urgent"),
+    ("what should I do, my leg suddenly won't move", "emergency"),
+    ("I laughed at first but now I really can't feel my legs", "emergency"),
+    ("my legs are weak after the coffee I had", "urgent"),
+]
+
+
+@pytest.mark.parametrize("why, text", [pytest.param(why, text, id=f"{why}: {text}")
+                                       for why, texts in SET_ASIDE.items() for text in texts])
+def test_a_symptom_word_not_reported_as_happening_now_does_not_escalate(why: str,
+                                                                        text: str) -> None:
+    assessment = judge(text)
+    assert assessment.level == "none"
+    assert why in {aside.why for aside in assessment.set_aside}
+
+
+@pytest.mark.parametrize("text, expected", STILL_REPORTED)
+def test_a_report_beside_a_cue_still_escalates(text: str, expected: str) -> None:
+    assert level(text) == expected
+
+
+@pytest.mark.parametrize("text, rule_id", [
+    ("my grandad's mouth is drooping on one side", "stroke_signs"),
+    ("my wife can't get her words out and her arm is weak", "stroke_signs"),
+    ("our son fell down and was jerking all over", "seizure"),
+    ("my mum keeps dropping her cup and her grip is going", "weakness"),
+])
+def test_someone_elses_symptom_escalates_as_theirs(text: str, rule_id: str) -> None:
+    assessment = judge(text)
+    assert rule_id in {hit.rule.id for hit in assessment.hits}
+    assert assessment.about_someone_else
+
+
+def test_the_speakers_own_symptom_is_theirs_even_when_someone_else_noticed() -> None:
+    assessment = judge("my daughter noticed my face is drooping on one side")
+    assert assessment.level == "emergency"
+    assert not assessment.about_someone_else
+
+
+def test_advice_for_someone_else_says_so(skill: Skill) -> None:
+    reply = skill.respond(Conversation(), "my dad's face has gone lopsided and he is slurring")
+    assert reply.escalation == "emergency"
+    assert reply.text.startswith("You mentioned signs of a stroke.")
+    assert "If this is happening to someone with you" in reply.text
+    assert "call 911 or your local emergency number now" in reply.text
+
+
+def test_the_spoken_reason_names_what_was_heard(skill: Skill) -> None:
+    reply = skill.respond(Conversation(), "my brother collapsed and shook all over, jerking")
+    assert reply.escalation == "emergency"
+    assert reply.text.startswith("You mentioned a seizure")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("my father died of motor neurone disease", "routine"),
+    ("my sister was diagnosed with ALS years ago", "routine"),
+    ("my great uncle had ALS", "none"),
+    ("my wife's mother has motor neurone disease", "none"),
+    ("my cousin's daughter has MND", "none"),
+])
+def test_family_history_counts_for_parents_siblings_and_children_only(text: str,
+                                                                      expected: str) -> None:
+    assert level(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("there is weekness in my left leg", "urgent"),
+    ("I have numbnes in my toes", "urgent"),
+    ("I cant controll my bladder", "emergency"),
+    ("he is having a siezure", "emergency"),
+    ("my calf is swolen and red", "urgent"),
+    ("since two week my leg is paining and my foot is dragging", "urgent"),
+    # English words one letter from a symptom word are never taken for it.
+    ("I fell off a ladder last year", "none"),
+    ("the water is shallow here", "none"),
+])
+def test_typed_slips_are_read_as_the_symptom_word(text: str, expected: str) -> None:
+    assert level(text) == expected
+
+
+@pytest.mark.parametrize("token, meant, expected", [
+    ("bladdar", "bladder", True),
+    ("numbess", "numbness", True),
+    ("brething", "breathing", True),
+    ("ladder", "bladder", False),   # an English word
+    ("chess", "chest", False),      # an English word, and too short for a slip
+    ("twich", "twitch*", True),     # a prefix one letter short
+])
+def test_word_matches_typed_slips(token: str, meant: str, expected: bool) -> None:
+    assert word_matches(token, meant) is expected

@@ -8,7 +8,7 @@ and named as editors like.
 from __future__ import annotations
 
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ContentError
@@ -26,7 +26,7 @@ MAX_ANSWER_WORDS = 45
 MESSAGE_KEYS = ("fallback", "disclaimer", "clarify", "clarify_again", "idle_reset", "safety_net",
                 "safety_check", "safety_check_which", "safety_check_yes")
 _DIALOG_KEYS = {"id", "topic", "source", "phrasings", "keywords", "answer", "more", "see_doctor"}
-_RULE_KEYS = {"id", "level", "about", "advice", "match", "ignore", "examples"}
+_RULE_KEYS = {"id", "level", "about", "advice", "match", "ignore", "examples", "history"}
 _EXAMPLE_KEYS = {"escalate", "calm"}
 
 
@@ -84,6 +84,38 @@ class RedFlagRule:
     escalate_examples: tuple[str, ...]
     calm_examples: tuple[str, ...]
     origin: str
+    history: bool = False
+    """The rule is about someone's history (a parent who had ALS): past-time cues and the
+    experiencer do not set it aside."""
+
+
+CUE_KINDS = ("hypothetical", "modal", "hearsay", "past", "present", "recent", "resolved",
+             "figurative", "things", "body", "speaker", "others")
+"""The kinds of assertion cue a content file may list under `assertion` (see safety.py)."""
+
+
+@dataclass(frozen=True)
+class AssertionCues:
+    """Words that change what a symptom mention asserts, or say whose symptom it is.
+
+    hypothetical: what follows in the clause is asked about or imagined ("what if", "signs of").
+    modal: a future or conditional verb just before the symptom ("it will spread").
+    hearsay: what follows in the sentence was heard or read, not felt ("my friend says").
+    past: the clause is about a time long gone ("years ago", "as a child").
+    present: brings a past clause back to now ("but now", "again", "is").
+    recent: says it happened lately, so it is not over just because it passed ("this morning").
+    resolved: what came before in the sentence is over ("fine since", "cleared up").
+    figurative: near it, the symptom word means something else ("with laughter", "rumour").
+    things: objects a symptom word can describe that are not the body ("tea", "signal").
+    body: parts of the body; a mention made only of these ("calf") is not judged on its own.
+    speaker / others: who has the symptom ("my", "i" / "my wife", "he", "her").
+    """
+
+    terms: dict[str, tuple[Term, ...]] = field(default_factory=dict)
+    """Per kind in CUE_KINDS, its phrases (a kind the content leaves out has none)."""
+
+    def of(self, kind: str) -> tuple[Term, ...]:
+        return self.terms.get(kind, ())
 
 
 @dataclass(frozen=True)
@@ -111,6 +143,10 @@ class Content:
     """Spoken advice per escalation level, with {emergency_number} still to fill in."""
     messages: Messages
     directory: Path
+    cues: AssertionCues = AssertionCues()
+    """Assertion and experiencer cues for the red-flag check (empty when no file has any)."""
+    someone_else_advice: dict[str, str] = field(default_factory=dict)
+    """Per level, the advice when the symptom is someone else's (the level's own otherwise)."""
     symptoms: SymptomLexicon = SymptomLexicon()
     """The symptom lexicon (symptoms.yaml): detectors and warning signs; empty if none."""
 
@@ -268,18 +304,44 @@ def _rule(node: Located) -> RedFlagRule:
         calm_examples=tuple(t for t, _ in _texts(examples["calm"], "an example"))
         if "calm" in examples else (),
         origin=node.origin,
+        history=_flag(table["history"], "history") if "history" in table else False,
     )
 
 
-def _levels(node: Located) -> dict[str, str]:
+def _flag(node: Located, what: str) -> bool:
+    if not isinstance(node.value, bool):
+        raise ContentError(f"{node.origin}: {what} must be true or false")
+    return node.value
+
+
+def _cues(node: Located) -> dict[str, tuple[Term, ...]]:
+    """`assertion:` kind -> phrases, each written like a red-flag alternative ('laugh*')."""
+    table = _table(node, "assertion", set(CUE_KINDS))
+    cues = {}
+    for kind, entry in table.items():
+        terms: list[Term] = []
+        for text, origin in _texts(entry, f"a {kind} cue"):
+            if "+" in text:
+                raise ContentError(f"{origin}: a {kind} cue is one phrase or alternatives "
+                                   f"joined by '|', not groups joined by '+'")
+            terms += parse_pattern(text, origin).groups[0]
+        cues[kind] = tuple(terms)
+    return cues
+
+
+def _levels(node: Located) -> tuple[dict[str, str], dict[str, str]]:
+    """Per level: its advice, and the advice when it is someone else's symptom (optional)."""
     table = _table(node, "levels", set(LEVELS[1:]))
-    advice = {}
+    advice, someone_else = {}, {}
     for level, entry in table.items():
-        fields = _table(entry, f"level {level}", {"advice"})
+        fields = _table(entry, f"level {level}", {"advice", "someone_else"})
         if "advice" not in fields:
             raise ContentError(f"{entry.origin}: level {level} has no 'advice'")
         advice[level] = _placeholders_checked(fields["advice"], f"advice of {level}")
-    return advice
+        if "someone_else" in fields:
+            someone_else[level] = _placeholders_checked(fields["someone_else"],
+                                                        f"advice of {level} for someone else")
+    return advice, someone_else
 
 
 # What each text may leave to be filled in; a misspelt one would crash mid-conversation or
@@ -313,11 +375,14 @@ class _Collected:
     levels: dict[str, str]
     messages: dict[str, str]
     symptoms: SymptomLexicon = SymptomLexicon()
+    cues: dict[str, tuple[Term, ...]] = field(default_factory=dict)
+    someone_else: dict[str, str] = field(default_factory=dict)
 
 
 def _collect(path: Path, into: _Collected) -> None:
     root = read_yaml(path)
-    table = _table(root, path.name, {"dialogs", "levels", "rules", "symptoms", *MESSAGE_KEYS})
+    table = _table(root, path.name, {"dialogs", "levels", "rules", "assertion", "symptoms",
+                                     *MESSAGE_KEYS})
     for key, node in table.items():
         if key == "dialogs":
             if not isinstance(node.value, list):
@@ -328,7 +393,12 @@ def _collect(path: Path, into: _Collected) -> None:
                 raise ContentError(f"{node.origin}: rules must be a list")
             into.rules += [_rule(item) for item in node.value]
         elif key == "levels":
-            into.levels.update(_levels(node))
+            advice, someone_else = _levels(node)
+            into.levels.update(advice)
+            into.someone_else.update(someone_else)
+        elif key == "assertion":
+            for kind, terms in _cues(node).items():
+                into.cues[kind] = into.cues.get(kind, ()) + terms
         elif key == "symptoms":
             if into.symptoms.origin:
                 raise ContentError(f"{node.where}: a second symptom lexicon (the first is at "
@@ -366,4 +436,5 @@ def load_content(directory: Path) -> Content:
     _check_unique(collected.dialogs)
     _check_complete(collected, directory)
     return Content(tuple(collected.dialogs), tuple(collected.rules), collected.levels,
-                   Messages(**collected.messages), directory, symptoms=collected.symptoms)
+                   Messages(**collected.messages), directory, AssertionCues(collected.cues),
+                   collected.someone_else, symptoms=collected.symptoms)

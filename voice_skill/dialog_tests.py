@@ -171,11 +171,11 @@ def red_flag_example_problems(content: Content) -> list[str]:
     problems = []
     for rule in content.rules:
         for example in rule.escalate_examples:
-            fired = {hit.rule.id for hit in assess(example, content.rules).hits}
+            fired = {hit.rule.id for hit in assess(example, content.rules, cues=content.cues).hits}
             if rule.id not in fired:
                 problems.append(f"{rule.origin}: rule {rule.id} misses its example {example!r}")
         for example in rule.calm_examples:
-            fired = {hit.rule.id for hit in assess(example, content.rules).hits}
+            fired = {hit.rule.id for hit in assess(example, content.rules, cues=content.cues).hits}
             if rule.id in fired:
                 problems.append(f"{rule.origin}: rule {rule.id} fires on calm example {example!r}")
     return problems

@@ -4,19 +4,24 @@ Accuracy is measured on two sets the dialogs were not written from: the shipped 
 (dialogs/tests/*.yaml, single turns) and, when present, ../shared/eval/dev_questions.jsonl.
 Prints, per scorer: top-1 accuracy on in-scope questions, the best score reached by
 out-of-scope questions, and the margin between them. Then the speed of decide() on the shipped
-dialogs and on 10x and 100x as many phrasings.
+dialogs and on 10x and 100x as many phrasings, split into its stages (normalise, red-flag check,
+match), the same with the plain scan the index replaced (Matcher.rank_by_scan), and the time
+from process start to a printed answer of `voice-skill ask`.
 
-Usage: python bench/bench_match.py [--dialogs DIR]
+Usage: python bench/bench_match.py [--dialogs DIR] [--skip-scorers]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import statistics
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from unittest import mock
 
 from rapidfuzz import fuzz
 
@@ -24,6 +29,7 @@ from voice_skill.content import load_content
 from voice_skill.dialog_tests import MISSING, load_dialog_tests
 from voice_skill.normalize import normalize
 from voice_skill.settings import PROJECT_ROOT, MatchSettings
+from voice_skill import understand
 from voice_skill.understand import Matcher, decide
 
 SCORERS = {
@@ -71,16 +77,53 @@ def evaluate(matcher: Matcher, rows: list[tuple[str, list[str]]]) -> tuple[float
     return correct / max(in_scope, 1), low_right, max(oos_scores, default=0.0)
 
 
-def time_decide(content, matcher: Matcher, questions: list[str], repeats: int = 3) -> float:
-    """Median milliseconds of normalise + red-flag check + match per question."""
+STAGES = ("normalise", "red flags", "match")
+
+
+def _timed(function: Callable, stage: str, spent: dict[str, float]) -> Callable:
+    def timed(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            spent[stage] += (time.perf_counter() - start) * 1000
+    return timed
+
+
+@contextlib.contextmanager
+def stage_clock(matcher: Matcher, scan: bool) -> Iterator[dict[str, float]]:
+    """Milliseconds decide() spends per stage. The stages are wrapped where decide() looks them
+    up, so the split follows whatever decide() calls, whatever their signatures (bench only)."""
+    spent = dict.fromkeys(STAGES, 0.0)
+    rank = matcher.rank_by_scan if scan else matcher.rank
+    with contextlib.ExitStack() as stack:
+        stages = ((understand, "normalize", STAGES[0]), (understand, "assess", STAGES[1]),
+                  (matcher, "rank", STAGES[2]))
+        for target, name, stage in stages:
+            function = rank if name == "rank" else getattr(target, name)
+            stack.enter_context(mock.patch.object(target, name, _timed(function, stage, spent)))
+        yield spent
+
+
+def time_decide(content, matcher: Matcher, questions: list[str], repeats: int = 3,
+                scan: bool = False) -> dict[str, float]:
+    """Median milliseconds per question of decide() ('total') and of each of its STAGES."""
     settings = MatchSettings()
-    samples = []
-    for _ in range(repeats):
-        for text in questions:
-            start = time.perf_counter()
-            decide(text, content, matcher, settings)
-            samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
+    samples: dict[str, list[float]] = {name: [] for name in ("total", *STAGES)}
+    with stage_clock(matcher, scan) as spent:
+        for _ in range(repeats):
+            for text in questions:
+                spent.update(dict.fromkeys(STAGES, 0.0))
+                start = time.perf_counter()
+                decide(text, content, matcher, settings)
+                samples["total"].append((time.perf_counter() - start) * 1000)
+                for stage in STAGES:
+                    samples[stage].append(spent[stage])
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def _split(medians: dict[str, float]) -> str:
+    return ", ".join(f"{stage} {medians[stage]:.3f}" for stage in STAGES)
 
 
 def scaled(content, factor: int):
@@ -108,22 +151,29 @@ def time_ask_process(runs: int = 5) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--dialogs", type=Path, default=PROJECT_ROOT / "dialogs")
+    parser.add_argument("--skip-scorers", action="store_true",
+                        help="time only; do not compare scorers")
     args = parser.parse_args()
     content = load_content(args.dialogs)
     rows = labelled_questions(args.dialogs)
     print(f"{len(rows)} labelled questions "
           f"({sum(1 for _, i in rows if not i)} out of scope)")
-    print(f"{'scorer':18} {'top-1':>6} {'p10 right':>9} {'max oos':>8}")
-    for name, scorer in SCORERS.items():
-        accuracy, low_right, max_oos = evaluate(Matcher(content.dialogs, scorer=scorer), rows)
-        print(f"{name:18} {accuracy:6.3f} {low_right:9.1f} {max_oos:8.1f}")
+    if not args.skip_scorers:
+        print(f"{'scorer':18} {'top-1':>6} {'p10 right':>9} {'max oos':>8}")
+        for name, scorer in SCORERS.items():
+            accuracy, low_right, max_oos = evaluate(Matcher(content.dialogs, scorer=scorer), rows)
+            print(f"{name:18} {accuracy:6.3f} {low_right:9.1f} {max_oos:8.1f}")
     questions = [text for text, _ in rows]
+    print("decide() per question, median ms (stage medians need not add up to the total)")
     for factor in (1, 10, 100):
         bigger = scaled(content, factor) if factor > 1 else content
         matcher = Matcher(bigger.dialogs)
         phrasings = sum(len(d.phrasings) for d in bigger.dialogs)
-        median = time_decide(bigger, matcher, questions, repeats=3 if factor < 100 else 1)
-        print(f"decide() median {median:.3f} ms with {phrasings} phrasings ({factor}x)")
+        repeats = 3 if factor < 100 else 1
+        for label, scan in (("indexed", False), ("scan", True)):
+            medians = time_decide(bigger, matcher, questions, repeats, scan)
+            print(f"  {factor:3}x {phrasings:6} phrasings, {label:7}: total {medians['total']:.3f}"
+                  f" ({_split(medians)})")
     print(f"voice-skill ask, process start to printed answer: median {time_ask_process():.3f} s")
 
 

@@ -9,6 +9,11 @@ tuned on.
 With --synth noise, noise the development set lacks: flite in white noise and an unseen
 espeak-ng voice in pink noise, each at 10 dB SNR.
 
+The skill runs once. Its answers give a table per voice set (voice, rate, noise) and overall:
+red flags missed (answered below their level) per level, false alarms among calm questions,
+intent accuracy; --breakdown adds the older one-line-per-set summary. score.py then scores the
+same answers, replayed (`eval_spoken.py --replay ANSWERS`), so its timing is not the skill's.
+
 Usage: python bench/eval_spoken.py [SET.jsonl] [--out DIR] [--engine pocketsphinx] [--limit N]
        [--synth espeak|flite|festival|noise] [--breakdown]
 """
@@ -19,6 +24,8 @@ import argparse
 import json
 import subprocess
 import sys
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,32 +81,127 @@ def build_audio_set(rows: list[dict], out: Path, synth: str = "espeak") -> Path:
 
 
 LEVELS = ("none", "routine", "urgent", "emergency")
+OUT_OF_SCOPE_ANSWERS = (None, "", "fallback", "out_of_scope")
+"""Intents that count as refusing an out-of-scope question (as score.py counts them)."""
 
 
-def breakdown(set_path: Path, command: str) -> None:
-    """Intent accuracy and under-triage per voice, rate and noise, from one run of the skill."""
+def run_skill(set_path: Path, command: str) -> tuple[list[dict], list[dict], float]:
+    """The set's rows, the skill's answer to each (one run over all WAVs) and its seconds."""
     rows = [json.loads(line) for line in set_path.read_text().splitlines() if line.strip()]
     argv = command.split() + ["--wav"] + [str(set_path.parent / r["wav"]) for r in rows]
+    start = time.perf_counter()
     result = subprocess.run(argv, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - start
     outputs = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
-    table: dict[tuple, list[int]] = {}
-    for row, out in zip(rows, outputs):
-        cell = table.setdefault((row["voice"], row["rate"], row["snr_db"]), [0, 0, 0, 0])
-        if row["intents"] is not None:
-            cell[1] += 1
-            got = out.get("intent")
-            cell[0] += got in row["intents"] if row["intents"] else got is None
-        if row["escalation"] != "none":
-            cell[3] += 1
-            cell[2] += LEVELS.index(out["escalation"]) < LEVELS.index(row["escalation"])
-    for (voice, rate, snr), (right, asked, under, flagged) in sorted(table.items(), key=str):
-        noise = f"{snr:g} dB SNR" if snr else "clean"
-        speed = f"{rate:4d} wpm" if rate else "own pace"
-        print(f"{voice:10} {speed:8} {noise:11} intent {right}/{asked} = "
-              f"{right / max(asked, 1):.2f}  under-triaged {under}/{flagged}")
+    if result.returncode != 0 or len(outputs) != len(rows):
+        sys.exit(f"skill failed ({result.returncode}, {len(outputs)} of {len(rows)} answers):"
+                 f"\n{result.stderr[-2000:]}")
+    return rows, outputs, elapsed
+
+
+def heard_level(answer: dict) -> str:
+    """The answer's escalation; missing or unknown reads as none (as score.py reads it)."""
+    level = answer.get("escalation") or "none"
+    return level if level in LEVELS else "none"
+
+
+def intent_right(row: dict, answer: dict) -> bool:
+    """One of the row's intents, or a refusal when the row is out of scope."""
+    got = answer.get("intent")
+    return got in row["intents"] if row["intents"] else got in OUT_OF_SCOPE_ANSWERS
+
+
+@dataclass(frozen=True)
+class Tally:
+    """What one voice set (or all of them) got right and wrong."""
+
+    flagged: dict[str, int]
+    """Rows wanting each red-flag level (routine, urgent, emergency)."""
+    missed: dict[str, int]
+    """Of those, answered below the wanted level."""
+    calm: int
+    """Rows wanting no escalation."""
+    false_alarms: int
+    """Calm rows answered with any escalation."""
+    intents: int
+    """Rows with an intent label (null: any intent is fine, not counted)."""
+    intents_right: int
+
+    @property
+    def false_alarm_rate(self) -> float:
+        return self.false_alarms / self.calm if self.calm else 0.0
+
+    @property
+    def intent_accuracy(self) -> float:
+        return self.intents_right / self.intents if self.intents else 1.0
+
+
+def tally(pairs: list[tuple[dict, dict]]) -> Tally:
+    """Count (row, answer) pairs the way score.py does."""
+    wanted = [(row["escalation"], heard_level(answer)) for row, answer in pairs]
+    red = LEVELS[1:]
+    labelled = [(row, answer) for row, answer in pairs if row["intents"] is not None]
+    return Tally(
+        flagged={level: sum(want == level for want, _ in wanted) for level in red},
+        missed={level: sum(want == level and LEVELS.index(got) < LEVELS.index(want)
+                           for want, got in wanted) for level in red},
+        calm=sum(want == "none" for want, _ in wanted),
+        false_alarms=sum(want == "none" and got != "none" for want, got in wanted),
+        intents=len(labelled),
+        intents_right=sum(intent_right(row, answer) for row, answer in labelled))
+
+
+def voice_sets(rows: list[dict], outputs: list[dict]) -> dict[str, Tally]:
+    """A Tally per voice set (voice, rate, noise) in a stable order, then 'overall'."""
+    groups: dict[tuple, list[tuple[dict, dict]]] = {}
+    for row, answer in zip(rows, outputs):
+        groups.setdefault((row["voice"], row["rate"], row["snr_db"]), []).append((row, answer))
+    tallies = {_set_name(*key): tally(pairs) for key, pairs in sorted(groups.items(), key=str)}
+    tallies["overall"] = tally(list(zip(rows, outputs)))
+    return tallies
+
+
+def _set_name(voice: str, rate: int, snr: float | None) -> str:
+    noise = f"{snr:g} dB SNR" if snr else "clean"
+    speed = f"{rate} wpm" if rate else "own pace"
+    return f"{voice} {speed} {noise}"
+
+
+def _of(part: int, whole: int) -> str:
+    return f"{part}/{whole}"
+
+
+def print_levels(tallies: dict[str, Tally]) -> None:
+    """Red flags missed per level, false alarms and intent accuracy, a row per voice set."""
+    width = max(len(name) for name in tallies)
+    print(f"{'voice set':{width}}  {'emergency':>9}  {'urgent':>7}  {'routine':>7}  "
+          f"{'false alarms':>15}  {'intent':>14}")
+    print(f"{'':{width}}  {'missed':>9}  {'missed':>7}  {'missed':>7}")
+    for name, t in tallies.items():
+        alarms = f"{_of(t.false_alarms, t.calm)} = {t.false_alarm_rate:.3f}"
+        intent = f"{_of(t.intents_right, t.intents)} = {t.intent_accuracy:.3f}"
+        print(f"{name:{width}}  {_of(t.missed['emergency'], t.flagged['emergency']):>9}  "
+              f"{_of(t.missed['urgent'], t.flagged['urgent']):>7}  "
+              f"{_of(t.missed['routine'], t.flagged['routine']):>7}  {alarms:>15}  {intent:>14}")
+
+
+def print_breakdown(tallies: dict[str, Tally]) -> None:
+    """Intent accuracy and under-triage per voice set, a line each (the older summary)."""
+    for name, t in tallies.items():
+        under, flagged = sum(t.missed.values()), sum(t.flagged.values())
+        print(f"{name:32} intent {t.intents_right}/{t.intents} = {t.intent_accuracy:.2f}  "
+              f"under-triaged {under}/{flagged}")
+
+
+def replay(answers: Path) -> int:
+    """Print saved answers as the skill printed them: score.py's --cmd for one skill run."""
+    sys.stdout.write(answers.read_text())
+    return 0
 
 
 def main() -> int:
+    if sys.argv[1:2] == ["--replay"]:
+        return replay(Path(sys.argv[2]))  # score.py appends --wav FILES: they were heard already
     parser = argparse.ArgumentParser()
     parser.add_argument("set", nargs="?", type=Path,
                         default=ROOT.parent / "shared" / "eval" / "dev_questions.jsonl")
@@ -109,7 +211,7 @@ def main() -> int:
     parser.add_argument("--engine", default="pocketsphinx")
     parser.add_argument("--limit", type=int, default=0, help="only the first N questions")
     parser.add_argument("--breakdown", action="store_true",
-                        help="also print results per voice, rate and noise (runs the set twice)")
+                        help="also print intent and under-triage per voice set, a line each")
     args = parser.parse_args()
     rows = [json.loads(line) for line in args.set.read_text().splitlines() if line.strip()]
     rows = rows[: args.limit] if args.limit else rows
@@ -117,10 +219,17 @@ def main() -> int:
                                                  f"spoken-{args.synth}")
     set_path = build_audio_set(rows, out, args.synth)
     command = f"{ROOT / '.venv' / 'bin' / 'voice-skill'} ask --json --engine {args.engine}"
+    spoken_rows, outputs, elapsed = run_skill(set_path, command)
+    print(f"skill answered {len(outputs)} recordings in {elapsed:.2f} s")
+    tallies = voice_sets(spoken_rows, outputs)
+    print_levels(tallies)
     if args.breakdown:
-        breakdown(set_path, command)
+        print_breakdown(tallies)
+    answers = out / "answers.jsonl"
+    answers.write_text("".join(json.dumps(o) + "\n" for o in outputs))
     score = ROOT.parent / "shared" / "eval" / "score.py"
-    return subprocess.call([sys.executable, str(score), str(set_path), "--cmd", command,
+    replayed = f"{sys.executable} {Path(__file__).resolve()} --replay {answers}"
+    return subprocess.call([sys.executable, str(score), str(set_path), "--cmd", replayed,
                             "--show-misses"])
 
 

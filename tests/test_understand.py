@@ -5,12 +5,19 @@ Real rapidfuzz over the real dialogs. The phrasings are ours, written the way pe
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from pathlib import Path
 
 import pytest
+from rapidfuzz import fuzz, process
 
-from voice_skill.content import load_content
+from conftest import SHIPPED_DIALOGS
+from voice_skill.content import Content, Dialog, load_content
 from voice_skill.dialog import Conversation, Skill
+from voice_skill.dialog_tests import load_dialog_tests
+from voice_skill.matchindex import FormTable, sorted_tokens
+from voice_skill.normalize import normalize
 from voice_skill.settings import MatchSettings, Settings
 from voice_skill.understand import Matcher, content_words, decide, stem
 
@@ -253,3 +260,83 @@ def test_another_models_reading_is_checked_for_red_flags_but_never_answered(
                                                              heard.score)
     assert skill.decide("what is the capital a calf muscle", ("what is the calf muscle",),
                         spoken=True).intent == "calf_muscle"
+
+
+# --- the phrasing index: the same ranking as the plain scan --------------------------------------
+
+SETS_BESIDE_THE_DIALOGS = (
+    SHIPPED_DIALOGS.parents[1] / "shared" / "eval" / "dev_questions.jsonl",
+    Path(__file__).parent / "data" / "heldout_posts.jsonl",
+    Path(__file__).parent / "data" / "heldout_safety.jsonl",
+)
+
+
+def _questions_of_every_set() -> list[str]:
+    """Every user turn of the shipped dialog tests and every line of the question sets here."""
+    texts = [turn.user for path in sorted((SHIPPED_DIALOGS / "tests").glob("*.yaml"))
+             for test in load_dialog_tests(path) for turn in test.turns]
+    for path in SETS_BESIDE_THE_DIALOGS:
+        if path.is_file():
+            texts += [json.loads(line)["text"] for line in path.read_text().splitlines() if line]
+    return texts
+
+
+def _repeated(content: Content, factor: int) -> tuple[Dialog, ...]:
+    """Every phrasing `factor` times, slightly varied (bench/bench_match.py's scaled content)."""
+    return tuple(dataclasses.replace(d, phrasings=tuple(
+        f"{p} {'x' * (i % 7)}".strip() + (f" v{i}" if i else "")
+        for i in range(factor) for p in d.phrasings)) for d in content.dialogs)
+
+
+@pytest.fixture(scope="module")
+def every_question() -> list[str]:
+    return [normalize(text) for text in _questions_of_every_set()]
+
+
+@pytest.mark.parametrize("factor", [1, 5])
+def test_the_index_ranks_as_the_scan_does(content: Content, every_question: list[str],
+                                          factor: int) -> None:
+    """Scores and tie order alike, for the top two (what decide uses) and the top three."""
+    matcher = Matcher(_repeated(content, factor))
+    assert len(every_question) > 400
+    for question in every_question:
+        for limit in (2, 3):
+            assert matcher.rank(question, limit) == matcher.rank_by_scan(question, limit), question
+
+
+def test_the_index_breaks_a_tie_as_the_scan_does(tiny_dialogs: Path) -> None:
+    """'knee' scores the same for knee_pain and knee_ache: the first phrasing met goes first."""
+    matcher = Matcher(load_content(tiny_dialogs).dialogs)
+    for text in ("knee", "my knee", "tell me about my knee", "knee ache pain"):
+        assert matcher.rank(text, 3) == matcher.rank_by_scan(text, 3)
+    assert [m.dialog_id for m in matcher.rank("knee")] == ["knee_pain", "knee_ache"]
+
+
+def test_no_phrasing_scores_above_its_bound(content: Content, every_question: list[str]) -> None:
+    """The bound that lets the index skip a phrasing: shared characters cap the common
+    subsequence. Long held-out posts repeat characters past the bit planes' levels."""
+    forms = sorted({sorted_tokens(form) for d in content.dialogs for p in d.phrasings
+                    for form in (p, content_words(p))})
+    table = FormTable([("all", i, form) for i, form in enumerate(forms)], ["all"])
+    for question in every_question:
+        for query in (content_words(question), question):
+            bounds = table.bounds(sorted_tokens(query))
+            for _, score, i in process.extract(query, forms, scorer=fuzz.token_sort_ratio,
+                                               limit=None):
+                assert score <= bounds[i], (query, forms[i])
+
+
+def test_another_scorer_is_scanned(content: Content) -> None:
+    """The bound holds for token_sort_ratio only; any other scorer gets the plain scan."""
+    matcher = Matcher(content.dialogs, scorer=fuzz.ratio)
+    question = normalize("why does my calf keep twitching")
+    assert matcher.rank(question) == matcher.rank_by_scan(question)
+    assert matcher.rank(question)[0].dialog_id == "twitch_causes"
+
+
+def test_the_index_needs_no_conversational_dialog(content: Content) -> None:
+    """Content with FAQ dialogs only: the whole-text table is empty and nothing breaks."""
+    matcher = Matcher(tuple(d for d in content.dialogs if not d.is_conversation))
+    for text in ("why is my calf twitching", "tell me more", "play some music"):
+        question = normalize(text)
+        assert matcher.rank(question, 3) == matcher.rank_by_scan(question, 3)

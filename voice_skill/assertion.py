@@ -5,13 +5,16 @@ Harkema et al. 2009): a trigger word changes the status of the mentions within i
 Here the triggers are content (`assertion:` in dialogs/assertion.yaml) and each kind has the
 scope lay speech gives it:
 
-  hypothetical  from the cue to the end of its clause       "what if it spreads"
+  hypothetical  from the cue to the end of its clause, or   "what if it spreads"
+                to a person named after its own subject     ("if I stand up, my leg gives
+                way": the leg is reported)
   modal         up to three words before the mention        "it will spread"
   hearsay       from the cue to the end of its sentence,    "my friend says twitching spreads"
                 unless the person speaks of a person again  ("my wife says my face droops")
   past          its stretch of sentence up to a "but",      "fainted as a teenager"
-                unless a present cue comes between it and   ("years ago, and again today")
-                the mention
+                unless a present cue comes between it and   ("years ago, and again now")
+                the mention, or a recent one is anywhere    ("fainted at school today")
+                in the sentence
   resolved      back over its sentence, unless the          "a clot ten years ago, fine since"
                 sentence also says it was recent            ("fainted this morning, fine now")
   figurative    up to four words either side, in its clause "convulsing with laughter"
@@ -36,6 +39,8 @@ SPEAKER, OTHER = "speaker", "other"
 
 MODAL_REACH = 3
 """How many words before a mention a modal cue ('going to') still reaches."""
+_SOURCE_PRONOUNS = frozenset({"he", "she"})
+"""After "says", the one saying it: "my dad says he can't feel his feet" is his own report."""
 FIGURATIVE_REACH = 4
 """How many words either side of a mention a figurative cue ('with laughter') still reaches."""
 _LINKS = frozenset({"is", "was", "are", "were", "has", "had", "been", "got", "gets", "getting",
@@ -75,9 +80,10 @@ def mention_assertion(words: list[str], at: list[Position], start: int, end: int
         return "figurative"
     if any(_thing_of(words, start, end, s, e) for s, e in cues.of("things")):
         return "figurative"
-    if _hearsay(at, start, cues):
+    if _hearsay(words, at, start, cues):
         return "hearsay"
-    if any(e <= start and at[s].clause == here.clause for s, e in cues.of("hypothetical")):
+    if any(e <= start and at[s].clause == here.clause and not _named_between(e, start, cues)
+           for s, e in cues.of("hypothetical")):
         return "hypothetical"
     if any(e <= start and start - e < MODAL_REACH and at[s].clause == here.clause
            for s, e in cues.of("modal")):
@@ -94,9 +100,18 @@ def _thing_of(words: list[str], start: int, end: int, thing_start: int, thing_en
     return thing_end <= start and all(w in _LINKS for w in words[thing_end:start])
 
 
-def _hearsay(at: list[Position], start: int, cues: CueSpans) -> bool:
-    """A cue earlier in the sentence, and no person named between it and the mention."""
-    persons = cues.of("speaker") + cues.of("others")
+def _named_between(cue_end: int, start: int, cues: CueSpans) -> bool:
+    """A person named after the word that follows the cue, before the mention: a new
+    subject, so the mention is in the main clause ("if I walk far my calf aches")."""
+    return any(cue_end < p < start for p, _ in cues.of("speaker") + cues.of("others"))
+
+
+def _hearsay(words: list[str], at: list[Position], start: int, cues: CueSpans) -> bool:
+    """A cue earlier in the sentence, and neither the speaker nor the source themself ('he',
+    'she') named between it and the mention: "my wife says MY face droops" and "my husband
+    says HE can't feel his legs" are reports; "she told me HER FRIEND coughed blood" is not."""
+    persons = cues.of("speaker") + [(s, e) for s, e in cues.of("others")
+                                    if words[s] in _SOURCE_PRONOUNS and e == s + 1]
     for s, e in cues.of("hearsay"):
         if e <= start and at[s].sentence == at[start].sentence and \
                 not any(e <= p < start for p, _ in persons):
@@ -106,6 +121,8 @@ def _hearsay(at: list[Position], start: int, cues: CueSpans) -> bool:
 
 def _past(at: list[Position], start: int, cues: CueSpans) -> bool:
     present = cues.of("present")
+    if any(at[p].sentence == at[start].sentence for p, _ in cues.of("recent")):
+        return False  # "fainted at school today", "years ago, and again this morning"
     for s, e in cues.of("past"):
         if at[s].block != at[start].block or _inside(s, e, present):
             continue  # "since last year" is not the past: it reaches to now
@@ -121,7 +138,8 @@ def _resolved(at: list[Position], end: int, cues: CueSpans) -> bool:
     sentence = at[end - 1].sentence
     for s, e in cues.of("resolved"):
         if s >= end and at[s].sentence == sentence:
-            return not any(at[p].sentence == sentence for p, _ in cues.of("recent"))
+            return not any(at[p].sentence == sentence
+                           for p, _ in cues.of("recent") + cues.of("sudden"))
     return False
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ContentError
-from .normalize import content_words, normalize, tokens
+from .normalize import SOFTENERS, content_words, normalize, tokens
 from .symptoms import SymptomLexicon, lexicon_from_yaml
 from .yamlnodes import Located, read_yaml
 
@@ -26,7 +26,8 @@ MAX_ANSWER_WORDS = 45
 MESSAGE_KEYS = ("fallback", "disclaimer", "clarify", "clarify_again", "idle_reset", "safety_net",
                 "safety_check", "safety_check_which", "safety_check_yes")
 _DIALOG_KEYS = {"id", "topic", "source", "phrasings", "keywords", "answer", "more", "see_doctor"}
-_RULE_KEYS = {"id", "level", "about", "advice", "match", "ignore", "examples", "history"}
+_RULE_KEYS = {"id", "level", "about", "advice", "match", "ignore", "examples", "history",
+              "reach"}
 _EXAMPLE_KEYS = {"escalate", "calm"}
 
 
@@ -87,10 +88,14 @@ class RedFlagRule:
     history: bool = False
     """The rule is about someone's history (a parent who had ALS): past-time cues and the
     experiencer do not set it aside."""
+    reach: int | None = None
+    """Most words from the first to the last word of a pattern's groups, so one sign's words
+    are not gathered from all over a long story ("years off running ... my calf twitches");
+    None: anywhere in what was said."""
 
 
-CUE_KINDS = ("hypothetical", "modal", "hearsay", "past", "present", "recent", "resolved",
-             "figurative", "things", "body", "speaker", "others")
+CUE_KINDS = ("hypothetical", "modal", "hearsay", "past", "present", "recent", "sudden",
+             "resolved", "figurative", "things", "body", "speaker", "others")
 """The kinds of assertion cue a content file may list under `assertion` (see safety.py)."""
 
 
@@ -103,7 +108,9 @@ class AssertionCues:
     hearsay: what follows in the sentence was heard or read, not felt ("my friend says").
     past: the clause is about a time long gone ("years ago", "as a child").
     present: brings a past clause back to now ("but now", "again", "is").
-    recent: says it happened lately, so it is not over just because it passed ("this morning").
+    recent: says it happened lately, so it is not long past, nor over because it passed
+    ("this morning").
+    sudden: says it came on suddenly, so it is not over because it passed ("I just fainted").
     resolved: what came before in the sentence is over ("fine since", "cleared up").
     figurative: near it, the symptom word means something else ("with laughter", "rumour").
     things: objects a symptom word can describe that are not the body ("tea", "signal").
@@ -263,7 +270,7 @@ def _term(text: str, origin: str) -> Term:
     """Normalise each written word like user text; a trailing '*' survives as a prefix mark."""
     words: list[str] = []
     for raw in text.split():
-        normalised = tokens(raw.rstrip("*"))
+        normalised = [t for t in tokens(raw.rstrip("*")) if t not in SOFTENERS]
         if raw.endswith("*") and normalised:
             normalised[-1] += "*"
         words += normalised
@@ -305,7 +312,14 @@ def _rule(node: Located) -> RedFlagRule:
         if "calm" in examples else (),
         origin=node.origin,
         history=_flag(table["history"], "history") if "history" in table else False,
+        reach=_count(table["reach"], "reach") if "reach" in table else None,
     )
+
+
+def _count(node: Located, what: str) -> int:
+    if not isinstance(node.value, int) or isinstance(node.value, bool) or node.value < 1:
+        raise ContentError(f"{node.origin}: {what} must be a whole number of words, 1 or more")
+    return node.value
 
 
 def _flag(node: Located, what: str) -> bool:

@@ -185,6 +185,11 @@ STOP_WORDS = frozenset(
 )
 
 
+# Words that only soften or stress what they stand in ("I couldn't really feel the seat",
+# "I didn't even know"): the red-flag check reads past them, in rules and in what is said.
+SOFTENERS = frozenset({"really", "even", "actually", "literally", "honestly", "truly", "totally"})
+
+
 _SUFFIXES = ("ing", "ed", "es", "s", "ly")
 
 

@@ -12,6 +12,7 @@ the FAQ instead. Each hit says whose symptom it is: the speaker's, or someone's 
 from __future__ import annotations
 
 import importlib.util
+import itertools
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -20,7 +21,7 @@ from rapidfuzz.distance import OSA
 
 from .assertion import OTHER, PRESENT, SPEAKER, CueSpans, Position, experiencer, mention_assertion
 from .content import CUE_KINDS, LEVELS, AssertionCues, Content, RedFlagPattern, RedFlagRule, Term
-from .normalize import sentences
+from .normalize import SOFTENERS, sentences
 
 # A clause also ends at these words: what follows a "but" is judged on its own.
 _CONTRAST = {"but", "though", "although", "however", "except", "whereas", "just", "only"}
@@ -48,6 +49,9 @@ _INVERTED_BEFORE_I = {"should", "do", "can", "could", "would", "will", "shall", 
 _LOST_NEGATION_MODALS = {"can", "could"}
 _NEGATIVE_ONLY = (("at", "all"), ("anything",), ("anymore",), ("any", "more"), ("a", "thing"))
 
+_TWO_SLIP_LENGTH = 8
+"""Typed words this long tolerate two slips ('parralised'); at seven, 'fizzing', which the
+dictionary lacks, would be two slips from 'fitting'."""
 _TYPO_MIN_LENGTH = 5
 """Typed words this long tolerate one slip of the keys ('bladdar', 'numbess'); shorter ones
 ('numm') must match exactly: one edit turns too many short words into one another."""
@@ -109,18 +113,29 @@ def word_matches(token: str, pattern_word: str) -> bool:
 
 
 def _slip_of(token: str, word: str) -> bool:
-    """One insertion, deletion, substitution or swap of neighbours, first letter kept."""
-    return (len(word) >= _TYPO_MIN_LENGTH and token[:1] == word[:1] and token != word
-            and abs(len(token) - len(word)) <= 1 and OSA.distance(token, word) <= 1
+    """Slips of the keys, first letter kept: one insertion, deletion, substitution or swap of
+    neighbours; two in words of eight letters or more ('parralised'); in four-letter
+    words only a swap ('pian')."""
+    if token == word or token[:1] != word[:1] or len(word) < _TYPO_MIN_LENGTH - 1:
+        return False
+    if len(word) < _TYPO_MIN_LENGTH:
+        allowed = 1 if sorted(token) == sorted(word) else 0
+    else:
+        allowed = 2 if len(word) >= _TWO_SLIP_LENGTH else 1
+    return (abs(len(token) - len(word)) <= allowed
+            and OSA.distance(token, word, score_cutoff=allowed) <= allowed
             and not is_english(token))
 
 
 def _prefix_slip(token: str, stem_: str) -> bool:
-    """'weeknes' for weak*: a start of the token one slip from the stem."""
+    """'weeknes' for weak*: a start of the token one slip from the stem (two from a stem of
+    eight letters or more)."""
     if len(stem_) < _TYPO_MIN_LENGTH - 1 or len(token) < max(len(stem_) - 1, _TYPO_MIN_LENGTH) \
             or token[:1] != stem_[:1]:
         return False
-    return any(OSA.distance(token[:k], stem_) <= 1 for k in range(len(stem_) - 1, len(stem_) + 2)
+    allowed = 2 if len(stem_) >= _TWO_SLIP_LENGTH else 1
+    return any(OSA.distance(token[:k], stem_, score_cutoff=allowed) <= allowed
+               for k in range(len(stem_) - allowed, len(stem_) + allowed + 1)
                if k <= len(token)) and not is_english(token)
 
 
@@ -161,7 +176,7 @@ class _WordIndex:
         symptom_words = {w for rule in rules for term in _terms(rule) for w in term.words}
         self.long = {}
         for w in symptom_words:
-            if len(w.rstrip("*")) >= _TYPO_MIN_LENGTH - w.endswith("*"):
+            if len(w.rstrip("*")) >= _TYPO_MIN_LENGTH - 1:
                 self.long.setdefault(w[0], []).append(w)
         self._cache: dict[str, frozenset[str]] = {}
 
@@ -171,7 +186,8 @@ class _WordIndex:
         if found is None:
             hits = {token} if token in self.exact else set()
             hits |= {token[:k] + "*" for k in range(1, len(token) + 1) if token[:k] in self.prefixes}
-            if token not in self.exact and len(token) >= _TYPO_MIN_LENGTH - 1:
+            if token not in self.exact and len(token) >= _TYPO_MIN_LENGTH - 1 \
+                    and token.isalpha():
                 # 'numbess' starts like numb* but was meant as numbness: slips are looked
                 # for even where a prefix matched ('weakly' is English, so never a slip).
                 hits |= {w for w in self.long.get(token[:1], ()) if w not in hits
@@ -216,6 +232,8 @@ def utterance_words(text: str, index: _WordIndex, spoken: bool = False) -> list[
     for number, sentence in enumerate(sentences(text)):
         for part in sentence:
             for token in restore_lost_negation(part) if spoken else part:
+                if token in SOFTENERS:
+                    continue
                 if token in _CONTRAST:
                     clause += 1
                     block += 1
@@ -287,15 +305,16 @@ class _Fired:
 
 
 def _pattern_match(words: list[_Word], pattern: RedFlagPattern, ignored: set[int],
-                   cues: CueSpans, history: bool) -> _Fired | str:
+                   cues: CueSpans, rule: RedFlagRule) -> _Fired | str:
     """The words that fire pattern, or why it does not fire: 'absent' when a group is not
-    heard at all, else what its mentions assert instead (negated, hypothetical, ...).
+    heard at all (or not near enough the others), else what its mentions assert instead.
 
-    Every group needs an occurrence that is not negated. Of each group the first occurrence
-    asserted as present is taken (else its first); the earliest of those that is not just a
-    body part decides for the whole pattern, as a ConText trigger's scope covers where a
-    mention starts: in "my calf cramps when I walk and eases if I stop" the cramp is reported,
-    and the "if" belongs to its circumstances; "what if my calf swells" reports nothing.
+    Every group needs an occurrence that is not negated, all of them within the rule's reach
+    of one another. Of the ways to pick one occurrence per group, one whose deciding mention
+    is asserted as present wins. The deciding mention is the earliest that is not just a
+    body part, as a ConText trigger's scope covers where a mention starts: in "my calf cramps
+    when I walk and eases if I stop" the cramp is reported, and the "if" belongs to its
+    circumstances; "what if my calf swells" reports nothing.
     """
     spans_per_group = [[(s, e) for s, e in _group_spans(words, group)
                         if ignored.isdisjoint(range(s, e))] for group in pattern.groups]
@@ -303,20 +322,25 @@ def _pattern_match(words: list[_Word], pattern: RedFlagPattern, ignored: set[int
         return "absent"
     covered = {i for spans in spans_per_group for s, e in spans for i in range(s, e)}
     texts, positions = [w.text for w in words], [w.at for w in words]
-    chosen: list[tuple[int, int, str]] = []
+    judged_per_group = []
     for spans in spans_per_group:
-        judged = [(s, e, mention_assertion(texts, positions, s, e, cues, history))
+        judged = [(s, e, mention_assertion(texts, positions, s, e, cues, rule.history))
                   for s, e in spans
                   if not _negated_before(words, s, covered) and not _negated_after(words, e)]
         if not judged:
             return "negated"
-        chosen.append(next((j for j in judged if j[2] == PRESENT), judged[0]))
-    deciding = min((j for j in chosen if not _only_body(j[0], j[1], cues)),
-                   default=min(chosen))
-    if deciding[2] != PRESENT:
-        return deciding[2]
-    heard = " ... ".join(" ".join(texts[s:e]) for s, e, _ in chosen)
-    return _Fired(heard, min(s for s, _, _ in chosen))
+        judged_per_group.append(judged)
+    picks = [pick for pick in itertools.product(*judged_per_group) if rule.reach is None
+             or max(e for _, e, _ in pick) - min(s for s, _, _ in pick) <= rule.reach]
+    if not picks:
+        return "absent"
+    deciding = [min((j for j in pick if not _only_body(j[0], j[1], cues)), default=min(pick))
+                for pick in picks]
+    best = min(range(len(picks)), key=lambda i: (deciding[i][2] != PRESENT, deciding[i][0]))
+    if deciding[best][2] != PRESENT:
+        return deciding[best][2]
+    heard = " ... ".join(" ".join(texts[s:e]) for s, e, _ in picks[best])
+    return _Fired(heard, min(s for s, _, _ in picks[best]))
 
 
 def _only_body(start: int, end: int, cues: CueSpans) -> bool:
@@ -329,6 +353,8 @@ def is_about_question(words: list[_Word], cues: CueSpans | None = None) -> bool:
     """A general question ('is weakness serious?') with no report by or about a person in it."""
     if not words or words[0].text not in _QUESTION_STARTS:
         return False
+    if len(words) > 1 and words[1].text == "not":
+        return False  # "can't breathe", "couldn't feel a thing": a report without its "I"
     if cues is not None and cues.of("others"):
         return False
     for i, word in enumerate(words):
@@ -343,7 +369,7 @@ def _rule_hit(words: list[_Word], rule: RedFlagRule, cues: CueSpans) -> RedFlagH
     ignored = {i for term in rule.ignored for s, e in _occurrences(words, term) for i in range(s, e)}
     reasons = []
     for pattern in rule.patterns:
-        found = _pattern_match(words, pattern, ignored, cues, rule.history)
+        found = _pattern_match(words, pattern, ignored, cues, rule)
         if isinstance(found, _Fired):
             who = SPEAKER if rule.history else experiencer(found.start, cues)
             return RedFlagHit(rule, found.heard, who)

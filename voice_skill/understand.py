@@ -234,7 +234,7 @@ def decide(text: str, content: Content, matcher: Matcher, settings: MatchSetting
     0.899 (flite); checked for red flags only 0.946, 0.921; missed red flags unchanged).
     """
     readings = (text, *alternatives, *second_opinions)
-    assessment = _most_urgent([assess(t, content.rules, spoken) for t in readings])
+    assessment = _most_urgent([assess(t, content.rules, spoken, content.cues) for t in readings])
     reading = _best_reading(text, alternatives, matcher, settings)
     intent = reading.candidates[0].dialog_id if reading.matched in ("answer", "clarify") else None
     outcome = "escalate" if assessment.level != "none" else reading.matched

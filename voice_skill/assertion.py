@@ -13,8 +13,8 @@ scope lay speech gives it:
                 unless the person speaks of a person again  ("my wife says my face droops")
   past          its stretch of sentence up to a "but",      "fainted as a teenager"
                 unless a present cue comes between it and   ("years ago, and again now")
-                the mention, or a recent one is anywhere    ("fainted at school today")
-                in the sentence
+                the mention, or a recent one is in its      ("fainted at school today")
+                clause
   resolved      back over its sentence, unless the          "a clot ten years ago, fine since"
                 sentence also says it was recent            ("fainted this morning, fine now")
   figurative    up to four words either side, in its clause "convulsing with laughter"
@@ -121,7 +121,7 @@ def _hearsay(words: list[str], at: list[Position], start: int, cues: CueSpans) -
 
 def _past(at: list[Position], start: int, cues: CueSpans) -> bool:
     present = cues.of("present")
-    if any(at[p].sentence == at[start].sentence for p, _ in cues.of("recent")):
+    if any(at[p].clause == at[start].clause for p, _ in cues.of("recent")):
         return False  # "fainted at school today", "years ago, and again this morning"
     for s, e in cues.of("past"):
         if at[s].block != at[start].block or _inside(s, e, present):

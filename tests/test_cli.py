@@ -97,6 +97,16 @@ def test_ask_json_escalation_field(capsys) -> None:
     assert "call 911 or your local emergency number now" in record["answer"]
 
 
+def test_ask_json_traces_what_was_set_aside_and_whose_it_is(capsys) -> None:
+    _, out, _ = run(capsys, "ask", "--json", "the gossip spread round the office",
+                    "my grandad's face has gone lopsided", "my face has gone lopsided")
+    joke, grandad, mine = records(out)
+    assert (joke["escalation"], joke["set_aside"]) == ("none", {"spreading": "figurative"})
+    assert (grandad["escalation"], grandad["someone_else"]) == ("emergency", True)
+    assert "someone with you" in grandad["answer"]
+    assert (mine["escalation"], mine["someone_else"]) == ("emergency", False)
+
+
 def test_ask_json_out_of_scope_has_null_intent(capsys, skill) -> None:
     _, out, _ = run(capsys, "ask", "--json", "play some music")
     assert '"intent": null' in out

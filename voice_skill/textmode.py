@@ -32,6 +32,10 @@ def reply_record(text: str, reply: Reply) -> dict[str, object]:
         "answer": answered.text,
         "outcome": decision.outcome,
         "red_flags": [hit.rule.id for hit in decision.assessment.hits],
+        # Rules whose words were heard but not reported as happening now, and why: each
+        # decision can be traced to a rule and a cue.
+        "set_aside": {aside.rule.id: aside.why for aside in decision.assessment.set_aside},
+        "someone_else": decision.assessment.about_someone_else,
         "safety_check": reply.safety_check,
     }
 

@@ -50,7 +50,9 @@ def labelled_questions(dialogs_dir: Path) -> list[tuple[str, list[str]]]:
     for path in sorted((dialogs_dir / "tests").glob("*.yaml")):
         for test in load_dialog_tests(path):
             turn = test.turns[0]
-            if turn.intent != MISSING and turn.escalation in (None, "none"):
+            # A turn answered by the safety-check question has no intent, yet is in scope.
+            if turn.intent != MISSING and turn.escalation in (None, "none") \
+                    and not turn.asks_safety_check:
                 rows.append((turn.user, [turn.intent] if turn.intent else []))
     if DEV_SET.is_file():
         for line in DEV_SET.read_text().splitlines():

@@ -169,3 +169,14 @@ def test_a_100_kilobyte_line_normalises() -> None:
 ])
 def test_week_is_weak_only_where_a_week_makes_no_sense(heard: str, expected: str) -> None:
     assert normalize(heard) == expected
+
+
+@pytest.mark.parametrize("text, normalised", [
+    ("he cannae get his words oot", "he can not get his words out"),
+    ("me brother has MND", "my brother has mnd"),
+    ("I keep catching me toe", "i keep catching my toe"),
+    ("the doctor told me leg cramps are common", "the doctor told me leg cramps are common"),
+    ("I cant feel it", "i can not feel it"),
+])
+def test_dialect_and_missing_apostrophes(text: str, normalised: str) -> None:
+    assert normalize(text) == normalised

@@ -568,3 +568,35 @@ def test_typed_slips_are_read_as_the_symptom_word(text: str, expected: str) -> N
 ])
 def test_word_matches_typed_slips(token: str, meant: str, expected: bool) -> None:
     assert word_matches(token, meant) is expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    # A negation reaches over commas into bare list items, not into a clause of its own.
+    ("my ankle isn't puffy, red or warm, it just aches after football", "none"),
+    ("he denies chest pain, coughing blood or trouble breathing", "none"),
+    ("I've no temperature, my calf is swollen and red", "urgent"),
+    ("she can't stand, both her legs are giving way", "emergency"),
+])
+def test_negation_across_a_list_stops_at_a_clause_of_its_own(text: str, expected: str) -> None:
+    assert level(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    # Of several sentences, a general question is a question even when another has an "I".
+    ("Does a seizure always mean epilepsy? I want to understand my nephew's diagnosis.", "none"),
+    ("Why is my calf twitching? Also I can't control my bladder since this morning.",
+     "emergency"),
+])
+def test_a_general_question_among_several_sentences(text: str, expected: str) -> None:
+    assert level(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    # Someone present relaying what they feel is a report, not hearsay.
+    ("the patient says his legs have both gone numb", "emergency"),
+    ("she says her face feels numb on one side", "emergency"),
+    ("my neighbour told me her cousin coughed up blood", "none"),
+    ("my uncle says tingling in both feet is normal at his age", "none"),
+])
+def test_a_report_relayed_by_someone_present_is_not_hearsay(text: str, expected: str) -> None:
+    assert level(text) == expected

@@ -10,7 +10,8 @@ scope lay speech gives it:
                 way": the leg is reported)
   modal         up to three words before the mention        "it will spread"
   hearsay       from the cue to the end of its sentence,    "my friend says twitching spreads"
-                unless the person speaks of a person again  ("my wife says my face droops")
+                unless the person speaks of a person again  ("my wife says my face droops"),
+                or it is relayed from someone present       ("the patient says", "he says")
   past          its stretch of sentence up to a "but",      "fainted as a teenager"
                 unless a present cue comes between it and   ("years ago, and again now")
                 the mention, or a recent one is in its      ("fainted at school today")
@@ -34,6 +35,10 @@ PRESENT = "present"
 ASSERTIONS = (PRESENT, "negated", "hypothetical", "hearsay", "past", "figurative")
 """What a mention can assert; only a present one escalates."""
 
+ASKED = "asked"
+"""Not a content cue: a whole sentence that is a general question, found by the red-flag
+check ("Is losing bladder control a sign of a back problem? Asking for my notes.")."""
+
 SPEAKER, OTHER = "speaker", "other"
 """Who has the symptom: the person talking, or someone they speak of (with them, in care)."""
 
@@ -41,6 +46,9 @@ MODAL_REACH = 3
 """How many words before a mention a modal cue ('going to') still reaches."""
 _SOURCE_PRONOUNS = frozenset({"he", "she"})
 """After "says", the one saying it: "my dad says he can't feel his feet" is his own report."""
+_SOURCE_POSSESSIVES = frozenset({"his", "her"})
+"""After "says", before a body part, the sayer's own body: "she says her face feels numb";
+before anyone else, a third party: "she told me her friend coughed blood"."""
 FIGURATIVE_REACH = 4
 """How many words either side of a mention a figurative cue ('with laughter') still reaches."""
 _LINKS = frozenset({"is", "was", "are", "were", "has", "had", "been", "got", "gets", "getting",
@@ -85,6 +93,8 @@ def mention_assertion(words: list[str], at: list[Position], start: int, end: int
     if any(e <= start and at[s].clause == here.clause and not _named_between(e, start, cues)
            for s, e in cues.of("hypothetical")):
         return "hypothetical"
+    if any(s <= start < e for s, e in cues.of(ASKED)):
+        return "hypothetical"
     if any(e <= start and start - e < MODAL_REACH and at[s].clause == here.clause
            for s, e in cues.of("modal")):
         return "hypothetical"
@@ -110,9 +120,13 @@ def _hearsay(words: list[str], at: list[Position], start: int, cues: CueSpans) -
     """A cue earlier in the sentence, and neither the speaker nor the source themself ('he',
     'she') named between it and the mention: "my wife says MY face droops" and "my husband
     says HE can't feel his legs" are reports; "she told me HER FRIEND coughed blood" is not."""
-    persons = cues.of("speaker") + [(s, e) for s, e in cues.of("others")
-                                    if words[s] in _SOURCE_PRONOUNS and e == s + 1]
+    bodies = {s for s, _ in cues.of("body")}
+    persons = cues.of("speaker") + [(s, e) for s, e in cues.of("others") if e == s + 1 and (
+        words[s] in _SOURCE_PRONOUNS or words[s] in _SOURCE_POSSESSIVES and e in bodies)]
+    relayed = cues.of("relayed")
     for s, e in cues.of("hearsay"):
+        if any(p <= s < q or p < e <= q for p, q in relayed):
+            continue  # "the patient says", "he says": someone present reporting
         if e <= start and at[s].sentence == at[start].sentence and \
                 not any(e <= p < start for p, _ in persons):
             return True

@@ -94,8 +94,8 @@ class RedFlagRule:
     None: anywhere in what was said."""
 
 
-CUE_KINDS = ("hypothetical", "modal", "hearsay", "past", "present", "recent", "sudden",
-             "resolved", "figurative", "things", "body", "speaker", "others")
+CUE_KINDS = ("hypothetical", "modal", "hearsay", "relayed", "past", "present", "recent",
+             "sudden", "resolved", "figurative", "things", "body", "speaker", "others")
 """The kinds of assertion cue a content file may list under `assertion` (see safety.py)."""
 
 
@@ -106,6 +106,7 @@ class AssertionCues:
     hypothetical: what follows in the clause is asked about or imagined ("what if", "signs of").
     modal: a future or conditional verb just before the symptom ("it will spread").
     hearsay: what follows in the sentence was heard or read, not felt ("my friend says").
+    relayed: a saying that is a report from someone present ("the patient says", "he says").
     past: the clause is about a time long gone ("years ago", "as a child").
     present: brings a past clause back to now ("but now", "again", "is").
     recent: says it happened lately, so it is not long past, nor over because it passed

@@ -53,6 +53,22 @@ _SLIPS.update({(short,): tuple(long.split()) for short, long in (
     ("isnt", "is not"), ("wasnt", "was not"), ("arent", "are not"), ("couldnt", "could not"),
     ("wont", "will not"), ("havent", "have not"), ("hasnt", "has not"), ("wouldnt", "would not"),
     ("shouldnt", "should not"), ("werent", "were not"))})
+# Scots and Northern English negatives and words of place ("he cannae get his words oot").
+_SLIPS.update({(short,): tuple(long.split()) for short, long in (
+    ("cannae", "can not"), ("canna", "can not"), ("dinnae", "do not"), ("didnae", "did not"),
+    ("doesnae", "does not"), ("isnae", "is not"), ("wasnae", "was not"), ("wouldnae", "would not"),
+    ("willnae", "will not"), ("oot", "out"), ("doon", "down"))})
+# "Me" for "my" before a relative ("me brother has MND"), and before a part of the body after
+# a word that takes no second object ("catching me toe", "in me leg"); "told me leg weakness
+# is serious" and "it gives me leg cramps" keep their "me".
+_SLIPS.update({("me", noun): ("my", noun) for noun in (
+    "mum", "mam", "dad", "da", "brother", "sister", "son", "daughter", "husband", "wife",
+    "missus")})
+_SLIPS.update({(before, "me", noun): (before, "my", noun)
+               for before in ("catching", "catch", "caught", "stubbed", "stub", "hurt", "in", "on",
+                              "of", "and", "twisted", "banged", "broke", "sprained", "with")
+               for noun in ("leg", "legs", "foot", "feet", "toe", "toes", "calf", "calves", "back",
+                            "arm", "arms", "hand", "hands", "knee", "knees", "chest", "fingers")})
 # "weak" and "week" sound the same; a recogniser writes either. After these words the time
 # unit is impossible ("my leg feels week", "my grip is getting week"); before a body part it
 # is not ("one week calf twitching" with "of" swallowed), so that stays a week.

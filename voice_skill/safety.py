@@ -19,7 +19,16 @@ from pathlib import Path
 
 from rapidfuzz.distance import OSA
 
-from .assertion import OTHER, PRESENT, SPEAKER, CueSpans, Position, experiencer, mention_assertion
+from .assertion import (
+    ASKED,
+    OTHER,
+    PRESENT,
+    SPEAKER,
+    CueSpans,
+    Position,
+    experiencer,
+    mention_assertion,
+)
 from .content import CUE_KINDS, LEVELS, AssertionCues, Content, RedFlagPattern, RedFlagRule, Term
 from .normalize import SOFTENERS, sentences
 
@@ -28,6 +37,11 @@ _CONTRAST = {"but", "though", "although", "however", "except", "whereas", "just"
 _NEGATION_CUES = {"no", "not", "never", "without", "nor", "neither", "none", "nothing",
                   "nobody", "denies", "free"}
 _LIST_JOINS = {"or", "nor"}
+# A comma clause with one of these has a subject or verb of its own, so a negation before the
+# comma does not reach into it ("no fever, my calf is swollen").
+_OWN_CLAUSE = {"is", "are", "was", "were", "am", "has", "have", "had", "feels", "feel", "felt",
+               "i", "my", "me", "he", "she", "his", "her", "it", "they", "we", "now", "but",
+               "keeps", "keep", "got", "gets", "started", "can", "could", "will"}
 _NEGATION_WINDOW = 3
 """How many words before a symptom a negation word still reaches."""
 # "peeing is normal", "my bladder control is fine": a verdict after the symptom negates it.
@@ -48,6 +62,9 @@ _INVERTED_BEFORE_I = {"should", "do", "can", "could", "would", "will", "shall", 
 # after a subject, "can ... at all" is "can not ... at all".
 _LOST_NEGATION_MODALS = {"can", "could"}
 _NEGATIVE_ONLY = (("at", "all"), ("anything",), ("anymore",), ("any", "more"), ("a", "thing"))
+
+_NO_CUES = AssertionCues()
+"""Without the content's cues only negation is judged."""
 
 _TWO_SLIP_LENGTH = 8
 """Typed words this long tolerate two slips ('parralised'); at seven, 'fizzing', which the
@@ -115,16 +132,22 @@ def word_matches(token: str, pattern_word: str) -> bool:
 def _slip_of(token: str, word: str) -> bool:
     """Slips of the keys, first letter kept: one insertion, deletion, substitution or swap of
     neighbours; two in words of eight letters or more ('parralised'); in four-letter
-    words only a swap ('pian')."""
+    words only a swap ('pian') or a letter typed twice ('feell')."""
     if token == word or token[:1] != word[:1] or len(word) < _TYPO_MIN_LENGTH - 1:
         return False
     if len(word) < _TYPO_MIN_LENGTH:
-        allowed = 1 if sorted(token) == sorted(word) else 0
+        allowed = 1 if sorted(token) == sorted(word) or _doubled(token, word) else 0
     else:
         allowed = 2 if len(word) >= _TWO_SLIP_LENGTH else 1
     return (abs(len(token) - len(word)) <= allowed
             and OSA.distance(token, word, score_cutoff=allowed) <= allowed
             and not is_english(token))
+
+
+def _doubled(token: str, word: str) -> bool:
+    """'feell' for 'feel': one letter typed twice."""
+    return len(token) == len(word) + 1 and any(
+        token[i] == token[i + 1] and token[:i] + token[i + 1:] == word for i in range(len(word)))
 
 
 def _prefix_slip(token: str, stem_: str) -> bool:
@@ -194,7 +217,8 @@ class _WordIndex:
         found = self._cache.get(token)
         if found is None:
             hits = {token} if token in self.exact else set()
-            hits |= {token[:k] + "*" for k in range(1, len(token) + 1) if token[:k] in self.prefixes}
+            hits |= {token[:k] + "*" for k in range(1, len(token) + 1)
+                     if token[:k] in self.prefixes}
             if token not in self.exact and len(token) >= _TYPO_MIN_LENGTH - 1 \
                     and token.isalpha():
                 # 'numbess' starts like numb* but was meant as numbness: slips are looked
@@ -260,8 +284,28 @@ def utterance_words(text: str, index: _WordIndex, spoken: bool = False) -> _Word
 
 
 def _cue_spans(words: _Words, index: _WordIndex) -> CueSpans:
-    """Where each kind of cue occurs; a longer cue wins where two start at the same word."""
-    return CueSpans({kind: _group_spans(words, terms) for kind, terms in index.cues.items()})
+    """Where each kind of cue occurs; a longer cue wins where two start at the same word.
+    Of several sentences, one that is a general question ("Is losing bladder control a sign
+    of a back problem? Asking for my revision notes.") is a hypothetical cue of its own."""
+    spans = {kind: _group_spans(words, terms) for kind, terms in index.cues.items()}
+    if words and words[-1].at.sentence > 0:
+        persons = {s for kind in ("speaker", "others") for s, _ in spans.get(kind, [])}
+        for first, last in _sentence_bounds(words):
+            sentence = words[first:last]
+            if is_about_question(sentence) and not persons.intersection(range(first, last)):
+                spans.setdefault(ASKED, []).append((first, last))
+    return CueSpans(spans)
+
+
+def _sentence_bounds(words: list[_Word]) -> list[tuple[int, int]]:
+    """(first, end) word positions of each sentence."""
+    bounds: list[tuple[int, int]] = []
+    for i, word in enumerate(words):
+        if not bounds or word.at.sentence != words[bounds[-1][0]].at.sentence:
+            bounds.append((i, i + 1))
+        else:
+            bounds[-1] = (bounds[-1][0], i + 1)
+    return bounds
 
 
 class _Words(list[_Word]):
@@ -293,16 +337,26 @@ def _occurrences(words: _Words, term: Term) -> list[tuple[int, int]]:
 
 
 def _negated_before(words: list[_Word], start: int, covered: set[int]) -> bool:
-    """A negation word shortly before, or further back across a list: 'no pain or swelling'."""
+    """A negation word shortly before, or further back across a list: 'no pain or swelling',
+    and across commas when the items between have no verb or person of their own: "my calf
+    isn't swollen, red or hot", "denies numbness, incontinence or weakness"."""
     clause = words[start].clause
     listed = False
-    for distance, i in enumerate(range(start - 1, max(-1, start - 2 * _NEGATION_WINDOW - 1), -1)):
+    for distance, i in enumerate(range(start - 1, max(-1, start - 3 * _NEGATION_WINDOW - 1), -1)):
         if words[i].clause != clause:
-            return False
+            if words[i].at.block != words[start].at.block or not _bare_items(words, clause):
+                return False
+            clause, listed = words[i].clause, True
         listed = listed or words[i].text in _LIST_JOINS
         if words[i].text in _NEGATION_CUES and i not in covered:
             return distance < _NEGATION_WINDOW or listed
     return False
+
+
+def _bare_items(words: list[_Word], clause: int) -> bool:
+    """The clause is list items, not one with its own subject or verb ("red or hot", not
+    "both legs are giving way")."""
+    return all(w.text not in _OWN_CLAUSE for w in words if w.clause == clause)
 
 
 def _negated_after(words: list[_Word], end: int) -> bool:
@@ -415,7 +469,7 @@ def _rule_hit(words: _Words, rule: RedFlagRule, cues: CueSpans) -> RedFlagHit | 
 
 
 def assess(text: str, rules: tuple[RedFlagRule, ...], spoken: bool = False,
-           cues: AssertionCues = AssertionCues()) -> Assessment:
+           cues: AssertionCues | None = None) -> Assessment:
     """Which red flags text reports as happening now; the highest level wins.
 
     cues: the content's assertion cues (Content.cues); without them only negation is judged.
@@ -424,7 +478,7 @@ def assess(text: str, rules: tuple[RedFlagRule, ...], spoken: bool = False,
     explained away as a general question; lower levels still are. A "can" that only makes
     sense as "can't" is read as "can't" (restore_lost_negation).
     """
-    index = _index_for(rules, cues)
+    index = _index_for(rules, cues or _NO_CUES)
     words = utterance_words(text, index, spoken)
     present = frozenset(m for w in words for m in w.matches)
     spans = _cue_spans(words, index)

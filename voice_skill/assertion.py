@@ -18,7 +18,7 @@ scope lay speech gives it:
                 clause
   resolved      back over its sentence, unless the          "a clot ten years ago, fine since"
                 sentence also says it was recent            ("fainted this morning, fine now")
-  figurative    up to four words either side, in its clause "convulsing with laughter"
+  figurative    up to five words either side, in its clause "convulsing with laughter"
   things        a thing right after the symptom word, or    "weak tea", "the signal is weak"
                 before it with at most a linking verb
   body          a mention made only of body words ("calf") takes its status from the
@@ -49,7 +49,7 @@ _SOURCE_PRONOUNS = frozenset({"he", "she"})
 _SOURCE_POSSESSIVES = frozenset({"his", "her"})
 """After "says", before a body part, the sayer's own body: "she says her face feels numb";
 before anyone else, a third party: "she told me her friend coughed blood"."""
-FIGURATIVE_REACH = 4
+FIGURATIVE_REACH = 5
 """How many words either side of a mention a figurative cue ('with laughter') still reaches."""
 _LINKS = frozenset({"is", "was", "are", "were", "has", "had", "been", "got", "gets", "getting",
                     "so", "really", "very", "too", "quite", "went", "gone", "goes", "seems",

@@ -175,6 +175,18 @@ def clauses(text: str) -> list[list[str]]:
     return [part for sentence in sentences(text) for part in sentence]
 
 
+def questions(text: str) -> list[bool | None]:
+    """Per sentence of `sentences(text)`: True when it ends with a question mark, False with
+    a full stop or exclamation mark, None with neither (speech, or typing without them)."""
+    text = _expand_contractions(_clean_characters(text))
+    parts = re.split(f"({_SENTENCE_BREAK.pattern})", text)
+    found: list[bool | None] = []
+    for body, end in zip(parts[::2], parts[1::2] + [""]):
+        if any(_TOKEN.findall(part) for part in _CLAUSE_BREAK.split(body)):
+            found.append(True if "?" in end else False if end.strip() else None)
+    return found
+
+
 def sentences(text: str) -> list[list[list[str]]]:
     """Sentences of text, each a list of its clauses' normalised words (empty parts dropped).
     Some cues reach across a comma but not across a full stop: "a clot years ago, fine since"."""
@@ -203,7 +215,8 @@ STOP_WORDS = frozenset(
 
 # Words that only soften or stress what they stand in ("I couldn't really feel the seat",
 # "I didn't even know"): the red-flag check reads past them, in rules and in what is said.
-SOFTENERS = frozenset({"really", "even", "actually", "literally", "honestly", "truly", "totally"})
+SOFTENERS = frozenset({"really", "even", "actually", "literally", "honestly", "truly", "totally",
+                       "completely", "absolutely", "utterly"})
 
 
 _SUFFIXES = ("ing", "ed", "es", "s", "ly")

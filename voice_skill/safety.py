@@ -30,7 +30,7 @@ from .assertion import (
     mention_assertion,
 )
 from .content import CUE_KINDS, LEVELS, AssertionCues, Content, RedFlagPattern, RedFlagRule, Term
-from .normalize import SOFTENERS, sentences
+from .normalize import SOFTENERS, questions, sentences
 
 # A clause also ends at these words: what follows a "but" is judged on its own.
 _CONTRAST = {"but", "though", "although", "however", "except", "whereas", "just", "only"}
@@ -283,7 +283,7 @@ def utterance_words(text: str, index: _WordIndex, spoken: bool = False) -> _Word
     return _Words(words, index)
 
 
-def _cue_spans(words: _Words, index: _WordIndex) -> CueSpans:
+def _cue_spans(words: _Words, index: _WordIndex, marks: list[bool | None]) -> CueSpans:
     """Where each kind of cue occurs; a longer cue wins where two start at the same word.
     Of several sentences, one that is a general question ("Is losing bladder control a sign
     of a back problem? Asking for my revision notes.") is a hypothetical cue of its own."""
@@ -292,7 +292,9 @@ def _cue_spans(words: _Words, index: _WordIndex) -> CueSpans:
         persons = {s for kind in ("speaker", "others") for s, _ in spans.get(kind, [])}
         for first, last in _sentence_bounds(words):
             sentence = words[first:last]
-            if is_about_question(sentence) and not persons.intersection(range(first, last)):
+            asked = marks[sentence[0].at.sentence] if sentence[0].at.sentence < len(marks) else None
+            if asked is not False and is_about_question(sentence) \
+                    and not persons.intersection(range(first, last)):
                 spans.setdefault(ASKED, []).append((first, last))
     return CueSpans(spans)
 
@@ -355,8 +357,11 @@ def _negated_before(words: list[_Word], start: int, covered: set[int]) -> bool:
 
 def _bare_items(words: list[_Word], clause: int) -> bool:
     """The clause is list items, not one with its own subject or verb ("red or hot", not
-    "both legs are giving way")."""
-    return all(w.text not in _OWN_CLAUSE for w in words if w.clause == clause)
+    "both legs are giving way"), in a list that an "or" or "nor" closes ("words all jumbled"
+    after "I wasn't making sense," is no list)."""
+    block = next(w.at.block for w in words if w.clause == clause)
+    return all(w.text not in _OWN_CLAUSE for w in words if w.clause == clause) and any(
+        w.text in _LIST_JOINS for w in words if w.clause >= clause and w.at.block == block)
 
 
 def _negated_after(words: list[_Word], end: int) -> bool:
@@ -439,6 +444,20 @@ def _only_body(start: int, end: int, cues: CueSpans) -> bool:
     return any(s <= start and end <= e for s, e in cues.of("body"))
 
 
+def _question_marks(text: str, spoken: bool) -> list[bool | None]:
+    """Per sentence, whether typed punctuation says it is a question (True), a statement
+    (False) or nothing (None). Typed text with commas but no question mark anywhere is taken
+    as statements: "Did a hot yoga class, sweated buckets, now my calves cramp" drops its "I",
+    it does not ask. A recogniser writes no punctuation, so speech is judged by its words."""
+    count = max(1, len(sentences(text)))
+    if spoken:
+        return [None] * count
+    marks = questions(text) or [None]
+    if "?" not in text and "," in text:
+        marks = [False if mark is None else mark for mark in marks]
+    return marks + [None] * (count - len(marks))
+
+
 def is_about_question(words: list[_Word], cues: CueSpans | None = None) -> bool:
     """A general question ('is weakness serious?') with no report by or about a person in it."""
     if not words or words[0].text not in _QUESTION_STARTS:
@@ -481,12 +500,13 @@ def assess(text: str, rules: tuple[RedFlagRule, ...], spoken: bool = False,
     index = _index_for(rules, cues or _NO_CUES)
     words = utterance_words(text, index, spoken)
     present = frozenset(m for w in words for m in w.matches)
-    spans = _cue_spans(words, index)
+    marks = _question_marks(text, spoken)
+    spans = _cue_spans(words, index, marks)
     results = [result for rule, starts in zip(rules, index.starts)
                if not present.isdisjoint(starts) and (result := _rule_hit(words, rule, spans))]
     hits = [r for r in results if isinstance(r, RedFlagHit)]
     set_aside = tuple(r for r in results if isinstance(r, SetAside))
-    if hits and is_about_question(words, spans):
+    if hits and marks[0] is not False and is_about_question(words, spans):
         kept = [hit for hit in hits if spoken and hit.rule.level == "emergency"]
         set_aside += tuple(SetAside(hit.rule, "hypothetical") for hit in hits if hit not in kept)
         if not kept:
@@ -494,7 +514,8 @@ def assess(text: str, rules: tuple[RedFlagRule, ...], spoken: bool = False,
         hits = kept
     hits.sort(key=lambda hit: -LEVELS.index(hit.rule.level))
     level = hits[0].rule.level if hits else "none"
-    asked = not hits and bool(set_aside) and is_about_question(words, spans)
+    asked = not hits and bool(set_aside) and marks[0] is not False and \
+        is_about_question(words, spans)
     return Assessment(level, tuple(hits), asked, set_aside)
 
 

@@ -1,0 +1,141 @@
+"""Red flags on sets of phrasings the rules were tuned on, and on sets they never saw.
+
+tests/data/ holds, in score.py's format (text, intents, escalation, and a class):
+  tuning_safety*.jsonl  written to tune on: every row must be judged right; a row the skill
+                        gets wrong today is a strict xfail with its reason.
+  heldout_safety.jsonl  written before any tuning, measured after each change (its misses
+                        were read, so it is no longer blind).
+  heldout_safety_b.jsonl, heldout_posts.jsonl
+                        held out: only their totals are looked at. Their limits are today's
+                        measurements, so a change that loses ground fails; the product's
+                        targets (no emergency missed, at most 2% of urgent and 10% of routine
+                        missed, at most 5% false alarms) are in the limits' comments.
+No sentence of any of these sets is copied into the content.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from voice_skill.content import LEVELS
+from voice_skill.dialog import Conversation, Skill
+
+DATA = Path(__file__).parent / "data"
+TUNING_SETS = ("tuning_safety.jsonl", "tuning_safety_2.jsonl", "tuning_safety_3.jsonl")
+
+
+def rows(name: str) -> list[dict]:
+    return [json.loads(line) for line in (DATA / name).read_text().splitlines() if line.strip()]
+
+
+def judged_right(want: str, got: str) -> bool:
+    """score.py's rule: a red flag must not be under-triaged; a calm one must stay calm."""
+    if want == "none":
+        return got == "none"
+    return LEVELS.index(got) >= LEVELS.index(want)
+
+
+# Rows of the tuning sets the skill gets wrong today, with why.
+KNOWN_MISSES = {
+    "My flatmate's gone grey and sweaty and says it feels like someone's standing on his chest.":
+        "'says it feels like' is read as hearsay: the flatmate's own sensation is not told "
+        "apart from something he was told",
+    "Jars I used to open easily I now have to hand to my husband.":
+        "grip weakness told only by handing jars over: no rule word",
+    "My son says his twitching is in his hands and face now as well.":
+        "spreading told as 'is in his hands ... as well': no rule word for a new place",
+    "My cousin had ALS but my parents and siblings are all fine, is it genetic?":
+        "'my parents ... are all fine' is not read as a verdict across 'and siblings'",
+    "my leg gav out and now i cnat move it at al":
+        "three slips in short words ('gav', 'cnat', 'al'): too short to be read as slips",
+    "Ma calf gets awfy sair when I walk up the brae but it goes aff when I stop for a wee rest":
+        "Scots 'sair' (sore) and 'aff' (off) are not in the walking-pain rule",
+    "Ah'm fair puggled, legs like jelly after the ceilidh last night":
+        "labelled calm, but the development set's policy counts weak legs after a long walk "
+        "as urgent: the rule follows the development set",
+}
+PREFIX_MISSES = {
+    "Last spring I had a really bad patch where my calf cramped every night":
+        "a long story: the past cramps and a present 'occasional twitch' two sentences on are "
+        "joined by the medication and persistent-twitching rules",
+}
+
+
+def _known_miss(text: str) -> str | None:
+    return KNOWN_MISSES.get(text) or next(
+        (why for start, why in PREFIX_MISSES.items() if text.startswith(start)), None)
+
+
+def _tuning_params() -> list:
+    params = []
+    for name in TUNING_SETS:
+        for number, row in enumerate(rows(name), 1):
+            why = _known_miss(row["text"])
+            marks = [pytest.mark.xfail(strict=True, reason=why)] if why else []
+            params.append(pytest.param(row, marks=marks, id=f"{name}:{number}"))
+    return params
+
+
+@pytest.mark.parametrize("row", _tuning_params())
+def test_tuning_row_is_judged_right(skill: Skill, row: dict) -> None:
+    got = skill.decide(row["text"]).escalation
+    assert judged_right(row["escalation"], got), f"want {row['escalation']}, got {got}"
+
+
+def test_every_known_miss_is_in_a_tuning_set() -> None:
+    texts = [row["text"] for name in TUNING_SETS for row in rows(name)]
+    assert all(text in texts for text in KNOWN_MISSES)
+    assert all(any(t.startswith(start) for t in texts) for start in PREFIX_MISSES)
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Per level, how many rows there are and how many were judged wrong; intent right."""
+
+    total: dict[str, int]
+    wrong: dict[str, int]
+    intent_right: int
+    intent_asked: int
+
+
+def tally(skill: Skill, name: str) -> Tally:
+    total = dict.fromkeys(LEVELS, 0)
+    wrong = dict.fromkeys(LEVELS, 0)
+    right = asked = 0
+    for row in rows(name):
+        reply = skill.respond(Conversation(), row["text"]).answered  # what `ask --json` prints
+        want = row["escalation"]
+        total[want] += 1
+        wrong[want] += not judged_right(want, reply.escalation)
+        if row["intents"] is not None:
+            asked += 1
+            right += reply.intent in row["intents"] if row["intents"] else reply.intent is None
+    return Tally(total, wrong, right, asked)
+
+
+# Per set: the most rows each level may get wrong (today's measurement). Targets: emergency 0,
+# urgent <= 2%, routine <= 10%, none (false alarms) <= 5%.
+HELD_OUT_LIMITS = {
+    # 258 rows: 56 emergency, 65 urgent, 40 routine, 97 calm. Before this work: 24, 21, 7, 39.
+    "heldout_safety.jsonl": {"emergency": 2, "urgent": 1, "routine": 0, "none": 2},
+    # 240 rows, written blind after tuning began: 47, 55, 36, 102. Before: 13, 18, 5, 39.
+    "heldout_safety_b.jsonl": {"emergency": 3, "urgent": 1, "routine": 1, "none": 4},
+    # 183 real-sounding posts labelled with intents: 3, 4, 4, 172. Before: 1, 0, 1, 9.
+    "heldout_posts.jsonl": {"emergency": 0, "urgent": 0, "routine": 0, "none": 3},
+}
+INTENT_FLOOR = {"heldout_posts.jsonl": 0.9}
+"""Intent accuracy on the held-out posts: 0.911 today (0.906 before); the target is 0.85."""
+
+
+@pytest.mark.parametrize("name", HELD_OUT_LIMITS)
+def test_held_out_set_loses_no_ground(skill: Skill, name: str) -> None:
+    result = tally(skill, name)
+    for level, most in HELD_OUT_LIMITS[name].items():
+        assert result.wrong[level] <= most, \
+            f"{name}: {result.wrong[level]} of {result.total[level]} {level} rows wrong"
+    if name in INTENT_FLOOR:
+        assert result.intent_right / result.intent_asked >= INTENT_FLOOR[name]

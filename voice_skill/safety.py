@@ -11,13 +11,8 @@ the FAQ instead. Each hit says whose symptom it is: the speaker's, or someone's 
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
-
-from rapidfuzz.distance import OSA
 
 from .assertion import (
     ASKED,
@@ -31,6 +26,7 @@ from .assertion import (
 )
 from .content import CUE_KINDS, LEVELS, AssertionCues, Content, RedFlagPattern, RedFlagRule, Term
 from .normalize import SOFTENERS, questions, sentences
+from .slips import TYPO_MIN_LENGTH, word_matches
 
 # A clause also ends at these words: what follows a "but" is judged on its own.
 _CONTRAST = {"but", "though", "although", "however", "except", "whereas", "just", "only"}
@@ -65,14 +61,6 @@ _NEGATIVE_ONLY = (("at", "all"), ("anything",), ("anymore",), ("any", "more"), (
 
 _NO_CUES = AssertionCues()
 """Without the content's cues only negation is judged."""
-
-_TWO_SLIP_LENGTH = 8
-"""Typed words this long tolerate two slips ('parralised'); at seven, 'fizzing', which the
-dictionary lacks, would be two slips from 'fitting'."""
-_TYPO_MIN_LENGTH = 5
-"""Typed words this long tolerate one slip of the keys ('bladdar', 'numbess'); shorter ones
-('numm') must match exactly: one edit turns too many short words into one another."""
-
 
 @dataclass(frozen=True)
 class RedFlagHit:
@@ -121,66 +109,6 @@ class _Word:
         return self.at.clause
 
 
-def word_matches(token: str, pattern_word: str) -> bool:
-    """Exact, prefix ('weak*'), or for a typed word that is no English word, one slip away."""
-    if pattern_word.endswith("*"):
-        stem_ = pattern_word[:-1]
-        return token.startswith(stem_) or _prefix_slip(token, stem_)
-    return token == pattern_word or _slip_of(token, pattern_word)
-
-
-def _slip_of(token: str, word: str) -> bool:
-    """Slips of the keys, first letter kept: one insertion, deletion, substitution or swap of
-    neighbours; two in words of eight letters or more ('parralised'); in four-letter
-    words only a swap ('pian') or a letter typed twice ('feell')."""
-    if token == word or token[:1] != word[:1] or len(word) < _TYPO_MIN_LENGTH - 1:
-        return False
-    if len(word) < _TYPO_MIN_LENGTH:
-        allowed = 1 if sorted(token) == sorted(word) or _doubled(token, word) else 0
-    else:
-        allowed = 2 if len(word) >= _TWO_SLIP_LENGTH else 1
-    return (abs(len(token) - len(word)) <= allowed
-            and OSA.distance(token, word, score_cutoff=allowed) <= allowed
-            and not is_english(token))
-
-
-def _doubled(token: str, word: str) -> bool:
-    """'feell' for 'feel': one letter typed twice."""
-    return len(token) == len(word) + 1 and any(
-        token[i] == token[i + 1] and token[:i] + token[i + 1:] == word for i in range(len(word)))
-
-
-def _prefix_slip(token: str, stem_: str) -> bool:
-    """'weeknes' for weak*: a start of the token one slip from the stem (two from a stem of
-    eight letters or more)."""
-    if len(stem_) < _TYPO_MIN_LENGTH - 1 or len(token) < max(len(stem_) - 1, _TYPO_MIN_LENGTH) \
-            or token[:1] != stem_[:1]:
-        return False
-    allowed = 2 if len(stem_) >= _TWO_SLIP_LENGTH else 1
-    return any(OSA.distance(token[:k], stem_, score_cutoff=allowed) <= allowed
-               for k in range(len(stem_) - allowed, len(stem_) + allowed + 1)
-               if k <= len(token)) and not is_english(token)
-
-
-def is_english(word: str) -> bool:
-    """Whether word is in the English pronouncing dictionary that pocketsphinx's wheel ships
-    (cmudict, about 126,000 words; 45 ms to read, so only read when a near miss needs it).
-    Without it, no short word is taken for a slip: 'ladder' is not 'bladder'."""
-    words = _english_words()
-    return words is None or word in words
-
-
-@cache
-def _english_words() -> frozenset[str] | None:
-    spec = importlib.util.find_spec("pocketsphinx")
-    for folder in (spec.submodule_search_locations or []) if spec else []:
-        path = Path(folder) / "model" / "en-us" / "cmudict-en-us.dict"
-        if path.is_file():
-            with path.open(encoding="utf-8", errors="replace") as lines:
-                return frozenset(line.split(" ", 1)[0].split("(", 1)[0] for line in lines)
-    return None
-
-
 class _WordIndex:
     """Every pattern and cue word of a rule set, so a token finds its matches without a scan."""
 
@@ -199,7 +127,7 @@ class _WordIndex:
         symptom_words = {w for rule in rules for term in _terms(rule) for w in term.words}
         self.long = {}
         for w in symptom_words:
-            if len(w.rstrip("*")) >= _TYPO_MIN_LENGTH - 1:
+            if len(w.rstrip("*")) >= TYPO_MIN_LENGTH - 1:
                 self.long.setdefault(w[0], []).append(w)
         self._cache: dict[str, frozenset[str]] = {}
         groups = [g for rule in rules for p in rule.patterns for g in p.groups]
@@ -219,7 +147,7 @@ class _WordIndex:
             hits = {token} if token in self.exact else set()
             hits |= {token[:k] + "*" for k in range(1, len(token) + 1)
                      if token[:k] in self.prefixes}
-            if token not in self.exact and len(token) >= _TYPO_MIN_LENGTH - 1 \
+            if token not in self.exact and len(token) >= TYPO_MIN_LENGTH - 1 \
                     and token.isalpha():
                 # 'numbess' starts like numb* but was meant as numbness: slips are looked
                 # for even where a prefix matched ('weakly' is English, so never a slip).

@@ -8,7 +8,7 @@ scope lay speech gives it:
   hypothetical  from the cue to the end of its clause, or   "what if it spreads"
                 to a person named after its own subject     ("if I stand up, my leg gives
                 way": the leg is reported)
-  modal         up to three words before the mention        "it will spread"
+  modal         up to three words before the mention        "it will eventually spread"
   hearsay       from the cue to the end of its sentence,    "my friend says twitching spreads"
                 unless the person speaks of a person again  ("my wife says my face droops"),
                 or it is relayed from someone present       ("the patient says", "he says")
@@ -134,6 +134,7 @@ def _hearsay(words: list[str], at: list[Position], start: int, cues: CueSpans) -
 
 
 def _past(at: list[Position], start: int, cues: CueSpans) -> bool:
+    """A long-past time in the mention's stretch of sentence, not brought back to now."""
     present = cues.of("present")
     if any(at[p].clause == at[start].clause for p, _ in cues.of("recent")):
         return False  # "fainted at school today", "years ago, and again this morning"
@@ -141,7 +142,7 @@ def _past(at: list[Position], start: int, cues: CueSpans) -> bool:
         if at[s].block != at[start].block or _inside(s, e, present):
             continue  # "since last year" is not the past: it reaches to now
         low, high = sorted((e, start))
-        if not any(low <= p < high for p, _ in cues.of("present")):
+        if not any(low <= p < high for p, _ in present):
             return True
     return False
 

@@ -41,9 +41,6 @@ def judged_right(want: str, got: str) -> bool:
 
 # Rows of the tuning sets the skill gets wrong today, with why.
 KNOWN_MISSES = {
-    "My flatmate's gone grey and sweaty and says it feels like someone's standing on his chest.":
-        "'says it feels like' is read as hearsay: the flatmate's own sensation is not told "
-        "apart from something he was told",
     "Jars I used to open easily I now have to hand to my husband.":
         "grip weakness told only by handing jars over: no rule word",
     "My son says his twitching is in his hands and face now as well.":

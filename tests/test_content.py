@@ -209,6 +209,14 @@ assertion:
   figurative:
     - laughter||giggles  # <- here
 """, ["empty alternative"]),
+    "softener_in_a_rule": ("""\
+rules:
+  - id: soft
+    level: urgent
+    about: a soft word
+    match:
+      - totally numb  # <- here
+""", ["'totally' in 'totally numb' is read past"]),
     "tab_indentation": ("""\
 dialogs:
   - id: tabbed

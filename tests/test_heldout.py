@@ -25,7 +25,8 @@ from voice_skill.content import LEVELS
 from voice_skill.dialog import Conversation, Skill
 
 DATA = Path(__file__).parent / "data"
-TUNING_SETS = ("tuning_safety.jsonl", "tuning_safety_2.jsonl", "tuning_safety_3.jsonl")
+TUNING_SETS = ("tuning_safety.jsonl", "tuning_safety_2.jsonl", "tuning_safety_3.jsonl",
+               "tuning_safety_4.jsonl")
 
 
 def rows(name: str) -> list[dict]:
@@ -122,7 +123,7 @@ HELD_OUT_LIMITS = {
     # 240 rows, written blind after tuning began: 47, 55, 36, 102. Before: 13, 18, 5, 39.
     "heldout_safety_b.jsonl": {"emergency": 3, "urgent": 1, "routine": 1, "none": 4},
     # 183 real-sounding posts labelled with intents: 3, 4, 4, 172. Before: 1, 0, 1, 9.
-    "heldout_posts.jsonl": {"emergency": 0, "urgent": 0, "routine": 0, "none": 3},
+    "heldout_posts.jsonl": {"emergency": 0, "urgent": 0, "routine": 0, "none": 2},
 }
 INTENT_FLOOR = {"heldout_posts.jsonl": 0.9}
 """Intent accuracy on the held-out posts: 0.911 today (0.906 before); the target is 0.85."""

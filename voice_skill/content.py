@@ -271,7 +271,10 @@ def _term(text: str, origin: str) -> Term:
     """Normalise each written word like user text; a trailing '*' survives as a prefix mark."""
     words: list[str] = []
     for raw in text.split():
-        normalised = [t for t in tokens(raw.rstrip("*")) if t not in SOFTENERS]
+        normalised = tokens(raw.rstrip("*"))
+        for softener in SOFTENERS.intersection(normalised):
+            raise ContentError(f"{origin}: {softener!r} in {text!r} is read past in what people "
+                               f"say, so it can never be matched; leave it out")
         if raw.endswith("*") and normalised:
             normalised[-1] += "*"
         words += normalised

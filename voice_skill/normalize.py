@@ -53,6 +53,10 @@ _SLIPS.update({(short,): tuple(long.split()) for short, long in (
     ("isnt", "is not"), ("wasnt", "was not"), ("arent", "are not"), ("couldnt", "could not"),
     ("wont", "will not"), ("havent", "have not"), ("hasnt", "has not"), ("wouldnt", "would not"),
     ("shouldnt", "should not"), ("werent", "were not"))})
+# "I don't think I can breathe" says "I can't breathe"; read as such, the negation is where it
+# belongs.
+_SLIPS.update({("i", do_not, *not_, "think", "i", modal): ("i", modal, "not")
+               for do_not, *not_ in (("do", "not"), ("dont",)) for modal in ("can", "could")})
 # Scots and Northern English negatives and words of place ("he cannae get his words oot").
 _SLIPS.update({(short,): tuple(long.split()) for short, long in (
     ("cannae", "can not"), ("canna", "can not"), ("dinnae", "do not"), ("didnae", "did not"),
@@ -213,8 +217,8 @@ STOP_WORDS = frozenset(
 )
 
 
-# Words that only soften or stress what they stand in ("I couldn't really feel the seat",
-# "I didn't even know"): the red-flag check reads past them, in rules and in what is said.
+# Words that only soften or stress what they stand in ("I didn't even know", "completely
+# breathless", "I can't really feel it"): the red-flag check reads past them.
 SOFTENERS = frozenset({"really", "even", "actually", "literally", "honestly", "truly", "totally",
                        "completely", "absolutely", "utterly"})
 

@@ -19,7 +19,8 @@ from speech import FLITE_VOICES, synthesize, synthesize_flite, write_wav
 from voice_skill.asr import transcribe
 from voice_skill.audio import read_wav
 from voice_skill.content import load_content
-from voice_skill.settings import PROJECT_ROOT
+from voice_skill.dialog import Conversation, Skill
+from voice_skill.settings import PROJECT_ROOT, Settings
 from voice_skill.sphinx import SphinxRecognizer
 
 SHIPPED = PROJECT_ROOT / "dialogs"
@@ -196,3 +197,23 @@ def test_unseen_spoken_questions_across_two_synthesisers(tmp_path: Path) -> None
     assert totals["espeak-ng"][0] >= 21 and totals["espeak-ng"][1] >= 17, totals
     assert totals["flite"][0] >= 16 and totals["flite"][1] >= 18, totals
     assert sum(t[2] for t in totals.values()) <= 5, totals
+
+
+@pytest.mark.parametrize("answer, escalation", [("no", "none"),
+                                                ("yes my leg is weak", "urgent")])
+def test_a_spoken_answer_to_the_safety_check_is_understood(tmp_path: Path, answer: str,
+                                                           escalation: str) -> None:
+    """The safety check's answers are among the phrases the recogniser expects; flite, a
+    synthesiser nothing was tuned on, says them, and the skill takes what it heard as the
+    answer ("no" is heard as "know")."""
+    content = load_content(SHIPPED)
+    skill = Skill(content, Settings())
+    asked = skill.respond(Conversation(), "my calf keeps twitching", spoken=True)
+    assert asked.safety_check is not None
+    recognizer = SphinxRecognizer(content.recognition_phrases())
+    heard = transcribe(recognizer, read_wav(write_wav(tmp_path / "answer.wav",
+                                                      synthesize_flite(answer, "slt"))))
+    reply = skill.respond(asked.state, heard.text, spoken=True)
+    assert reply.escalation == escalation
+    if answer == "no":
+        assert reply.text == asked.held.text

@@ -23,6 +23,10 @@ CONVERSATION_IDS = ("greeting", "help", "repeat", "more", "stop", "thanks")
 MAX_ANSWER_WORDS = 45
 """A spoken answer is one idea; longer belongs in `more` (the issue's limit)."""
 
+SPOKEN_ANSWERS = ("yes", "no", "yeah", "nope", "yes i do", "no i do not", "not really",
+                  "i am not sure", "no nothing like that", "yes one of those")
+"""Replies to the safety check (dialog.py reads them), so a recogniser expects them too."""
+
 MESSAGE_KEYS = ("fallback", "disclaimer", "clarify", "clarify_again", "idle_reset", "safety_net",
                 "safety_check", "safety_check_which", "safety_check_yes")
 _DIALOG_KEYS = {"id", "topic", "source", "phrasings", "keywords", "answer", "more", "see_doctor"}
@@ -169,9 +173,12 @@ class Content:
         return {d.id: d for d in self.dialogs}
 
     def recognition_phrases(self) -> tuple[str, ...]:
-        """Sentences a recogniser should expect: every phrasing, keyword and red-flag example."""
+        """Sentences a recogniser should expect: every phrasing, keyword and red-flag example,
+        and the short answers to the safety check ("no", "yes my leg is weak")."""
         phrases = [p for d in self.dialogs for p in d.phrasings + d.keywords]
         phrases += [normalize(e) for r in self.rules for e in r.escalate_examples + r.calm_examples]
+        phrases += list(SPOKEN_ANSWERS)
+        phrases += [f"yes {normalize(sign.means)}" for sign in self.symptoms.signs]
         return tuple(dict.fromkeys(p for p in phrases if p))
 
 

@@ -27,7 +27,8 @@ _CHECK_YES = {"yes", "yeah", "yep", "yup", "yea", "aye", "ya", "maybe", "possibl
 _CHECK_YES_PHRASES = {"i do", "i have", "i think so", "a bit", "a little", "sometimes", "some",
                       "kind of", "sort of", "not sure", "i am not sure", "i do not know",
                       "one of them", "one of those", "a few"}
-_CHECK_NO = {"no", "nope", "nah", "none", "neither", "nothing", "negative"}
+# "know": how pocketsphinx hears a lone "no" (flite's slt voice, measured in test_voice_cli).
+_CHECK_NO = {"no", "nope", "nah", "none", "neither", "nothing", "negative", "know"}
 _CHECK_NO_PHRASES = {"not really", "i do not think so", "i do not", "i have not", "not at all",
                      "all fine", "fine", "i am fine", "all good", "i am ok", "i am okay"}
 

@@ -372,12 +372,13 @@ def _only_body(start: int, end: int, cues: CueSpans) -> bool:
     return any(s <= start and end <= e for s, e in cues.of("body"))
 
 
-def _question_marks(text: str, spoken: bool) -> list[bool | None]:
+def _question_marks(text: str, spoken: bool, count: int) -> list[bool | None]:
     """Per sentence, whether typed punctuation says it is a question (True), a statement
     (False) or nothing (None). Typed text with commas but no question mark anywhere is taken
     as statements: "Did a hot yoga class, sweated buckets, now my calves cramp" drops its "I",
-    it does not ask. A recogniser writes no punctuation, so speech is judged by its words."""
-    count = max(1, len(sentences(text)))
+    it does not ask. A recogniser writes no punctuation, so speech is judged by its words.
+    count: how many sentences the words were split into."""
+    count = max(1, count)
     if spoken:
         return [None] * count
     marks = questions(text) or [None]
@@ -428,7 +429,7 @@ def assess(text: str, rules: tuple[RedFlagRule, ...], spoken: bool = False,
     index = _index_for(rules, cues or _NO_CUES)
     words = utterance_words(text, index, spoken)
     present = frozenset(m for w in words for m in w.matches)
-    marks = _question_marks(text, spoken)
+    marks = _question_marks(text, spoken, words[-1].at.sentence + 1 if words else 1)
     spans = _cue_spans(words, index, marks)
     results = [result for rule, starts in zip(rules, index.starts)
                if not present.isdisjoint(starts) and (result := _rule_hit(words, rule, spans))]

@@ -113,9 +113,8 @@ class _WordIndex:
     """Every pattern and cue word of a rule set, so a token finds its matches without a scan."""
 
     def __init__(self, rules: tuple[RedFlagRule, ...], cues: AssertionCues) -> None:
-        cue_terms = [t for kind in CUE_KINDS for t in cues.of(kind)]
-        words = {w for rule in rules for term in _terms(rule) for w in term.words}
-        words |= {w for term in cue_terms for w in term.words}
+        symptom_words = {w for rule in rules for term in _terms(rule) for w in term.words}
+        words = symptom_words | {w for kind in CUE_KINDS for t in cues.of(kind) for w in t.words}
         # A rule none of whose terms can start in an utterance is skipped without matching.
         self.starts = [frozenset(t.words[0] for p in rule.patterns for g in p.groups for t in g)
                        for rule in rules]
@@ -124,8 +123,7 @@ class _WordIndex:
         self.exact = {w for w in words if not w.endswith("*")}
         self.prefixes = {w[:-1] for w in words if w.endswith("*")}
         # Typo tolerance is for the symptom words, never for the cues ('hes' is not 'her').
-        symptom_words = {w for rule in rules for term in _terms(rule) for w in term.words}
-        self.long = {}
+        self.long: dict[str, list[str]] = {}
         for w in symptom_words:
             if len(w.rstrip("*")) >= TYPO_MIN_LENGTH - 1:
                 self.long.setdefault(w[0], []).append(w)
@@ -220,8 +218,7 @@ def _cue_spans(words: _Words, index: _WordIndex, marks: list[bool | None]) -> Cu
         persons = {s for kind in ("speaker", "others") for s, _ in spans.get(kind, [])}
         for first, last in _sentence_bounds(words):
             sentence = words[first:last]
-            asked = marks[sentence[0].at.sentence] if sentence[0].at.sentence < len(marks) else None
-            if asked is not False and is_about_question(sentence) \
+            if marks[sentence[0].at.sentence] is not False and is_about_question(sentence) \
                     and not persons.intersection(range(first, last)):
                 spans.setdefault(ASKED, []).append((first, last))
     return CueSpans(spans)
@@ -246,6 +243,8 @@ class _Words(list[_Word]):
     def __init__(self, words: list[_Word], index: _WordIndex) -> None:
         super().__init__(words)
         self.index = index
+        self.texts = [word.text for word in words]
+        self.positions = [word.at for word in words]
         self.where: dict[str, list[int]] = {}
         for i, word in enumerate(words):
             for match in word.matches:
@@ -344,7 +343,7 @@ def _pattern_match(words: _Words, pattern: RedFlagPattern, ignored: set[int],
             return "absent"
         spans_per_group.append(spans)
     covered = {i for spans in spans_per_group for s, e in spans for i in range(s, e)}
-    texts, positions = [w.text for w in words], [w.at for w in words]
+    texts, positions = words.texts, words.positions
     judged_per_group = []
     for spans in spans_per_group:
         judged = [(s, e, mention_assertion(texts, positions, s, e, cues, rule.history))

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ContentError
-from .normalize import SOFTENERS, content_words, normalize, tokens
+from .normalize import SOFTENERS, content_words, normalize, pattern_words
 from .symptoms import SymptomLexicon, lexicon_from_yaml
-from .yamlnodes import Located, read_yaml
+from .yamlnodes import Located, mapping, read_yaml
 
 LEVELS = ("none", "routine", "urgent", "emergency")
 """Escalation levels, lowest first."""
@@ -202,15 +202,6 @@ def _texts(node: Located, what: str) -> list[tuple[str, str]]:
     return [(_text(item, what), item.origin) for item in items]
 
 
-def _table(node: Located, what: str, allowed: set[str]) -> dict[str, Located]:
-    if not isinstance(node.value, dict):
-        raise ContentError(f"{node.origin}: {what} must be a mapping of keys to values")
-    for key, value in node.value.items():
-        if key not in allowed:
-            raise ContentError(f"{value.where}: unknown key {key!r} in {what}")
-    return node.value
-
-
 def _optional(table: dict[str, Located], key: str, what: str) -> str:
     return _text(table[key], what, required=False) if key in table else ""
 
@@ -219,7 +210,7 @@ def _optional(table: dict[str, Located], key: str, what: str) -> str:
 
 
 def _dialog(node: Located) -> Dialog:
-    table = _table(node, "a dialog", _DIALOG_KEYS)
+    table = mapping(node, "a dialog", _DIALOG_KEYS)
     for key in ("id", "phrasings", "answer"):
         if key not in table:
             raise ContentError(f"{node.origin}: dialog has no {key!r}")
@@ -276,15 +267,10 @@ def _check_unique(dialogs: list[Dialog]) -> None:
 
 def _term(text: str, origin: str) -> Term:
     """Normalise each written word like user text; a trailing '*' survives as a prefix mark."""
-    words: list[str] = []
-    for raw in text.split():
-        normalised = tokens(raw.rstrip("*"))
-        for softener in SOFTENERS.intersection(normalised):
-            raise ContentError(f"{origin}: {softener!r} in {text!r} is read past in what people "
-                               f"say, so it can never be matched; leave it out")
-        if raw.endswith("*") and normalised:
-            normalised[-1] += "*"
-        words += normalised
+    words = pattern_words(text)
+    for softener in SOFTENERS.intersection(w.rstrip("*") for w in words):
+        raise ContentError(f"{origin}: {softener!r} in {text!r} is read past in what people "
+                           f"say, so it can never be matched; leave it out")
     if not words:
         raise ContentError(f"{origin}: empty alternative in a red-flag pattern")
     return Term(tuple(words))
@@ -302,7 +288,7 @@ def parse_pattern(text: str, origin: str) -> RedFlagPattern:
 
 
 def _rule(node: Located) -> RedFlagRule:
-    table = _table(node, "a red-flag rule", _RULE_KEYS)
+    table = mapping(node, "a red-flag rule", _RULE_KEYS)
     for key in ("id", "level", "about", "match"):
         if key not in table:
             raise ContentError(f"{node.origin}: red-flag rule has no {key!r}")
@@ -310,7 +296,7 @@ def _rule(node: Located) -> RedFlagRule:
     if level not in LEVELS[1:]:
         raise ContentError(f"{table['level'].origin}: unknown escalation level {level!r} "
                            f"(use {', '.join(LEVELS[1:])})")
-    examples = _table(table["examples"], "examples", _EXAMPLE_KEYS) if "examples" in table else {}
+    examples = mapping(table["examples"], "examples", _EXAMPLE_KEYS) if "examples" in table else {}
     return RedFlagRule(
         id=_text(table["id"], "id"), level=level, about=_text(table["about"], "about"),
         advice=_optional(table, "advice", "advice"),
@@ -341,7 +327,7 @@ def _flag(node: Located, what: str) -> bool:
 
 def _cues(node: Located) -> dict[str, tuple[Term, ...]]:
     """`assertion:` kind -> phrases, each written like a red-flag alternative ('laugh*')."""
-    table = _table(node, "assertion", set(CUE_KINDS))
+    table = mapping(node, "assertion", set(CUE_KINDS))
     cues = {}
     for kind, entry in table.items():
         terms: list[Term] = []
@@ -356,10 +342,10 @@ def _cues(node: Located) -> dict[str, tuple[Term, ...]]:
 
 def _levels(node: Located) -> tuple[dict[str, str], dict[str, str]]:
     """Per level: its advice, and the advice when it is someone else's symptom (optional)."""
-    table = _table(node, "levels", set(LEVELS[1:]))
+    table = mapping(node, "levels", set(LEVELS[1:]))
     advice, someone_else = {}, {}
     for level, entry in table.items():
-        fields = _table(entry, f"level {level}", {"advice", "someone_else"})
+        fields = mapping(entry, f"level {level}", {"advice", "someone_else"})
         if "advice" not in fields:
             raise ContentError(f"{entry.origin}: level {level} has no 'advice'")
         advice[level] = _placeholders_checked(fields["advice"], f"advice of {level}")
@@ -406,7 +392,7 @@ class _Collected:
 
 def _collect(path: Path, into: _Collected) -> None:
     root = read_yaml(path)
-    table = _table(root, path.name, {"dialogs", "levels", "rules", "assertion", "symptoms",
+    table = mapping(root, path.name, {"dialogs", "levels", "rules", "assertion", "symptoms",
                                      *MESSAGE_KEYS})
     for key, node in table.items():
         if key == "dialogs":

@@ -205,6 +205,18 @@ def sentences(text: str) -> list[list[list[str]]]:
     return found
 
 
+def pattern_words(text: str) -> list[str]:
+    """A content editor's phrase normalised like user text; a trailing '*' on a word survives
+    as its prefix mark ('bowel* control' -> ['bowel*', 'control'])."""
+    words: list[str] = []
+    for raw in text.split():
+        normalised = tokens(raw.rstrip("*"))
+        if raw.endswith("*") and normalised:
+            normalised[-1] += "*"
+        words += normalised
+    return words
+
+
 def normalize(text: str) -> str:
     """The matching form of text: normalised words without fillers, joined by single spaces."""
     return " ".join(_drop_fillers(tokens(text)))

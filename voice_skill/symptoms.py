@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .errors import ContentError
-from .normalize import normalize, tokens
-from .yamlnodes import Located
+from .normalize import normalize, pattern_words
+from .yamlnodes import Located, mapping
 
 DETECTORS = ("unplaced", "report")
 """unplaced: a bodily symptom the FAQ cannot place (the fallback gets the safety net);
@@ -103,16 +103,6 @@ def example_problems(lexicon: SymptomLexicon) -> list[str]:
 # --- reading the YAML --------------------------------------------------------------------
 
 
-def _table(node: Located, what: str, allowed: set[str]) -> dict[str, Located]:
-    if not isinstance(node.value, dict):
-        raise ContentError(f"{node.origin}: {what} must be a mapping of keys to values")
-    for key, value in node.value.items():
-        if key not in allowed:
-            raise ContentError(f"{value.where}: unknown key {key!r} in {what} "
-                               f"(use {', '.join(sorted(allowed))})")
-    return node.value
-
-
 def _texts(node: Located, what: str) -> list[tuple[str, str]]:
     """A list of texts (or one text) as (text, origin) pairs; none may be empty."""
     items = node.value if isinstance(node.value, list) else [node]
@@ -127,16 +117,10 @@ def _texts(node: Located, what: str) -> list[tuple[str, str]]:
 
 
 def _term(text: str, origin: str) -> Term:
-    """Normalise each written word like user text; a trailing '*' survives as a prefix mark."""
-    words: list[str] = []
-    for raw in text.split():
-        normalised = tokens(raw.rstrip("*"))
-        if raw.endswith("*") and normalised:
-            normalised[-1] += "*"
-        words += normalised
+    words = tuple(pattern_words(text))
     if not words:
         raise ContentError(f"{origin}: {text!r} has no words")
-    return tuple(words)
+    return words
 
 
 def _word_lists(node: Located) -> dict[str, tuple[Term, ...]]:
@@ -158,10 +142,10 @@ def _combination(text: str, origin: str, lists: dict[str, tuple[Term, ...]]
 
 
 def _detector(name: str, node: Located, lists: dict[str, tuple[Term, ...]]) -> Detector:
-    table = _table(node, f"detector {name}", _DETECTOR_KEYS)
+    table = mapping(node, f"detector {name}", _DETECTOR_KEYS)
     if "when" not in table:
         raise ContentError(f"{node.where}: detector {name} has no 'when'")
-    examples = _table(table["examples"], f"examples of {name}", _EXAMPLE_KEYS) \
+    examples = mapping(table["examples"], f"examples of {name}", _EXAMPLE_KEYS) \
         if "examples" in table else {}
     fire, calm = (tuple(t for t, _ in _texts(examples[k], "an example")) if k in examples
                   else () for k in ("fire", "calm"))
@@ -172,7 +156,7 @@ def _detector(name: str, node: Located, lists: dict[str, tuple[Term, ...]]) -> D
 
 
 def _sign(node: Located) -> Sign:
-    table = _table(node, "a sign", _SIGN_KEYS)
+    table = mapping(node, "a sign", _SIGN_KEYS)
     for key in ("names", "means"):
         if key not in table:
             raise ContentError(f"{node.origin}: sign has no {key!r}")
@@ -185,7 +169,7 @@ def _sign(node: Located) -> Sign:
 
 def lexicon_from_yaml(node: Located) -> SymptomLexicon:
     """The `symptoms` table of a content file, validated; errors name file:line."""
-    table = _table(node, "symptoms", _TOP_KEYS)
+    table = mapping(node, "symptoms", _TOP_KEYS)
     if "words" not in table:
         raise ContentError(f"{node.where}: symptoms has no 'words'")
     lists = _word_lists(table["words"])

@@ -106,3 +106,14 @@ def read_yaml(path: Path) -> Located:
     if node is None:
         return Located({}, f"{path}:1")
     return _convert(path, node)
+
+
+def mapping(node: Located, what: str, allowed: set[str]) -> dict[str, Located]:
+    """node as a mapping whose keys are all allowed; otherwise one error naming file:line."""
+    if not isinstance(node.value, dict):
+        raise ContentError(f"{node.origin}: {what} must be a mapping of keys to values")
+    for key, value in node.value.items():
+        if key not in allowed:
+            raise ContentError(f"{value.where}: unknown key {key!r} in {what} "
+                               f"(use {', '.join(sorted(allowed))})")
+    return node.value

@@ -36,17 +36,10 @@ from speech import (  # the test helper, shared here
     synthesize,
 )
 
-from voice_skill.asr import (
-    Recognizer,
-    Transcript,
-    TwoPassRecognizer,
-    VoskRecognizer,
-    is_unsure,
-    load_vosk_model,
-    transcribe,
-)
+from voice_skill.asr.base import Recognizer, Transcript, is_unsure, transcribe
+from voice_skill.asr.sphinx import SphinxRecognizer, find_adaptation
+from voice_skill.asr.vosk import TwoPassRecognizer, VoskRecognizer, load_vosk_model
 from voice_skill.settings import AsrSettings
-from voice_skill.sphinx import SphinxRecognizer, find_adaptation
 
 LONG_EN = "I have had twitching in my left calf for three weeks and I am worried it is serious"
 LONG_KO = "스트레스 때문에 근육 떨림 마그네슘 먹으면 도움 되나요"
@@ -61,7 +54,7 @@ DOMAIN_TERMS = {  # words that would steer the FAQ matcher toward a calf topic
 
 def content_phrases() -> tuple[str, ...]:
     """The shipped dialogs' recognition phrases, as the running skill builds its LM from."""
-    from voice_skill.content import load_content
+    from voice_skill.content.loader import load_content
     from voice_skill.settings import Settings
 
     return load_content(Settings().content.dialogs_dir).recognition_phrases()

@@ -208,7 +208,7 @@ def jsonl_rows(path: Path) -> list[tuple[str, list[str]]]:
 
 
 def dialog_test_rows() -> list[tuple[str, list[str]]]:
-    from voice_skill.dialog_tests import MISSING, load_dialog_tests
+    from voice_skill.nlu.dialog_tests import MISSING, load_dialog_tests
     rows = []
     for path in sorted((ROOT / "dialogs" / "tests").glob("*.yaml")):
         for test in load_dialog_tests(path):
@@ -237,7 +237,8 @@ class Features:
 
     def __init__(self, content, matcher, settings, embedder: Embedder | None) -> None:
         import numpy as np
-        from voice_skill.normalize import normalize
+
+        from voice_skill.nlu.normalize import normalize
         self.np, self.normalize = np, normalize
         self.content, self.matcher, self.settings = content, matcher, settings
         self.ids = [d.id for d in content.dialogs]
@@ -260,7 +261,7 @@ class Features:
         return best
 
     def of(self, text: str) -> dict:
-        from voice_skill.understand import decide
+        from voice_skill.nlu.understand import decide
         decision = decide(text, self.content, self.matcher, self.settings)
         ranked = self.matcher.rank(decision.normalized, limit=len(self.ids))
         fuzzy = dict.fromkeys(self.ids, 0.0)
@@ -275,7 +276,7 @@ class Features:
         return row
 
     def _matched(self, decision) -> str:
-        from voice_skill.understand import _outcome
+        from voice_skill.nlu.understand import _outcome
         return _outcome(decision.candidates, self.settings, self.matcher.conversational) \
             if decision.normalized else "empty"
 
@@ -326,9 +327,9 @@ def frange(start: float, stop: float, step: float) -> list[float]:
 def measure_cost(name: str, repeats: int) -> dict:
     """In this (fresh) process: load time, phrasing build, per-question latency, peak RSS."""
     t_start = time.perf_counter()
-    from voice_skill.content import load_content
+    from voice_skill.content.loader import load_content
+    from voice_skill.nlu.understand import Matcher
     from voice_skill.settings import MatchSettings
-    from voice_skill.understand import Matcher
     content = load_content(ROOT / "dialogs")
     matcher = Matcher(content.dialogs)
     rss_before = peak_rss_mb()
@@ -379,7 +380,7 @@ def cost_in_fresh_process(name: str, repeats: int) -> dict:
 
 
 def baseline_fuzzy_latency(content, matcher, settings, rows, repeats: int) -> tuple[float, float]:
-    from voice_skill.understand import decide
+    from voice_skill.nlu.understand import decide
     samples = []
     for _ in range(repeats):
         for text, _ in rows:
@@ -392,9 +393,9 @@ def baseline_fuzzy_latency(content, matcher, settings, rows, repeats: int) -> tu
 
 def baseline_counts() -> dict:
     """Rows decide() gets right on each set, in this process (its own PYTHONHASHSEED)."""
-    from voice_skill.content import load_content
+    from voice_skill.content.loader import load_content
+    from voice_skill.nlu.understand import Matcher, decide
     from voice_skill.settings import MatchSettings
-    from voice_skill.understand import Matcher, decide
     content = load_content(ROOT / "dialogs")
     matcher, settings = Matcher(content.dialogs), MatchSettings()
     return {key: sum(correct(decide(t, content, matcher, settings).intent, want)
@@ -427,9 +428,9 @@ def main() -> None:
         os.execve(sys.executable, [sys.executable, *sys.argv],
                   {**os.environ, "PYTHONHASHSEED": "0"})
 
-    from voice_skill.content import load_content
+    from voice_skill.content.loader import load_content
+    from voice_skill.nlu.understand import Matcher
     from voice_skill.settings import MatchSettings
-    from voice_skill.understand import Matcher
     content = load_content(ROOT / "dialogs")
     matcher = Matcher(content.dialogs)
     settings = MatchSettings()

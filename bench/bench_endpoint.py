@@ -12,7 +12,8 @@ import time
 
 import numpy as np
 
-from voice_skill.audio import SAMPLE_RATE, Endpointer, Resampler, Utterance
+from voice_skill.audio.endpoint import Endpointer, Utterance
+from voice_skill.audio.pcm import SAMPLE_RATE, Resampler
 from voice_skill.settings import AudioSettings
 
 RAW = ["-t", "raw", "-r", str(SAMPLE_RATE), "-c", "1", "-b", "16", "-e", "signed-integer"]

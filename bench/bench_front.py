@@ -25,9 +25,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 from speech import PHRASES, UNSEEN_QUESTIONS, add_noise, synthesize  # the test helper
 
-from voice_skill.asr import transcribe
-from voice_skill.denoise import StreamingSuppressor, suppress_noise
-from voice_skill.sphinx import SphinxRecognizer
+from voice_skill.asr.base import transcribe
+from voice_skill.asr.sphinx import SphinxRecognizer
+from voice_skill.audio.denoise import StreamingSuppressor, suppress_noise
 
 KEY_WORDS = sum(len(keys) for _, keys in UNSEEN_QUESTIONS)
 
@@ -76,7 +76,7 @@ def _median_seconds(action, runs: int = 5) -> float:
 
 
 def speed() -> None:
-    from voice_skill.content import load_content
+    from voice_skill.content.loader import load_content
     from voice_skill.settings import Settings
 
     phrases = load_content(Settings().content.dialogs_dir).recognition_phrases()

@@ -28,12 +28,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 from speech import synthesize
 
-from voice_skill.asr import open_recognizer
-from voice_skill.content import load_content
-from voice_skill.dialog import Skill
-from voice_skill.loop import BYTES_PER_SECOND, StreamingListener, confident_question
-from voice_skill.models import models_dir
+from voice_skill.asr.models import models_dir
+from voice_skill.asr.registry import open_recognizer
+from voice_skill.content.loader import load_content
+from voice_skill.nlu.dialog import Skill
 from voice_skill.settings import AsrSettings, Settings
+from voice_skill.voice.listener import BYTES_PER_SECOND, StreamingListener, confident_question
 
 QUESTIONS = (
     "why is my calf twitching",
@@ -73,7 +73,7 @@ def run_question(skill: Skill, listener: StreamingListener, text: str) -> tuple[
 def first_audio_seconds(text: str, settings: Settings) -> float | None:
     """Wall time to the first synthesised sample, through the project's speech worker."""
     try:
-        from voice_skill.tts import synthesize_wav
+        from voice_skill.tts.speaker import synthesize_wav
     except ImportError:
         return None
     start = time.perf_counter()

@@ -25,12 +25,12 @@ from unittest import mock
 
 from rapidfuzz import fuzz
 
-from voice_skill.content import load_content
-from voice_skill.dialog_tests import MISSING, load_dialog_tests
-from voice_skill.normalize import normalize
+from voice_skill.content.loader import load_content
+from voice_skill.nlu import understand
+from voice_skill.nlu.dialog_tests import MISSING, load_dialog_tests
+from voice_skill.nlu.normalize import normalize
+from voice_skill.nlu.understand import Matcher, decide
 from voice_skill.settings import PROJECT_ROOT, MatchSettings
-from voice_skill import understand
-from voice_skill.understand import Matcher, decide
 
 SCORERS = {
     "ratio": fuzz.ratio,

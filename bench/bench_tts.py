@@ -20,7 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from voice_skill.errors import AudioError
 from voice_skill.settings import TtsSettings
-from voice_skill.tts import DeviceSpeaker, SpeechWorker, split_sentences
+from voice_skill.tts.speaker import DeviceSpeaker, split_sentences
+from voice_skill.tts.worker import SpeechWorker
 
 ANSWER = (
     "Calf twitching is usually harmless and often follows exercise, caffeine, stress or poor "

@@ -30,12 +30,12 @@ sys.path.insert(0, str(ROOT))
 
 import pocketsphinx
 
-from voice_skill.adaptation import AdaptationUtterance, build_map, build_mllr
-from voice_skill.content import load_content
+from voice_skill.asr.adaptation import AdaptationUtterance, build_map, build_mllr
+from voice_skill.asr.sphinx import sphinx_front_end
+from voice_skill.content.loader import load_content
 from voice_skill.errors import VoiceSkillError
-from voice_skill.loop import question_audio
 from voice_skill.settings import Settings, load_settings
-from voice_skill.sphinx import sphinx_front_end
+from voice_skill.voice.files import question_audio
 
 # Accents and voice variants spread over what espeak-ng offers, speaking the answers (never
 # the questions measured on). en-gb is one of the development measurements' voices (its

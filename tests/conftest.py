@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from voice_skill.content import Content, load_content
-from voice_skill.dialog import Skill
+from voice_skill.content.loader import Content, load_content
+from voice_skill.nlu.dialog import Skill
 from voice_skill.settings import Settings
 
 SHIPPED_DIALOGS = Settings().content.dialogs_dir

@@ -233,7 +233,7 @@ def pulse_audio_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pu
 
 def _rescan_portaudio() -> None:
     """Make PortAudio (if loaded) re-read devices, so it sees the server come and go."""
-    from voice_skill.audio import list_devices
+    from voice_skill.audio.devices import list_devices
     from voice_skill.errors import AudioError
 
     try:

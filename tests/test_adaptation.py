@@ -12,16 +12,16 @@ import pocketsphinx
 import pytest
 from speech import PHRASES, synthesize
 
-from voice_skill import adaptation
-from voice_skill.adaptation import (
+from voice_skill.asr import adaptation
+from voice_skill.asr.adaptation import (
     MAP_FILES,
     AdaptationUtterance,
     build_map,
     build_mllr,
     mixture_weights_from_sendump,
 )
+from voice_skill.asr.sphinx import SphinxRecognizer, sphinx_front_end
 from voice_skill.errors import EngineError
-from voice_skill.sphinx import SphinxRecognizer, sphinx_front_end
 
 MODEL_DIR = Path(pocketsphinx.get_model_path("en-us"))
 SENDUMP = MODEL_DIR / "en-us" / "sendump"

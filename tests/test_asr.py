@@ -19,30 +19,27 @@ from speech import (
     synthesize_flite,
 )
 
-from voice_skill import lexicon
-from voice_skill.asr import (
+from voice_skill.asr import lexicon
+from voice_skill.asr.base import (
     UNKNOWN,
     Recognizer,
     Transcript,
+    Word,
+    is_unsure,
+    make_transcript,
+    transcribe,
+)
+from voice_skill.asr.registry import open_recognizer
+from voice_skill.asr.sphinx import SphinxRecognizer, _best, doubts_only_sure_words, find_adaptation
+from voice_skill.asr.vosk import (
     TwoPassRecognizer,
     VoskRecognizer,
-    Word,
     check_vosk_model,
     find_vosk_model,
-    is_unsure,
     load_vosk_model,
-    make_transcript,
-    open_recognizer,
-    transcribe,
 )
 from voice_skill.errors import AudioError, ConfigError, EngineError
 from voice_skill.settings import AsrSettings
-from voice_skill.sphinx import (
-    SphinxRecognizer,
-    _best,
-    doubts_only_sure_words,
-    find_adaptation,
-)
 
 # --- fixtures ---------------------------------------------------------------------------------
 

@@ -20,24 +20,12 @@ import numpy as np
 import pytest
 from speech import add_noise, synthesize, write_wav
 
-from voice_skill import pcm
-from voice_skill.audio import (
-    SAMPLE_RATE,
-    DeviceInfo,
-    Discarded,
-    Endpointer,
-    Resampler,
-    SpeechStarted,
-    Utterance,
-    choose_input_device,
-    iter_wav,
-    read_raw_pcm,
-    read_wav,
-    to_mono16k,
-    utterances,
-)
+from voice_skill.audio import pcm
+from voice_skill.audio.devices import DeviceInfo, choose_input_device
+from voice_skill.audio.endpoint import Discarded, Endpointer, SpeechStarted, Utterance, utterances
+from voice_skill.audio.pcm import ROLLOFF, SAMPLE_RATE, Resampler, filter_bank, to_mono16k
+from voice_skill.audio.wav import iter_wav, read_raw_pcm, read_wav
 from voice_skill.errors import AudioError, ConfigError
-from voice_skill.pcm import ROLLOFF, filter_bank
 from voice_skill.settings import AudioSettings
 
 SENTENCE = "My calf muscle keeps twitching at night."
@@ -419,7 +407,7 @@ def bessel_i0(x: float) -> float:
 
 def reference_resample(signal: list[float], rate_in: int, rate_out: int) -> list[float]:
     """Textbook windowed-sinc interpolation, one output sample at a time, in plain Python."""
-    from voice_skill.pcm import KAISER_BETA, ZERO_CROSSINGS
+    from voice_skill.audio.pcm import KAISER_BETA, ZERO_CROSSINGS
 
     cutoff = ROLLOFF * min(1.0, rate_out / rate_in)
     half = math.ceil(ZERO_CROSSINGS / cutoff)

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from conftest import SHIPPED_DIALOGS
 
-from voice_skill.__main__ import build_parser, main
-from voice_skill.dialog import Conversation
+from voice_skill.cli.main import build_parser, main
+from voice_skill.nlu.dialog import Conversation
 
 SCRIPT = Path(sys.executable).parent / "voice-skill"
 RECORD_KEYS = {"input", "intent", "score", "escalation", "answer"}

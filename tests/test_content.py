@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from conftest import SHIPPED_DIALOGS
 
-from voice_skill.__main__ import main
-from voice_skill.content import MAX_ANSWER_WORDS, load_content
+from voice_skill.cli.main import main
+from voice_skill.content.loader import MAX_ANSWER_WORDS, load_content
 from voice_skill.errors import ContentError
-from voice_skill.normalize import normalize
+from voice_skill.nlu.normalize import normalize
 
 MARK = "# <- here"
 

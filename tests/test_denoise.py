@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from speech import PHRASES, UNSEEN_QUESTIONS, add_noise, synthesize
 
-from voice_skill.asr import transcribe
-from voice_skill.denoise import FRAME, StreamingSuppressor, suppress_noise
-from voice_skill.sphinx import SphinxRecognizer
+from voice_skill.asr.base import transcribe
+from voice_skill.asr.sphinx import SphinxRecognizer
+from voice_skill.audio.denoise import FRAME, StreamingSuppressor, suppress_noise
 
 RATE = 16000
 

@@ -19,14 +19,10 @@ import pytest
 from pulse import SINK, SOURCE, PulseServer, pulse_audio_fixture  # noqa: F401 - the fixture
 from speech import synthesize
 
-from voice_skill.audio import (
-    SAMPLE_RATE,
-    Microphone,
-    find_input_device,
-    list_devices,
-    read_wav,
-    utterances,
-)
+from voice_skill.audio.devices import Microphone, find_input_device, list_devices
+from voice_skill.audio.endpoint import utterances
+from voice_skill.audio.pcm import SAMPLE_RATE
+from voice_skill.audio.wav import read_wav
 from voice_skill.errors import AudioError
 from voice_skill.settings import AudioSettings
 
@@ -110,7 +106,7 @@ def test_pulse_server_sets_up_its_devices(pulse_audio: PulseServer) -> None:
 def test_microphone_without_any_input_device_is_a_clear_error() -> None:
     # A fresh process whose PulseAudio address leads nowhere: PortAudio finds no device.
     code = textwrap.dedent("""
-        from voice_skill.audio import Microphone, list_devices
+        from voice_skill.audio.devices import Microphone, list_devices
         from voice_skill.errors import AudioError
         if any(d.max_input_channels for d in list_devices()):
             print("HAS-INPUT")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from voice_skill.content import load_content
-from voice_skill.dialog import Conversation, Reply, Skill
+from voice_skill.content.loader import load_content
+from voice_skill.nlu.dialog import Conversation, Reply, Skill
 from voice_skill.settings import DialogSettings, Settings
 
 

@@ -10,16 +10,16 @@ from pathlib import Path
 import pytest
 from conftest import SHIPPED_DIALOGS
 
-from voice_skill.__main__ import main
-from voice_skill.dialog import Skill
-from voice_skill.dialog_tests import (
+from voice_skill.cli.main import main
+from voice_skill.errors import ContentError
+from voice_skill.nlu.dialog import Skill
+from voice_skill.nlu.dialog_tests import (
     REQUIRED_IDS,
     DialogTest,
     content_problems,
     load_dialog_tests,
     run_dialog_test,
 )
-from voice_skill.errors import ContentError
 
 TEST_FILES = sorted((SHIPPED_DIALOGS / "tests").glob("*.yaml"))
 

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from voice_skill.content import LEVELS
-from voice_skill.dialog import Conversation, Skill
+from voice_skill.content.loader import LEVELS
+from voice_skill.nlu.dialog import Conversation, Skill
 
 DATA = Path(__file__).parent / "data"
 TUNING_SETS = ("tuning_safety.jsonl", "tuning_safety_2.jsonl", "tuning_safety_3.jsonl",

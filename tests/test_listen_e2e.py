@@ -22,9 +22,9 @@ import pytest
 from pulse import pulse_audio_fixture  # noqa: F401  (the fixture)
 from speech import synthesize
 
-from voice_skill.asr import transcribe
-from voice_skill.audio import read_wav
-from voice_skill.sphinx import SphinxRecognizer
+from voice_skill.asr.base import transcribe
+from voice_skill.asr.sphinx import SphinxRecognizer
+from voice_skill.audio.wav import read_wav
 
 VOICE_SKILL = Path(sys.executable).with_name("voice-skill")
 

@@ -13,11 +13,16 @@ from pathlib import Path
 import pytest
 from speech import add_noise, synthesize, synthesize_flite, write_wav
 
-from voice_skill.content import load_content
-from voice_skill.dialog import Skill
-from voice_skill.loop import BYTES_PER_SECOND, StreamingListener, confident_question, heard_turns
+from voice_skill.asr.sphinx import SphinxRecognizer
+from voice_skill.content.loader import load_content
+from voice_skill.nlu.dialog import Skill
 from voice_skill.settings import PROJECT_ROOT, AudioSettings, Settings
-from voice_skill.sphinx import SphinxRecognizer
+from voice_skill.voice.listener import (
+    BYTES_PER_SECOND,
+    StreamingListener,
+    confident_question,
+    heard_turns,
+)
 
 CHUNK = BYTES_PER_SECOND // 10
 
@@ -81,8 +86,8 @@ def test_a_quiet_question_in_steady_noise_is_found_in_a_file_on_a_second_look(
         tmp_path: Path) -> None:
     """flite in white noise at 6 dB SNR: the live thresholds find no speech; the file retry's
     quieter ones find it. Noise alone still holds no speech."""
-    from voice_skill.endpoint import Endpointer, Utterance
-    from voice_skill.loop import question_audio
+    from voice_skill.audio.endpoint import Endpointer, Utterance
+    from voice_skill.voice.files import question_audio
 
     question = add_noise(synthesize_flite("i feel weak in my left foot", "slt"), 6.0,
                          "whitenoise", seed=1)

@@ -21,9 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from voice_skill import models
-from voice_skill.errors import ModelStoreError, VoiceSkillError
-from voice_skill.models import (
+from voice_skill.asr import models
+from voice_skill.asr.models import (
     CATALOG,
     ModelInfo,
     TextProgress,
@@ -36,6 +35,7 @@ from voice_skill.models import (
     render_bar,
     resolve_url,
 )
+from voice_skill.errors import ModelStoreError, VoiceSkillError
 from voice_skill.settings import PROJECT_ROOT
 
 NAME = "vosk-model-test-0.1"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from voice_skill.normalize import clauses, normalize, number_words, tokens
+from voice_skill.nlu.normalize import clauses, normalize, number_words, tokens
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -10,11 +10,11 @@ from __future__ import annotations
 import pytest
 from conftest import SHIPPED_DIALOGS
 
-from voice_skill.content import LEVELS, Content, load_content
-from voice_skill.dialog import Conversation, Skill
-from voice_skill.safety import assess, escalation_advice, restore_lost_negation
+from voice_skill.content.loader import LEVELS, Content, load_content
+from voice_skill.nlu.dialog import Conversation, Skill
+from voice_skill.nlu.safety import assess, escalation_advice, restore_lost_negation
+from voice_skill.nlu.slips import word_matches
 from voice_skill.settings import SafetySettings, Settings
-from voice_skill.slips import word_matches
 
 SHIPPED = load_content(SHIPPED_DIALOGS)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from voice_skill.content import Content
-from voice_skill.dialog import Conversation, Reply, Skill, check_answer
-from voice_skill.normalize import normalize
+from voice_skill.content.loader import Content
+from voice_skill.nlu.dialog import Conversation, Reply, Skill, check_answer
+from voice_skill.nlu.normalize import normalize
 from voice_skill.settings import DialogSettings, Settings
 
 

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from conftest import SHIPPED_DIALOGS
 
-from voice_skill.__main__ import main
-from voice_skill.content import Content, load_content
-from voice_skill.dialog import Conversation, Skill
-from voice_skill.dialog_tests import symptom_problems
+from voice_skill.cli.main import main
+from voice_skill.content.loader import Content, load_content
 from voice_skill.errors import ContentError
+from voice_skill.nlu.dialog import Conversation, Skill
+from voice_skill.nlu.dialog_tests import symptom_problems
+from voice_skill.nlu.symptoms import SymptomLexicon, example_problems
 from voice_skill.settings import SafetySettings, Settings
-from voice_skill.symptoms import SymptomLexicon, example_problems
 
 # Written for these tests (not in symptoms.yaml's own examples).
 SYMPTOMS = [

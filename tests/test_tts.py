@@ -19,9 +19,7 @@ from pocketsphinx import Decoder
 
 from voice_skill.errors import AudioError, ConfigError, EngineError
 from voice_skill.settings import TtsSettings
-from voice_skill.tts import (
-    Speech,
-    SpeechWorker,
+from voice_skill.tts.speaker import (
     TextSpeaker,
     WavFileSpeaker,
     find_output_device,
@@ -31,7 +29,7 @@ from voice_skill.tts import (
     synthesize_wav,
     wav_bytes,
 )
-from voice_skill.tts_worker import check_settings, choose_voice
+from voice_skill.tts.worker import Speech, SpeechWorker, check_settings, choose_voice
 
 US = TtsSettings(voice="en-us", timeout=10.0)
 
@@ -48,7 +46,7 @@ VOCABULARY = sorted({w.strip(".,").lower() for s in SENTENCES for w in s.split()
 # A worker that configures normally but never finishes synthesising anything after warm-up.
 HANGING_WORKER = [sys.executable, "-c", """
 import time
-from voice_skill import tts_worker
+from voice_skill.tts import worker
 real_render = tts_worker._Engine.render
 def render(self, text):
     if text != "ready":

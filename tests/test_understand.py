@@ -10,16 +10,16 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import SHIPPED_DIALOGS
 from rapidfuzz import fuzz, process
 
-from conftest import SHIPPED_DIALOGS
-from voice_skill.content import Content, Dialog, load_content
-from voice_skill.dialog import Conversation, Skill
-from voice_skill.dialog_tests import load_dialog_tests
-from voice_skill.matchindex import FormTable, sorted_tokens
-from voice_skill.normalize import normalize
+from voice_skill.content.loader import Content, Dialog, load_content
+from voice_skill.nlu.dialog import Conversation, Skill
+from voice_skill.nlu.dialog_tests import load_dialog_tests
+from voice_skill.nlu.matchindex import FormTable, sorted_tokens
+from voice_skill.nlu.normalize import content_words, normalize, stem
+from voice_skill.nlu.understand import Matcher, decide
 from voice_skill.settings import MatchSettings, Settings
-from voice_skill.understand import Matcher, content_words, decide, stem
 
 
 def miss(reason: str) -> pytest.MarkDecorator:

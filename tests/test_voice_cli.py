@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 from speech import FLITE_VOICES, synthesize, synthesize_flite, write_wav
 
-from voice_skill.asr import transcribe
-from voice_skill.audio import read_wav
-from voice_skill.content import load_content
-from voice_skill.dialog import Conversation, Skill
+from voice_skill.asr.base import transcribe
+from voice_skill.asr.sphinx import SphinxRecognizer
+from voice_skill.audio.wav import read_wav
+from voice_skill.content.loader import load_content
+from voice_skill.nlu.dialog import Conversation, Skill
 from voice_skill.settings import PROJECT_ROOT, Settings
-from voice_skill.sphinx import SphinxRecognizer
 
 SHIPPED = PROJECT_ROOT / "dialogs"
 

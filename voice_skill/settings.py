@@ -13,8 +13,16 @@ from pathlib import Path
 
 from .errors import ConfigError
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-"""The checkout the package runs from (dialogs/ and models/ live here)."""
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_ROOT = PACKAGE_DIR.parent
+"""The checkout the package runs from, when it runs from one (dialogs/ and models/ live here)."""
+
+
+def shipped_dialogs() -> Path:
+    """The content that ships with the skill: a wheel carries it inside the package
+    (pyproject.toml maps dialogs/ to voice_skill/dialogs); a checkout keeps it in dialogs/."""
+    packaged = PACKAGE_DIR / "dialogs"
+    return packaged if packaged.is_dir() else PROJECT_ROOT / "dialogs"
 
 DEFAULT_CONFIG_PATHS = (
     Path("voice-skill.toml"),
@@ -24,7 +32,7 @@ DEFAULT_CONFIG_PATHS = (
 
 @dataclass(frozen=True)
 class ContentSettings:
-    dialogs_dir: Path = PROJECT_ROOT / "dialogs"
+    dialogs_dir: Path = field(default_factory=shipped_dialogs)
     """Folder of dialog, red-flag and dialog-test YAML files."""
 
 
@@ -116,6 +124,48 @@ class TtsSettings:
     """A speech engine silent for longer than this is considered hung and restarted (seconds)."""
 
 
+START_MODES = ("always", "wake", "button")
+
+
+@dataclass(frozen=True)
+class VoiceSettings:
+    """The hands-free session (`listen`): how a turn starts, what it sounds like."""
+
+    start: str = field(default="always", metadata={"choices": START_MODES})
+    """always: every utterance is a question; wake: only after the wake phrase; button: after a
+    press (Enter on the terminal, or the GPIO button)."""
+    wake_phrase: str = "hey helper"
+    """Spoken to start a turn when start = "wake" (two or three words spot best)."""
+    wake_sensitivity: float = field(default=0.5, metadata={"range": (0.0, 1.0)})
+    """0..1: higher hears the wake phrase more readily, and false wakes more often."""
+    wake_refractory: float = field(default=2.0, metadata={"range": (0.0, 60.0)})
+    """After a wake, another wake within this long is ignored (seconds)."""
+    follow_up: float = field(default=6.0, metadata={"range": (0.0, 60.0)})
+    """After an answer, a follow-up question needs no wake phrase for this long (seconds)."""
+    earcons: bool = True
+    """A short tone when listening starts and stops."""
+    earcon_volume: float = field(default=0.3, metadata={"range": (0.0, 1.0)})
+    """Loudness of the tones, 0..1 of full scale."""
+    barge_in: bool = True
+    """"stop", "wait" or a new question interrupts a spoken answer."""
+    captions: bool = True
+    """Live captions on the terminal; false for a quiet service (the log still says what happened)."""
+    button_gpio: int | None = field(default=None, metadata={"range": (0, 27)})
+    """BCM pin of a push-to-talk button (needs gpiozero); None for Enter on the terminal."""
+
+
+@dataclass(frozen=True)
+class PrivacySettings:
+    """Nothing spoken is kept unless the owner opts in."""
+
+    log_unanswered: bool = False
+    """Keep a text-only log of questions the skill could not answer, for content editors."""
+    unanswered_log: Path | None = None
+    """Where that log goes; None for the platform's state folder."""
+    retention_days: int = field(default=30, metadata={"range": (1, 3650)})
+    """Entries older than this are deleted (days)."""
+
+
 @dataclass(frozen=True)
 class Settings:
     content: ContentSettings = field(default_factory=ContentSettings)
@@ -125,9 +175,11 @@ class Settings:
     audio: AudioSettings = field(default_factory=AudioSettings)
     asr: AsrSettings = field(default_factory=AsrSettings)
     tts: TtsSettings = field(default_factory=TtsSettings)
+    voice: VoiceSettings = field(default_factory=VoiceSettings)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
 
 
-_PATH_FIELDS = {"dialogs_dir", "model_path"}
+_PATH_FIELDS = {"dialogs_dir", "model_path", "unanswered_log"}
 
 
 def _section(cls: type, name: str, values: object, origin: str) -> object:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import ContentError
+from ..content.yamlnodes import Located, mapping
+from ..errors import ContentError
 from .normalize import normalize, pattern_words
-from .yamlnodes import Located, mapping
 
 DETECTORS = ("unplaced", "report")
 """unplaced: a bodily symptom the FAQ cannot place (the fallback gets the safety net);

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Self
 
-from .errors import ConfigError, EngineError
-from .settings import TtsSettings
+from ..errors import ConfigError, EngineError
+from ..settings import TtsSettings
 
 RATE_RANGE = (80, 450)
 """Speaking rates espeak-ng accepts (words per minute): espeakRATE_MINIMUM/MAXIMUM, speak_lib.h."""
@@ -239,7 +239,7 @@ class SpeechWorker:
     def __init__(self, settings: TtsSettings, command: Sequence[str] | None = None) -> None:
         check_settings(settings)
         self.settings = settings
-        self.command = list(command or [sys.executable, "-m", "voice_skill.tts_worker"])
+        self.command = list(command or [sys.executable, "-m", "voice_skill.tts.worker"])
         """How to start the worker (tests substitute one that hangs)."""
         self.voice = ""
         """The voice id the engine actually uses, known once started."""
@@ -320,7 +320,7 @@ class SpeechWorker:
         self.sample_rate = int(header["sample_rate"])
 
     def _spawn(self) -> None:
-        package_root = str(Path(__file__).resolve().parent.parent)
+        package_root = str(Path(__file__).resolve().parents[2])
         env = dict(os.environ)
         # The worker imports this package even when the caller runs from another folder.
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-from .dialog import Conversation, Reply, Skill
+from ..nlu.dialog import Conversation, Reply, Skill
 
 MAX_INPUT_CHARS = 2000
 """Longer input is cut: no spoken question is this long, and matching cost grows with length."""

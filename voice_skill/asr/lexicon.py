@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import EngineError
-from .normalize import number_words
+from ..errors import EngineError
+from ..nlu.normalize import number_words
 
 BACKGROUND_WORDS = 20000
 """Most frequent generic-LM words kept as the mixed LM's background (count)."""

@@ -17,9 +17,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol, TextIO
 
-from .errors import AudioError, EngineError
-from .settings import TtsSettings
-from .tts_worker import Speech, SpeechWorker, check_settings
+from ..errors import AudioError, EngineError
+from ..settings import TtsSettings
+from .worker import Speech, SpeechWorker, check_settings
 
 __all__ = [
     "DeviceSpeaker", "Speaker", "Speech", "SpeechWorker", "TextSpeaker", "WavFileSpeaker",

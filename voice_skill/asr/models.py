@@ -26,8 +26,8 @@ from http.client import HTTPException, HTTPResponse
 from pathlib import Path, PurePosixPath
 from typing import TextIO
 
-from .errors import ModelStoreError
-from .settings import PROJECT_ROOT
+from ..errors import ModelStoreError
+from ..settings import PROJECT_ROOT
 
 MIRROR_ENV = "VOICE_SKILL_MODEL_MIRROR"
 """Environment variable: base URL of a local mirror holding the official archive files."""

@@ -6,12 +6,12 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
-from .content import LEVELS, Content
+from ..content.loader import LEVELS, Content
+from ..content.yamlnodes import Located, read_yaml
+from ..errors import ContentError
 from .dialog import Conversation, Reply, Skill
-from .errors import ContentError
 from .safety import assess
 from .symptoms import DETECTORS, example_problems
-from .yamlnodes import Located, read_yaml
 
 _TURN_KEYS = {"user", "intent", "escalation", "says", "avoids", "ends", "asks_safety_check"}
 _TEST_KEYS = {"name", "turns", "safety_check"}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from .errors import ContentError
+from ..errors import ContentError
 
 # libyaml's parser is several times faster than the pure-Python one; both give the same nodes.
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import EngineError
 from . import lexicon
-from .errors import EngineError
 
 SPHINXTRAIN = Path("/usr/lib/sphinxtrain")
 """Where Debian's sphinxtrain package puts bw and mllr_solve (not on PATH)."""

@@ -19,11 +19,11 @@ from typing import Any
 
 import numpy as np
 
+from ..audio.denoise import StreamingSuppressor, suppress_noise
+from ..errors import ConfigError, EngineError
 from . import lexicon
 from .adaptation import MAP_FILES
-from .asr import SPHINX_LMS, Transcript, Word, check_pcm, make_transcript
-from .denoise import StreamingSuppressor, suppress_noise
-from .errors import ConfigError, EngineError
+from .base import SPHINX_LMS, Transcript, Word, check_pcm, make_transcript
 
 ALTERNATIVES = 5
 """Next-best readings kept per utterance: red flags are checked in them too, and one may give
@@ -73,7 +73,7 @@ def doubts_only_sure_words(best: Sequence[Word], other: Sequence[str]) -> bool:
         i2 > i1 and all(w.confidence >= SURE_WORD for w in best[i1:i2]) for i1, i2 in edits)
 
 
-ADAPTATIONS_DIR = Path(__file__).resolve().parent / "data"
+ADAPTATIONS_DIR = Path(__file__).resolve().parent.parent / "data"
 """Shipped adaptations, built by scripts/build_adaptation.py: NAME/ a MAP-adapted model
 (adaptation.MAP_FILES), or NAME.mllr an MLLR transform."""
 

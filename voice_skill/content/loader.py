@@ -11,9 +11,9 @@ import string
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import ContentError
-from .normalize import SOFTENERS, content_words, normalize, pattern_words
-from .symptoms import SymptomLexicon, lexicon_from_yaml
+from ..errors import ContentError
+from ..nlu.normalize import SOFTENERS, content_words, normalize, pattern_words
+from ..nlu.symptoms import SymptomLexicon, lexicon_from_yaml
 from .yamlnodes import Located, mapping, read_yaml
 
 LEVELS = ("none", "routine", "urgent", "emergency")

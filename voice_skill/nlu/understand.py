@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from .content import LEVELS, Content, Dialog
+from ..content.loader import LEVELS, Content, Dialog
+from ..settings import MatchSettings
 from .matchindex import PhrasingIndex, Query, sorted_tokens
 from .normalize import content_words, normalize, stem
 from .safety import Assessment, assess
-from .settings import MatchSettings
 
 Scorer = Callable[..., float]
 

@@ -14,6 +14,15 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
+from ..content.loader import (
+    CUE_KINDS,
+    LEVELS,
+    AssertionCues,
+    Content,
+    RedFlagPattern,
+    RedFlagRule,
+    Term,
+)
 from .assertion import (
     ASKED,
     OTHER,
@@ -24,7 +33,6 @@ from .assertion import (
     experiencer,
     mention_assertion,
 )
-from .content import CUE_KINDS, LEVELS, AssertionCues, Content, RedFlagPattern, RedFlagRule, Term
 from .normalize import SOFTENERS, questions, sentences
 from .slips import TYPO_MIN_LENGTH, word_matches
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import ConfigError
-from .settings import AudioSettings
+from ..errors import ConfigError
+from ..settings import AudioSettings
 
 SAMPLE_RATE = 16000
 """Rate of the PCM the endpointer reads (hertz)."""

@@ -1,11 +1,5 @@
-"""Speech recognition: 16 kHz mono s16le PCM chunks in, partial text and a final Transcript out.
-
-Two engines sit behind one `Recognizer` protocol: Vosk (needs a downloaded model) and
-pocketsphinx (its wheel ships an English model, so it works with zero downloads). Both are
-biased toward the skill's own phrases: Vosk through a run-time grammar, pocketsphinx through a
-language model built from the phrases. Vosk lives here, pocketsphinx in `voice_skill.sphinx`,
-and the language-model and pronunciation helpers in `voice_skill.lexicon`.
-"""
+"""Vosk: a downloaded Kaldi model, biased toward the skill's phrases by a run-time grammar
+(with an open-vocabulary second pass when the grammar is unsure)."""
 
 from __future__ import annotations
 
@@ -15,107 +9,21 @@ import os
 import re
 import tempfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Protocol
 
+from ..errors import EngineError
 from . import lexicon
-from .errors import AudioError, ConfigError, EngineError
-from .settings import AsrSettings
-
-SAMPLE_RATE = 16000
-"""Rate every recogniser is fed (hertz)."""
-
-UNKNOWN = "[unk]"
-"""How a word the grammar could not place appears in `Transcript.words`."""
-
-ENGINES = ("auto", "vosk", "pocketsphinx")
-VOSK_MODES = ("grammar", "open", "two-pass")
-SPHINX_LMS = ("generic", "domain", "mix")
-_MODEL_HINT = "get one with `voice-skill models download NAME` (e.g. vosk-model-small-en-us-0.15)"
-
-
-@dataclass(frozen=True)
-class Word:
-    text: str
-    """The word as the engine spelled it (lower case for English models)."""
-    confidence: float
-    """Posterior probability that the word is right (0..1)."""
-    start: float
-    """Start time from the beginning of the utterance (seconds)."""
-    end: float
-    """End time from the beginning of the utterance (seconds)."""
-
-
-@dataclass(frozen=True)
-class Transcript:
-    text: str
-    """Recognised words joined by spaces, unknown-word markers left out."""
-    words: tuple[Word, ...]
-    """Every recognised word, unknown-word markers included, in order."""
-    confidence: float
-    """Mean word confidence (0..1); 0 for an empty transcript."""
-    engine: str
-    """Which engine and pass produced it, e.g. 'vosk-grammar' or 'pocketsphinx-mix'."""
-    alternatives: tuple[str, ...] = ()
-    """The recogniser's next-best readings of the same audio, best first (may be empty)."""
-    second_opinions: tuple[str, ...] = ()
-    """Readings by other acoustic models that lost on this audio (sphinx.py): checked for red
-    flags, never answered from."""
-
-
-class Recognizer(Protocol):
-    """One utterance at a time: accept() chunks, then finish() or reset()."""
-
-    description: str
-    """What is in use, printed at start-up, e.g. 'vosk two-pass, model /path'."""
-
-    def accept(self, pcm: bytes) -> str:
-        """Feed a chunk of PCM; return the current partial text ('' if none)."""
-        ...
-
-    def finish(self) -> Transcript:
-        """Final result of the utterance so far; the recogniser is then ready for the next."""
-        ...
-
-    def reset(self) -> None:
-        """Drop the current utterance."""
-        ...
-
-
-def make_transcript(words: Sequence[Word], engine: str) -> Transcript:
-    """Build a Transcript; text skips unknown-word markers, confidence is the mean."""
-    spoken = [w.text for w in words if w.text != UNKNOWN]
-    confidence = sum(w.confidence for w in words) / len(words) if words else 0.0
-    return Transcript(" ".join(spoken), tuple(words), confidence, engine)
-
-
-def is_unsure(transcript: Transcript, min_confidence: float) -> bool:
-    """True when a constrained pass probably heard something outside its phrases."""
-    if not transcript.words:
-        return True
-    return any(w.text == UNKNOWN or w.confidence < min_confidence for w in transcript.words)
-
-
-def check_pcm(pcm: bytes) -> None:
-    """Raise AudioError unless pcm holds whole 16-bit samples."""
-    if len(pcm) % 2:
-        raise AudioError(f"PCM chunk has an odd number of bytes ({len(pcm)}); "
-                         "expected 16-bit samples")
-
-
-def transcribe(recognizer: Recognizer, pcm: bytes, chunk_bytes: int = 8000) -> Transcript:
-    """Recognise a whole utterance by streaming it in chunks of chunk_bytes."""
-    if chunk_bytes <= 0 or chunk_bytes % 2:
-        raise ValueError(f"chunk_bytes must be a positive even number, not {chunk_bytes}")
-    check_pcm(pcm)
-    whole = getattr(recognizer, "recognize_whole", None)
-    if whole is not None:
-        return whole(pcm)  # type: ignore[no-any-return]
-    for start in range(0, len(pcm), chunk_bytes):
-        recognizer.accept(pcm[start:start + chunk_bytes])
-    return recognizer.finish()
-
+from .base import (
+    SAMPLE_RATE,
+    UNKNOWN,
+    Recognizer,
+    Transcript,
+    Word,
+    check_pcm,
+    is_unsure,
+    make_transcript,
+)
 
 # --- Vosk -------------------------------------------------------------------------------------
 
@@ -343,61 +251,3 @@ class TwoPassRecognizer:
         self.second.reset()
 
 
-# --- choosing an engine -----------------------------------------------------------------------
-
-
-def _open_vosk(path: Path, mode: str, phrases: Sequence[str], min_confidence: float) -> Recognizer:
-    model, runtime = load_vosk_model(path)
-    if mode != "open" and not runtime:
-        if mode == "grammar":
-            raise EngineError(f"Vosk model {path} has a static graph (HCLG.fst) and cannot take "
-                              "a grammar; use mode 'open' or a small model")
-        recognizer = VoskRecognizer(model, path)
-        recognizer.description += " (two-pass unavailable: static graph, open vocabulary only)"
-        return recognizer
-    if mode == "open":
-        return VoskRecognizer(model, path)
-    grammar = VoskRecognizer(model, path, phrases)
-    if mode == "grammar":
-        return grammar
-    return TwoPassRecognizer(grammar, VoskRecognizer(model, path), min_confidence)
-
-
-def open_recognizer(settings: AsrSettings, phrases: Sequence[str], models_dir: Path) -> Recognizer:
-    """The recogniser settings ask for; auto is Vosk given an English model, else pocketsphinx."""
-    if settings.engine not in ENGINES:
-        raise ConfigError(f"asr engine {settings.engine!r} is not one of {', '.join(ENGINES)}")
-    if settings.mode not in VOSK_MODES:
-        raise ConfigError(f"asr mode {settings.mode!r} is not one of {', '.join(VOSK_MODES)}")
-    if not 0.0 <= settings.min_confidence <= 1.0:
-        raise ConfigError(f"asr min_confidence {settings.min_confidence} is not between 0 and 1")
-    if settings.engine != "pocketsphinx":
-        path = find_vosk_model(settings.model_path, models_dir)
-        if path is not None:
-            return _open_vosk(path, settings.mode, phrases, settings.min_confidence)
-        if settings.engine == "vosk":
-            raise EngineError(f"no English Vosk model found (no --model, no $VOSK_MODEL_PATH, "
-                              f"none in {models_dir}); {_MODEL_HINT}")
-    if not isinstance(settings.noise_suppression, bool):
-        raise ConfigError(f"asr noise_suppression {settings.noise_suppression!r} is not true or "
-                          "false")
-    accents = settings.accents
-    if not isinstance(accents, (list, tuple)) or not all(isinstance(a, str) for a in accents):
-        raise ConfigError(f"asr accents {accents!r} is not a list of espeak-ng voice names")
-    for voice in accents:
-        if not lexicon.espeak_has_voice(voice):
-            raise ConfigError(f"asr accents: espeak-ng has no voice {voice!r} "
-                              "(`espeak-ng --voices=en` lists them)")
-    from .sphinx import SphinxRecognizer, find_adaptation  # sphinx.py builds on this module
-
-    names = settings.sphinx_adaptations
-    if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
-        raise ConfigError(f"asr sphinx_adaptations {names!r} is not a list of adaptation "
-                          "names or paths")
-    recognizer = SphinxRecognizer(phrases, settings.sphinx_lm,
-                                  noise_suppression=settings.noise_suppression,
-                                  accents=tuple(accents),
-                                  adaptations=tuple(find_adaptation(n) for n in names))
-    if settings.engine == "auto":
-        recognizer.description += f" (auto: no English Vosk model in {models_dir})"
-    return recognizer

@@ -10,9 +10,9 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from .content import Content, Dialog
+from ..content.loader import Content, Dialog
+from ..settings import Settings
 from .safety import Assessment, escalation_advice
-from .settings import Settings
 from .understand import Decision, Matcher, decide
 
 _YES = {"yes", "yeah", "yep", "yup", "correct", "right", "sure", "exactly", "first", "former",

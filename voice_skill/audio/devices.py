@@ -1,0 +1,155 @@
+"""Audio devices through PortAudio (sounddevice): listing, choosing by index or name, and the
+microphone as a stream of 16 kHz mono s16le chunks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from types import ModuleType, TracebackType
+from typing import Self
+
+from ..errors import AudioError
+from ..settings import AudioSettings
+from .pcm import PcmConverter, PcmFormat
+
+# --- devices -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    index: int
+    """PortAudio device number (what `--device 3` means)."""
+    name: str
+    """Name as PortAudio reports it."""
+    max_input_channels: int
+    """Capture channels; 0 for an output-only device."""
+    max_output_channels: int
+    """Playback channels; 0 for an input-only device."""
+    default_samplerate: float
+    """The device's native rate (hertz)."""
+
+
+def _sounddevice() -> ModuleType:
+    """Import sounddevice only when a device is needed; a missing PortAudio is an AudioError."""
+    try:
+        import sounddevice  # type: ignore[import-untyped]
+    except OSError as error:  # raised when libportaudio2 is not installed
+        raise AudioError(
+            f"cannot use audio devices: {error} (Debian: apt-get install libportaudio2)"
+        ) from None
+    module: ModuleType = sounddevice
+    return module
+
+
+def list_devices(rescan: bool = False) -> list[DeviceInfo]:
+    """Every PortAudio device; rescan re-reads the system's list (and closes open streams).
+
+    PortAudio snapshots devices when first loaded, so a sound server started later is
+    only seen after a rescan.
+    """
+    sd = _sounddevice()
+    if rescan:
+        # The maintainer-endorsed way to refresh (python-sounddevice issues #125 and #47).
+        sd._terminate()
+        sd._initialize()
+    return [
+        DeviceInfo(int(d["index"]), str(d["name"]), int(d["max_input_channels"]),
+                   int(d["max_output_channels"]), float(d["default_samplerate"]))
+        for d in sd.query_devices()
+    ]
+
+
+def _describe(devices: Iterable[DeviceInfo]) -> str:
+    return ", ".join(f"{d.index}: {d.name}" for d in devices) or "none"
+
+
+def choose_input_device(
+    spec: str | None, devices: list[DeviceInfo], default_index: int | None
+) -> DeviceInfo:
+    """Pick an input device by index or by case-insensitive part of its name (None: default)."""
+    inputs = [d for d in devices if d.max_input_channels > 0]
+    if not inputs:
+        raise AudioError("no audio input device found (is a microphone connected?)")
+    if spec is None or not spec.strip():
+        chosen = [d for d in inputs if d.index == default_index] or inputs[:1]
+        return chosen[0]
+    spec = spec.strip()
+    if spec.isdigit():
+        for device in inputs:
+            if device.index == int(spec):
+                return device
+        raise AudioError(f"no input device number {spec}; choices: {_describe(inputs)}")
+    exact = [d for d in inputs if d.name.lower() == spec.lower()]
+    matches = exact or [d for d in inputs if spec.lower() in d.name.lower()]
+    if len(matches) == 1:
+        return matches[0]
+    problem = "matches several input devices" if matches else "matches no input device"
+    raise AudioError(f"--device {spec!r} {problem}; choices: {_describe(matches or inputs)}")
+
+
+def find_input_device(spec: str | None) -> DeviceInfo:
+    """The input device named by spec (an index or part of its name), or the default one."""
+    sd = _sounddevice()
+    devices = list_devices()
+    default = sd.default.device[0]
+    return choose_input_device(spec, devices, default if isinstance(default, int) and default >= 0 else None)
+
+
+class Microphone:
+    """A live input device as an AudioSource; use as a context manager.
+
+    The device is opened at its native rate (resampling is ours, and band-limited), mono if
+    it allows, else at its own channel count, which is then mixed down.
+    """
+
+    def __init__(self, settings: AudioSettings | None = None, chunk_seconds: float = 0.05) -> None:
+        self.settings = settings or AudioSettings()
+        self.chunk_seconds = chunk_seconds
+        self.device: DeviceInfo | None = None
+        self._stream: object | None = None
+        self._converter: PcmConverter | None = None
+
+    def __enter__(self) -> Self:
+        sd = _sounddevice()
+        self.device = find_input_device(self.settings.device)
+        rate = int(self.device.default_samplerate)
+        errors = []
+        for channels in dict.fromkeys((1, min(self.device.max_input_channels, 2))):
+            try:
+                stream = sd.RawInputStream(device=self.device.index, samplerate=rate,
+                                           channels=channels, dtype="int16",
+                                           blocksize=max(int(rate * self.chunk_seconds), 1))
+                stream.start()
+            except sd.PortAudioError as error:
+                errors.append(f"{channels} channel(s): {error}")
+                continue
+            self._stream = stream
+            self._converter = PcmConverter(PcmFormat(rate, channels, 2))
+            return self
+        raise AudioError(f"cannot open input device {self.device.index} ({self.device.name}) "
+                         f"at {rate} Hz: {'; '.join(errors)}")
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop and release the device; chunks() then ends."""
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            stream.stop()  # type: ignore[attr-defined]
+            stream.close()  # type: ignore[attr-defined]
+
+    def chunks(self) -> Iterator[bytes]:
+        """Yield 16 kHz mono s16le chunks until close(); overruns lose audio, never stall."""
+        if self._stream is None or self._converter is None:
+            raise AudioError("Microphone.chunks() needs an open microphone (use `with Microphone(...)`)")
+        blocksize = max(int(self._converter.format.rate * self.chunk_seconds), 1)
+        failure = _sounddevice().PortAudioError
+        while self._stream is not None:
+            try:
+                data, _overflowed = self._stream.read(blocksize)  # type: ignore[attr-defined]
+            except failure as error:  # unplugged, or the sound server went away
+                name = self.device.name if self.device else "?"
+                raise AudioError(f"input device {name!r} stopped: {error}") from None
+            yield self._converter.convert(bytes(data))

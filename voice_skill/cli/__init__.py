@@ -1,0 +1,1 @@
+"""The command line: argparse maps flags onto settings and runs one command."""

@@ -1,0 +1,338 @@
+"""Command line: argparse -> settings -> run. Speech engines are imported only by voice commands."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import faulthandler
+import io
+import os
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from .. import __version__
+from ..errors import VoiceSkillError
+from ..settings import Settings, load_settings
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+# flag name -> (settings stage, field)
+_FLAG_FIELDS = {
+    "dialogs": ("content", "dialogs_dir"), "emergency_number": ("safety", "emergency_number"),
+    "engine": ("asr", "engine"), "model": ("asr", "model_path"), "mode": ("asr", "mode"),
+    "device": ("audio", "device"), "trailing_silence": ("audio", "trailing_silence"),
+    "voice": ("tts", "voice"), "rate": ("tts", "rate"), "volume": ("tts", "volume"),
+}
+
+
+def _with_flags(settings: Settings, args: argparse.Namespace) -> Settings:
+    """Command-line flags override the settings file."""
+    for flag, (stage, name) in _FLAG_FIELDS.items():
+        value = getattr(args, flag, None)
+        if value is not None:
+            section = dataclasses.replace(getattr(settings, stage), **{name: value})
+            settings = dataclasses.replace(settings, **{stage: section})
+    return settings
+
+
+def _skill(settings: Settings):
+    from ..content.loader import load_content
+    from ..nlu.dialog import Skill
+
+    return Skill(load_content(settings.content.dialogs_dir), settings)
+
+
+# --- commands ----------------------------------------------------------------------------
+
+
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    from .textmode import run_chat
+
+    return run_chat(_skill(settings))
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from .textmode import run_ask
+
+    if args.wav:
+        if args.question:
+            raise VoiceSkillError("ask: give question text or --wav files, not both")
+        return cmd_ask_wav(args, settings)
+    if not args.question:
+        raise VoiceSkillError("ask: give a question, or '-' to read one a line from stdin")
+    return run_ask(_skill(settings), args.question, args.json, sys.stdout, sys.stderr,
+                   sys.stdin.buffer)
+
+
+def _recognizer(skill, settings: Settings):
+    """The speech engine settings ask for, announced on stderr (never switched silently)."""
+    from ..asr.models import models_dir
+    from ..asr.registry import open_recognizer
+
+    recognizer = open_recognizer(settings.asr, skill.content.recognition_phrases(), models_dir())
+    print(f"voice-skill: listening with {recognizer.description}", file=sys.stderr)
+    return recognizer
+
+
+def cmd_ask_wav(args: argparse.Namespace, settings: Settings) -> int:
+    from ..voice.files import answer_files
+
+    skill = _skill(settings)
+    return answer_files(skill, _recognizer(skill, settings), args.wav, settings.audio,
+                        args.json, sys.stdout, sys.stderr)
+
+
+def cmd_transcribe(args: argparse.Namespace, settings: Settings) -> int:
+    from ..voice.files import transcribe_files
+
+    skill = _skill(settings)
+    return transcribe_files(_recognizer(skill, settings), args.files, settings.audio,
+                            sys.stdout, sys.stderr)
+
+
+def cmd_reply(args: argparse.Namespace, settings: Settings) -> int:
+    from ..tts.speaker import open_speaker
+    from ..voice.files import reply_to_file
+
+    skill = _skill(settings)
+    recognizer = _recognizer(skill, settings)
+    speaker = open_speaker(settings.tts, out=args.out)
+    try:
+        reply_to_file(skill, recognizer, args.input, speaker, settings.audio, sys.stdout,
+                      sys.stderr)
+    finally:
+        speaker.close()
+    return EXIT_OK
+
+
+def _audio_chunks(settings: Settings, raw_stdin: bool, resources: contextlib.ExitStack):
+    """Raw PCM from stdin, or the microphone (closed with resources)."""
+    from ..audio.devices import Microphone
+    from ..audio.wav import read_raw_pcm
+
+    if raw_stdin:
+        return read_raw_pcm(sys.stdin.buffer)
+    microphone = resources.enter_context(Microphone(settings.audio))
+    name = microphone.device.name if microphone.device else "default"
+    print(f"voice-skill: microphone {name}", file=sys.stderr)
+    return microphone.chunks()
+
+
+def _stacks_on_sigusr1() -> None:
+    """`kill -USR1 PID` prints where each thread of a running skill is, and it goes on."""
+    if hasattr(signal, "SIGUSR1"):
+        # stderr may be no real file (captured in tests, or closed by a service manager).
+        with contextlib.suppress(io.UnsupportedOperation, AttributeError, ValueError, OSError):
+            faulthandler.register(signal.SIGUSR1, all_threads=True)
+
+
+def cmd_listen(args: argparse.Namespace, settings: Settings) -> int:
+    from ..tts.speaker import open_speaker
+    from ..voice.session import run_listen
+
+    _stacks_on_sigusr1()
+    skill = _skill(settings)
+    recognizer = _recognizer(skill, settings)
+    with contextlib.ExitStack() as resources:
+        # The loop prints every reply already; a speaker that can only print must stay quiet.
+        quiet = resources.enter_context(open(os.devnull, "w"))
+        speaker = open_speaker(settings.tts, out=args.out, output_device=args.output_device,
+                               text_stream=quiet)
+        resources.callback(speaker.close)
+        chunks = _audio_chunks(settings, args.stdin, resources)
+        return run_listen(skill, recognizer, chunks, speaker, settings.audio, sys.stdout,
+                          sys.stderr)
+
+
+def cmd_start(args: argparse.Namespace, settings: Settings) -> int:
+    """No command: listen when a microphone is there, else typed chat (saying why)."""
+    from ..errors import AudioError
+
+    try:
+        from ..audio.devices import find_input_device
+
+        find_input_device(settings.audio.device)
+    except (AudioError, OSError) as error:
+        print(f"voice-skill: no microphone ({error}); starting typed chat", file=sys.stderr)
+        return cmd_chat(args, settings)
+    args.out, args.output_device, args.stdin = None, None, False
+    return cmd_listen(args, settings)
+
+
+def cmd_devices(args: argparse.Namespace, settings: Settings) -> int:
+    from ..audio.devices import list_devices
+
+    devices = list_devices()
+    if not devices:
+        print("no audio devices found", file=sys.stderr)
+        return EXIT_FAILED
+    for device in devices:
+        kinds = ", ".join(k for k, n in (("in", device.max_input_channels),
+                                         ("out", device.max_output_channels)) if n)
+        print(f"{device.index:3d}  {device.name}  ({kinds}, {device.default_samplerate:g} Hz)")
+    return EXIT_OK
+
+
+def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
+    from ..asr.models import download, find_model, format_catalog, models_dir
+
+    directory = models_dir(args.models_dir)
+    if args.action == "list":
+        print(format_catalog(directory))
+    elif args.action == "path":
+        print(directory)
+    else:
+        if not args.name:
+            raise VoiceSkillError("models download: name a model (see `voice-skill models list`)")
+        print(download(find_model(args.name), directory))
+    return EXIT_OK
+
+
+def cmd_check_dialogs(args: argparse.Namespace, settings: Settings) -> int:
+    from ..content.loader import load_content
+    from ..nlu.dialog_tests import REQUIRED_IDS, content_problems
+
+    directory = args.directory or settings.content.dialogs_dir
+    content = load_content(directory)
+    shipped = directory.resolve() == Settings().content.dialogs_dir.resolve()
+    problems = content_problems(content, REQUIRED_IDS if shipped else ())
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    rules = len(content.rules)
+    examples = sum(len(r.escalate_examples) + len(r.calm_examples) for r in content.rules)
+    print(f"{directory}: {len(content.dialogs)} dialogs, "
+          f"{sum(len(d.phrasings) for d in content.dialogs)} phrasings, {rules} red-flag rules, "
+          f"{examples} red-flag examples: {'ok' if not problems else f'{len(problems)} problems'}")
+    return EXIT_FAILED if problems else EXIT_OK
+
+
+def cmd_test_dialogs(args: argparse.Namespace, settings: Settings) -> int:
+    from ..nlu.dialog_tests import load_dialog_tests, run_dialog_test
+
+    skill = _skill(settings)
+    passed = failed = 0
+    bad_files = False
+    for path in args.files:
+        try:
+            tests = load_dialog_tests(path)
+        except VoiceSkillError as error:
+            print(f"ERROR {error}", file=sys.stderr)
+            bad_files = True
+            continue
+        for test in tests:
+            problems = run_dialog_test(test, skill)
+            passed, failed = passed + (not problems), failed + bool(problems)
+            print(f"{'PASS' if not problems else 'FAIL'} {test.name}")
+            for problem in problems:
+                print(f"    {problem}")
+    print(f"{passed} passed, {failed} failed")
+    return EXIT_BAD_INPUT if bad_files else (EXIT_FAILED if failed else EXIT_OK)
+
+
+# --- parser ------------------------------------------------------------------------------
+
+
+def _common(default: object = None) -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False, argument_default=default)
+    common.add_argument("--dialogs", type=Path, metavar="DIR",
+                        help="content folder to use instead of the shipped dialogs/")
+    common.add_argument("--config", type=Path, metavar="FILE",
+                        help="settings TOML (default: ./voice-skill.toml, then "
+                             "~/.config/voice-skill/config.toml, or $VOICE_SKILL_CONFIG)")
+    common.add_argument("--emergency-number", metavar="TEXT",
+                        help="what emergency advice tells people to call "
+                             "(default: '911 or your local emergency number')")
+    return common
+
+
+def _voice_flags(default: object = None) -> argparse.ArgumentParser:
+    voice = argparse.ArgumentParser(add_help=False, argument_default=default)
+    voice.add_argument("--engine", choices=("auto", "vosk", "pocketsphinx"),
+                       help="speech engine (auto: Vosk when an English Vosk model is installed)")
+    voice.add_argument("--model", type=Path, metavar="PATH", help="Vosk model folder")
+    voice.add_argument("--mode", choices=("grammar", "open", "two-pass"),
+                       help="Vosk decoding mode (default two-pass)")
+    voice.add_argument("--device", metavar="DEV", help="input device: index or part of its name")
+    voice.add_argument("--trailing-silence", type=float, metavar="SECONDS",
+                       help="silence that ends an utterance (default 0.6)")
+    voice.add_argument("--voice", help="speech voice id or part of its name")
+    voice.add_argument("--rate", type=int, help="speaking rate, words per minute")
+    voice.add_argument("--volume", type=float, help="speaking volume, 0.0 to 1.0")
+    return voice
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line; each subcommand maps to one cmd_* function."""
+    # The shared flags work before or after the command; the command's copy must not reset
+    # a value given before it, so its defaults are "absent".
+    common, voice = _common(argparse.SUPPRESS), _voice_flags(argparse.SUPPRESS)
+    parser = argparse.ArgumentParser(
+        prog="voice-skill", parents=[_common(), _voice_flags()],
+        description="Offline voice FAQ about calf-muscle twitching, with red-flag escalation.")
+    parser.add_argument("--version", action="version", version=f"voice-skill {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name: str, run: Callable[..., int], help_text: str,
+            speech: bool = False) -> argparse.ArgumentParser:
+        parents = [common, voice] if speech else [common]
+        command = sub.add_parser(name, parents=parents, help=help_text, description=help_text)
+        command.set_defaults(run=run)
+        return command
+
+    add("chat", cmd_chat, "typed conversation (line editing and history)")
+    ask = add("ask", cmd_ask, "answer questions given as arguments, '-' for one a line on "
+              "stdin, or --wav files", speech=True)
+    ask.add_argument("question", nargs="*", help="question text, or - to read stdin")
+    ask.add_argument("--json", action="store_true", help="one JSON object a line: input, "
+                     "intent, score, escalation, answer (and transcript with --wav)")
+    ask.add_argument("--wav", nargs="+", type=Path, metavar="FILE",
+                     help="spoken questions in WAV files, one answer per file, in order")
+    listen = add("listen", cmd_listen, "hands-free loop: listen, answer aloud, until 'stop'",
+                 speech=True)
+    listen.add_argument("--output-device", metavar="DEV", help="playback device name")
+    listen.add_argument("--out", type=Path, metavar="FILE.wav",
+                        help="write what is said to a WAV file instead of playing it")
+    listen.add_argument("--stdin", action="store_true",
+                        help="read raw 16 kHz mono 16-bit PCM from stdin instead of a microphone")
+    reply = add("reply", cmd_reply, "a spoken question in, a spoken answer out", speech=True)
+    reply.add_argument("input", type=Path, metavar="IN.wav")
+    reply.add_argument("--out", type=Path, metavar="OUT.wav", required=True)
+    transcribe = add("transcribe", cmd_transcribe, "speech to text for WAV files", speech=True)
+    transcribe.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    add("devices", cmd_devices, "list audio devices")
+    models = add("models", cmd_models, "list, download or locate Vosk speech models")
+    models.add_argument("action", choices=("list", "download", "path"))
+    models.add_argument("name", nargs="?", help="model name, for download")
+    models.add_argument("--models-dir", type=Path, metavar="DIR",
+                        help="where models live (default: models/ in the project)")
+    check = add("check-dialogs", cmd_check_dialogs, "validate a content folder")
+    check.add_argument("directory", nargs="?", type=Path, help="default: the --dialogs folder")
+    tests = add("test-dialogs", cmd_test_dialogs, "run multi-turn dialog tests written as data")
+    tests.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the voice-skill command: bad input is one line on stderr and exit 2."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        args.run = cmd_start
+    try:
+        settings = _with_flags(load_settings(args.config), args)
+        return args.run(args, settings)
+    except VoiceSkillError as error:
+        print(f"voice-skill: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Content: the dialogs folder's YAML read at the edge into validated values (file:line errors)."""

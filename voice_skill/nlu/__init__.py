@@ -1,0 +1,1 @@
+"""Understanding text: normalisation, red-flag assessment, FAQ matching, the conversation."""

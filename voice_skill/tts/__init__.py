@@ -1,0 +1,1 @@
+"""Speech out: speakers (a device, a WAV file, captions only) and the isolated speech worker."""

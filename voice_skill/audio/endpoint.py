@@ -210,6 +210,11 @@ class Endpointer:
         self._pending = b""
         return events
 
+    def abandon(self) -> None:
+        """Drop the utterance under way without an event; the floor and position are kept."""
+        self._speech, self._run, self._complete = None, 0, False
+        self._history.clear()
+
     def _calibrate(self, frame: bytes, energy: float) -> list[Event]:
         self._calibration.append((frame, energy))
         if len(self._calibration) < self._calibration_frames:

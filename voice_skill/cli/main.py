@@ -26,6 +26,9 @@ _FLAG_FIELDS = {
     "engine": ("asr", "engine"), "model": ("asr", "model_path"), "mode": ("asr", "mode"),
     "device": ("audio", "device"), "trailing_silence": ("audio", "trailing_silence"),
     "voice": ("tts", "voice"), "rate": ("tts", "rate"), "volume": ("tts", "volume"),
+    "start": ("voice", "start"), "wake_phrase": ("voice", "wake_phrase"),
+    "captions": ("voice", "captions"), "earcons": ("voice", "earcons"),
+    "barge_in": ("voice", "barge_in"),
 }
 
 
@@ -109,19 +112,6 @@ def cmd_reply(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-def _audio_chunks(settings: Settings, raw_stdin: bool, resources: contextlib.ExitStack):
-    """Raw PCM from stdin, or the microphone (closed with resources)."""
-    from ..audio.devices import Microphone
-    from ..audio.wav import read_raw_pcm
-
-    if raw_stdin:
-        return read_raw_pcm(sys.stdin.buffer)
-    microphone = resources.enter_context(Microphone(settings.audio))
-    name = microphone.device.name if microphone.device else "default"
-    print(f"voice-skill: microphone {name}", file=sys.stderr)
-    return microphone.chunks()
-
-
 def _stacks_on_sigusr1() -> None:
     """`kill -USR1 PID` prints where each thread of a running skill is, and it goes on."""
     if hasattr(signal, "SIGUSR1"):
@@ -131,21 +121,33 @@ def _stacks_on_sigusr1() -> None:
 
 
 def cmd_listen(args: argparse.Namespace, settings: Settings) -> int:
+    from ..asr.models import models_dir
+    from ..asr.registry import open_recognizer
+    from ..audio.wav import read_raw_pcm
     from ..tts.speaker import open_speaker
-    from ..voice.session import run_listen
+    from ..voice import app
 
     _stacks_on_sigusr1()
     skill = _skill(settings)
-    recognizer = _recognizer(skill, settings)
+    observers = app.observers_for(settings, sys.stdout, sys.stderr)
+    phrases = app.listening_phrases(skill, settings)
+    recognizer = app.resilient_recognizer(
+        lambda: open_recognizer(settings.asr, phrases, models_dir()), observers)
+    print(f"voice-skill: listening with {recognizer.description}", file=sys.stderr)
+    button = app.choose_button(settings, args.stdin, sys.stdin)
     with contextlib.ExitStack() as resources:
-        # The loop prints every reply already; a speaker that can only print must stay quiet.
+        # The captions print every reply already; a speaker that can only print stays quiet.
         quiet = resources.enter_context(open(os.devnull, "w"))
         speaker = open_speaker(settings.tts, out=args.out, output_device=args.output_device,
                                text_stream=quiet)
         resources.callback(speaker.close)
-        chunks = _audio_chunks(settings, args.stdin, resources)
-        return run_listen(skill, recognizer, chunks, speaker, settings.audio, sys.stdout,
-                          sys.stderr)
+        # A recording on stdin is not a room: answers are spoken whole, nothing barges in.
+        live = not args.stdin and args.out is None
+        session = app.build_session(skill, recognizer, speaker, settings, observers,
+                                    button=button, live=live)
+        chunks = (read_raw_pcm(sys.stdin.buffer) if args.stdin
+                  else app.microphone_chunks(settings, observers))
+        return app.run_session(session, chunks)
 
 
 def cmd_start(args: argparse.Namespace, settings: Settings) -> int:
@@ -296,6 +298,16 @@ def build_parser() -> argparse.ArgumentParser:
     listen.add_argument("--output-device", metavar="DEV", help="playback device name")
     listen.add_argument("--out", type=Path, metavar="FILE.wav",
                         help="write what is said to a WAV file instead of playing it")
+    listen.add_argument("--start", choices=("always", "wake", "button"),
+                        help="always: every utterance is a question (default); wake: only after "
+                        "the wake phrase; button: after Enter or the GPIO button")
+    listen.add_argument("--wake-phrase", metavar="WORDS", help="default 'hey helper'")
+    listen.add_argument("--quiet", dest="captions", action="store_false", default=None,
+                        help="no captions on the terminal (a service; the log still tells)")
+    listen.add_argument("--no-earcons", dest="earcons", action="store_false", default=None,
+                        help="no tones when listening starts and stops")
+    listen.add_argument("--no-barge-in", dest="barge_in", action="store_false", default=None,
+                        help="answers cannot be interrupted")
     listen.add_argument("--stdin", action="store_true",
                         help="read raw 16 kHz mono 16-bit PCM from stdin instead of a microphone")
     reply = add("reply", cmd_reply, "a spoken question in, a spoken answer out", speech=True)

@@ -54,15 +54,53 @@ class StreamingListener:
         self._recent: deque[tuple[float, bytes]] = deque(maxlen=64)
         self._position = 0.0
         self._in_speech = False
+        self._speech_start: float | None = None
         self._complete = False
         self._utterances = 0
+        self.hearing = True
+        """False: the endpointer still follows the room (noise floor, where speech is), but
+        the recogniser is not fed and utterances are dropped: waiting for a wake phrase, or
+        the skill's own voice."""
+        self.partial = ""
+        """The recogniser's words so far in the utterance being spoken."""
+
+    @property
+    def in_speech(self) -> bool:
+        """An utterance is open (the endpointer has heard speech and not yet its end)."""
+        return self._in_speech
+
+    def hear(self) -> None:
+        """Start recognising; speech already under way is recognised from its start (kept in
+        the recent-audio buffer), so nothing said before this call is lost."""
+        if self.hearing:
+            return
+        self.hearing = True
+        self.recognizer.reset()
+        self.partial = ""
+        if self._in_speech and self._speech_start is not None:
+            for at, chunk in self._recent:
+                if at + len(chunk) / BYTES_PER_SECOND > self._speech_start:
+                    self.partial = _feed(self.recognizer, chunk) or self.partial
+
+    def abandon(self) -> None:
+        """Forget the utterance under way (the skill's own voice, heard back): the endpointer
+        looks for a new start, and nothing of it is replayed by hear()."""
+        self.endpointer.abandon()
+        self.recognizer.reset()
+        self._in_speech, self._complete, self._speech_start, self.partial = False, False, None, ""
+
+    def stop_hearing(self) -> None:
+        """Stop recognising; the utterance under way, if any, will not be answered."""
+        self.hearing = False
+        self.partial = ""
 
     def feed(self, chunk: bytes) -> Heard | None:
         """Process one chunk; returns a Heard when an utterance has just ended."""
         start, self._position = self._position, self._position + len(chunk) / BYTES_PER_SECOND
         self._recent.append((start, chunk))
-        if self._in_speech:
-            self._complete = self._complete or self.is_complete(_feed(self.recognizer, chunk))
+        if self._in_speech and self.hearing:
+            self.partial = _feed(self.recognizer, chunk) or self.partial
+            self._complete = self._complete or self.is_complete(self.partial)
         for event in self.endpointer.feed(chunk, phrase_complete=self._complete):
             heard = self._on_event(event)
             if heard is not None:
@@ -73,17 +111,25 @@ class StreamingListener:
         if isinstance(event, SpeechStarted):
             self.recognizer.reset()
             self._in_speech, self._complete = True, False
+            self._speech_start, self.partial = event.start, ""
+            if not self.hearing:
+                return None
             # Replay the pre-roll the endpointer kept before it was sure this is speech.
             for at, chunk in self._recent:
                 if at + len(chunk) / BYTES_PER_SECOND > event.start:
-                    _feed(self.recognizer, chunk)
+                    self.partial = _feed(self.recognizer, chunk) or self.partial
         elif isinstance(event, Discarded):
             self.recognizer.reset()
-            self._in_speech = False
+            self._in_speech, self.partial = False, ""
+        elif isinstance(event, Utterance) and not self.hearing:
+            self._in_speech, self._complete, self.partial = event.truncated, False, ""
+            self._speech_start = event.end if event.truncated else None
         elif isinstance(event, Utterance):
+            self.partial = ""
             early, endpoint_at = self._complete, time.perf_counter()
             heard = Heard(self._final(event), endpoint_at, early)
             self._in_speech, self._complete = event.truncated, False
+            self._speech_start = event.end if event.truncated else None
             self._utterances += 1
             return heard
         return None

@@ -1,45 +1,336 @@
-"""The hands-free loop: speak the opening, then answer each utterance until 'stop'."""
+"""The hands-free session as explicit states: waiting -> listening -> thinking -> speaking.
+
+Audio drives it: every chunk from the microphone goes to `Session.feed`, whatever the state,
+so the endpointer always knows the room, a wake phrase or a "stop" can be heard at any time,
+and time inside the session is audio position, not the wall clock (a recording fed faster
+than real time behaves exactly as the same speech heard live).
+
+Each change is an event (voice/events.py) that captions, logs, an LED hook, the service
+watchdog and tests observe.
+"""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterable
-from typing import IO
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
 
-from ..asr.base import Recognizer
-from ..cli.textmode import format_reply
+from ..asr.base import Transcript
 from ..nlu.dialog import Conversation, Skill
-from ..settings import AudioSettings
-from ..tts.speaker import Speaker
-from .listener import ECHO_GUARD_SECONDS, StreamingListener, confident_question, respond_to_speech
+from ..settings import Settings
+from .commands import interruption, is_own_voice, manner, strip_wake_phrase
+from .events import (
+    Answered,
+    Event,
+    Heard,
+    Ignored,
+    Interrupted,
+    Observer,
+    Partial,
+    Spoken,
+    State,
+    StateChanged,
+    Tick,
+    VoiceChanged,
+    WakeDetected,
+)
+from .listener import BYTES_PER_SECOND, ECHO_GUARD_SECONDS, StreamingListener, respond_to_speech
 
 
-def run_listen(skill: Skill, recognizer: Recognizer, chunks: Iterable[bytes], speaker: Speaker,
-               settings: AudioSettings, out: IO[str], status: IO[str]) -> int:
-    """The hands-free loop: speak the opening, then answer each utterance until 'stop'."""
-    opening = skill.opening()
-    print(f"skill> {opening}", file=out, flush=True)
-    speaker.say(opening)
-    print("voice-skill: listening", file=status, flush=True)
-    listener = StreamingListener(recognizer, settings, confident_question(skill))
-    state = Conversation()
-    mute_until = time.perf_counter() + ECHO_GUARD_SECONDS
-    for chunk in chunks:
-        if time.perf_counter() < mute_until:
-            continue
-        heard = listener.feed(chunk)
-        if heard is None or not heard.transcript.text.strip():
-            continue
-        reply = respond_to_speech(skill, state, heard.transcript)
-        state = reply.state
-        print(f"you> {heard.transcript.text}", file=out, flush=True)
-        print(f"skill> {format_reply(reply)}", file=out, flush=True)
-        speaker.say(reply.text)
-        mute_until = time.perf_counter() + ECHO_GUARD_SECONDS
-        if reply.ends:
-            break
-        print("voice-skill: listening", file=status, flush=True)
-    return 0
+class Voice(Protocol):
+    """How the session speaks (tts/speaker.py's speakers, or a fake in tests)."""
+
+    def start(self, text: str, rate: int | None = None, volume: float | None = None) -> None:
+        """Begin speaking text; returns at once on a live device."""
+
+    def stop(self) -> None:
+        """Stop speaking now."""
+
+    @property
+    def speaking(self) -> bool:
+        """Still speaking."""
+
+    def earcon(self, name: str) -> None:
+        """Play a short tone: "listening" or "done"."""
 
 
+class WakeSpotter(Protocol):
+    """Spots the wake phrase in 16 kHz mono s16le chunks (asr/wake.py)."""
 
+    def feed(self, pcm: bytes) -> object | None:
+        """Returns a WakeHeard (with .phrase and .end, seconds since reset) or None."""
+
+    def reset(self) -> None:
+        """Forget the audio so far; positions count from here."""
+
+
+class Button(Protocol):
+    """Push-to-talk: Enter on a terminal, or a GPIO button (voice/buttons.py)."""
+
+    def pressed(self) -> bool:
+        """True once for each press since the last call."""
+
+
+@dataclass(frozen=True)
+class Manner:
+    rate: int
+    """Words per minute."""
+    volume: float
+    """0..1."""
+
+
+class Session:
+    """One hands-free session. Call begin(), then feed() every chunk, then finish()."""
+
+    def __init__(self, skill: Skill, listener: StreamingListener, voice: Voice,
+                 settings: Settings, observers: Sequence[Observer] = (), *,
+                 wake: WakeSpotter | None = None, button: Button | None = None,
+                 live: bool = True) -> None:
+        self.skill, self.listener, self.voice = skill, listener, voice
+        self.settings = settings.voice
+        self.observers = list(observers)
+        self.wake, self.button, self.live = wake, button, live
+        self.state = State.LISTENING
+        self.position = 0.0
+        """Seconds of audio handled so far."""
+        self.conversation = Conversation()
+        self.manner = Manner(settings.tts.rate, settings.tts.volume)
+        self._guard_until = 0.0
+        self._window_ends: float | None = None
+        self._wake_origin = 0.0
+        self._speaking_text = ""
+        self._ending = False
+        self._after_speaking = "open"
+        self._swallow_utterance = False
+
+    # --- the outside -------------------------------------------------------------------
+
+    def begin(self) -> None:
+        """Speak the opening; then listen (always-on) or wait for the wake phrase / button."""
+        self._speak(self.skill.opening())
+
+    def feed(self, chunk: bytes) -> None:
+        """Handle the next chunk of microphone audio."""
+        start = self.position
+        self.position += len(chunk) / BYTES_PER_SECOND
+        self._emit(Tick(self.position))
+        if self.state is State.SPEAKING:
+            self._while_speaking(chunk, start)
+        elif self.state is State.WAITING:
+            self._while_waiting(chunk)
+        elif self.state is State.LISTENING:
+            self._while_listening(chunk, start)
+
+    def finish(self) -> None:
+        """End of input: speech still open is answered, then the session stops."""
+        if self.state is State.LISTENING:
+            self._heard(self.listener.finish())
+        self._move(State.STOPPED, "end of input")
+
+    @property
+    def stopped(self) -> bool:
+        return self.state is State.STOPPED
+
+    # --- states ------------------------------------------------------------------------
+
+    def _while_waiting(self, chunk: bytes) -> None:
+        self.listener.feed(chunk)  # hearing is off: it only follows the room
+        if self.button is not None and self.button.pressed():
+            self._open_window("button pressed")
+            return
+        if self.wake is None:
+            return
+        spotted = self.wake.feed(chunk)
+        if spotted is not None:
+            at = self._wake_origin + float(getattr(spotted, "end", 0.0))
+            self._emit(WakeDetected(str(getattr(spotted, "phrase", "")), at))
+            self._open_window("wake phrase")
+
+    def _while_listening(self, chunk: bytes, start: float) -> None:
+        if start < self._guard_until:
+            return  # the tail of the skill's own voice, still in the room
+        if self.button is not None and self.button.pressed() and not self.listener.in_speech:
+            self._open_window("button pressed")
+        partial = self.listener.partial
+        self._heard(self.listener.feed(chunk))
+        if self.listener.partial and self.listener.partial != partial:
+            self._emit(Partial(self.listener.partial))
+        if (self.state is State.LISTENING and self._window_ends is not None
+                and not self.listener.in_speech and self.position >= self._window_ends):
+            self._close_window("no follow-up question")
+
+    def _while_speaking(self, chunk: bytes, start: float) -> None:
+        if not self.voice.speaking:
+            self._done_speaking()
+            self._while_listening(chunk, start)
+            return
+        if not (self.live and self.settings.barge_in):
+            return
+        if self.button is not None and self.button.pressed():
+            self._interrupt("button")
+            return
+        heard = self.listener.feed(chunk)
+        partial = self.listener.partial
+        word = interruption(partial) if partial else None
+        if word is not None and not is_own_voice(partial, self._speaking_text):
+            self._swallow_utterance = True  # its final reading is this same "stop"
+            self._interrupt(word)
+            return
+        for transcript in _transcripts(heard):
+            self._barge_in(transcript)
+
+    # --- what was heard ----------------------------------------------------------------
+
+    def _heard(self, heard: object) -> None:
+        for transcript in _transcripts(heard):
+            if self.state is not State.LISTENING:
+                return
+            if self._swallow_utterance:
+                self._swallow_utterance = False
+                continue
+            self._answer(transcript)
+
+    def _barge_in(self, transcript: Transcript) -> None:
+        text = transcript.text.strip()
+        if not text:
+            return
+        if is_own_voice(text, self._speaking_text):
+            self._emit(Ignored(text, "own voice"))
+            return
+        if self._swallow_utterance:
+            self._swallow_utterance = False
+            return
+        self._interrupt(interruption(text) or text)
+        if interruption(text) is None:
+            self._answer(transcript)
+
+    def _answer(self, transcript: Transcript) -> None:
+        text = strip_wake_phrase(transcript.text, self.settings.wake_phrase).strip()
+        if not text:
+            return
+        transcript = Transcript(text, transcript.words, transcript.confidence, transcript.engine,
+                                transcript.alternatives, transcript.second_opinions)
+        self._emit(Heard(text, self.position))
+        change = manner(text)
+        if change is not None:
+            self._change_manner(change)
+            return
+        self._move(State.THINKING, "utterance ended")
+        reply = respond_to_speech(self.skill, self.conversation, transcript)
+        self.conversation = reply.state
+        self._emit(Answered(text, reply))
+        # On a kiosk "goodbye" ends the conversation, not the appliance.
+        self._ending = reply.ends and self.settings.start == "always"
+        if reply.ends and not self._ending:
+            self.conversation = Conversation()
+        self._speak(reply.text, ends_conversation=reply.ends)
+
+    def _change_manner(self, change) -> None:  # noqa: ANN001 - commands.Manner
+        rate = max(80, min(320, round(self.manner.rate * change.rate_factor)))
+        volume = max(0.1, min(1.0, self.manner.volume + change.volume_step))
+        self.manner = Manner(rate, volume)
+        self._emit(VoiceChanged(rate, volume))
+        again = self.conversation.last_said
+        self._speak(f"{change.acknowledgement} {again}".strip())
+
+    # --- speaking ----------------------------------------------------------------------
+
+    def _speak(self, text: str, ends_conversation: bool = False) -> None:
+        self._speaking_text = text
+        self._after_speaking = "close" if ends_conversation else "open"
+        self._move(State.SPEAKING, "answering")
+        self._emit(Spoken(text))
+        if self.live and self.settings.barge_in:
+            self.listener.hear()
+        else:
+            self.listener.stop_hearing()
+        self.voice.start(text, rate=self.manner.rate, volume=self.manner.volume)
+        if not self.live:  # a recording waits for the answer: nothing can be missed
+            self._done_speaking()
+
+    def _interrupt(self, by: str) -> None:
+        self.voice.stop()
+        self._emit(Interrupted(by))
+        self._after_speaking = "open"
+        self._ending = False
+        self._done_speaking(guard=False)
+
+    def _done_speaking(self, guard: bool = True) -> None:
+        if guard and self.live:  # a recording has no echo: its next words are a question
+            self._guard_until = self.position + ECHO_GUARD_SECONDS
+            self.listener.abandon()  # an utterance still open is the tail of the echo
+        if self._ending:
+            self._move(State.STOPPED, "goodbye")
+        elif self._after_speaking == "close" and self.settings.start != "always":
+            self._close_window("conversation ended")
+        elif self.settings.start == "always":
+            self.listener.hear()
+            self._move(State.LISTENING, "answer spoken")
+        else:
+            self._open_window("follow-up")
+
+    def _open_window(self, reason: str) -> None:
+        """Listen without the wake phrase for a while (after a wake, a press or an answer)."""
+        self._window_ends = self.position + self.settings.follow_up
+        self.listener.hear()
+        if self.settings.earcons:
+            self.voice.earcon("listening")
+        self._move(State.LISTENING, reason)
+
+    def _close_window(self, reason: str) -> None:
+        self._window_ends = None
+        self.listener.stop_hearing()
+        if self.wake is not None:
+            self.wake.reset()
+            self._wake_origin = self.position
+        if self.settings.earcons:
+            self.voice.earcon("done")
+        self._move(State.WAITING, reason)
+
+    # --- events ------------------------------------------------------------------------
+
+    def _move(self, state: State, reason: str) -> None:
+        if state is not self.state:
+            previous, self.state = self.state, state
+            self._emit(StateChanged(state, previous, reason))
+
+    def _emit(self, event: Event) -> None:
+        for observer in self.observers:
+            observer(event)
+
+
+class SpeakerVoice:
+    """A Voice over any tts speaker: one that can start and stop (a device) is used as it
+    is; one that can only say() (a WAV file, captions) speaks whole, as a recording would."""
+
+    def __init__(self, speaker: object) -> None:
+        self.speaker = speaker
+
+    def start(self, text: str, rate: int | None = None, volume: float | None = None) -> None:
+        start = getattr(self.speaker, "start", None)
+        if start is not None:
+            start(text, rate=rate, volume=volume)
+        else:
+            self.speaker.say(text)  # type: ignore[attr-defined]
+
+    def stop(self) -> None:
+        stop = getattr(self.speaker, "stop", None)
+        if stop is not None:
+            stop()
+
+    @property
+    def speaking(self) -> bool:
+        return bool(getattr(self.speaker, "speaking", False))
+
+    def earcon(self, name: str) -> None:
+        earcon = getattr(self.speaker, "earcon", None)
+        if earcon is not None:
+            earcon(name)
+
+
+def _transcripts(heard: object) -> list[Transcript]:
+    """The listener's result for a chunk (one Heard, a list of them, or None) as transcripts."""
+    if heard is None:
+        return []
+    items = heard if isinstance(heard, list) else [heard]
+    return [item.transcript for item in items]

@@ -1,0 +1,337 @@
+"""The hands-free session's states, with fakes at the true edges: a scripted recogniser
+(speech in, the words it was told to hear out) and a recording voice. The real engines, the
+real audio server and real speech are in test_listen_e2e.py and test_voice_cli.py."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from voice_skill.asr.base import Transcript, Word
+from voice_skill.content.loader import load_content
+from voice_skill.errors import AudioError
+from voice_skill.nlu.dialog import Skill
+from voice_skill.settings import Settings, VoiceSettings, shipped_dialogs
+from voice_skill.voice.app import build_session
+from voice_skill.voice.commands import interruption, is_own_voice, manner, strip_wake_phrase
+from voice_skill.voice.events import (
+    Answered,
+    Fault,
+    Ignored,
+    Interrupted,
+    Recovered,
+    State,
+    StateChanged,
+    VoiceChanged,
+    WakeDetected,
+)
+from voice_skill.voice.resilience import LiveMicrophone, ResilientRecognizer, backoff
+
+RATE = 16000
+CHUNK = 1600  # 100 ms
+
+
+def silence(seconds: float) -> bytes:
+    rng = np.random.default_rng(1)
+    return (rng.normal(0, 30, int(RATE * seconds))).astype("<i2").tobytes()
+
+
+def burst(seconds: float = 1.0) -> bytes:
+    """Loud enough in the speech band to be speech to the endpointer."""
+    t = np.arange(int(RATE * seconds)) / RATE
+    return (6000 * np.sin(2 * np.pi * 800 * t)).astype("<i2").tobytes()
+
+
+def chunks(pcm: bytes) -> list[bytes]:
+    return [pcm[i:i + CHUNK * 2] for i in range(0, len(pcm), CHUNK * 2)]
+
+
+class ScriptedRecognizer:
+    """Hears the next line of its script in each utterance; partials grow word by word."""
+
+    description = "scripted"
+
+    def __init__(self, script: list[str]) -> None:
+        self.script = list(script)
+        self.fed = 0
+
+    def _line(self) -> str:
+        return self.script[0] if self.script else ""
+
+    def accept(self, pcm: bytes) -> str:
+        self.fed += 1
+        words = self._line().split()
+        return " ".join(words[:self.fed])
+
+    def finish(self) -> Transcript:
+        text = self.script.pop(0) if self.script else ""
+        self.fed = 0
+        return Transcript(text, tuple(Word(w, 1.0, 0, 0) for w in text.split()), 1.0, "fake")
+
+    def reset(self) -> None:
+        self.fed = 0
+
+
+class RecordingVoice:
+    """Speaks for a given number of chunks (or at once); records everything."""
+
+    def __init__(self, chunks_per_answer: int = 0) -> None:
+        self.said: list[tuple[str, int | None, float | None]] = []
+        self.earcons: list[str] = []
+        self.stops = 0
+        self.chunks_per_answer = chunks_per_answer
+        self.left = 0
+
+    def start(self, text: str, rate: int | None = None, volume: float | None = None) -> None:
+        self.said.append((text, rate, volume))
+        self.left = self.chunks_per_answer
+
+    def stop(self) -> None:
+        self.stops += 1
+        self.left = 0
+
+    @property
+    def speaking(self) -> bool:
+        if self.left > 0:
+            self.left -= 1  # one chunk of audio passes each time the session looks
+            return True
+        return False
+
+    def earcon(self, name: str) -> None:
+        self.earcons.append(name)
+
+
+class ScriptedWake:
+    """Fires whenever the audio passes one of the given positions (seconds since reset)."""
+
+    def __init__(self, at: list[float]) -> None:
+        self.at = list(at)
+        self.position = 0.0
+        self.resets = 0
+
+    def feed(self, pcm: bytes):
+        self.position += len(pcm) / 2 / RATE
+        if self.at and self.position >= self.at[0]:
+            self.at.pop(0)
+            return type("WakeHeard", (), {"phrase": "hey helper", "end": self.position})()
+        return None
+
+    def reset(self) -> None:
+        self.position, self.resets = 0.0, self.resets + 1
+
+
+@pytest.fixture(scope="module")
+def skill() -> Skill:
+    return Skill(load_content(shipped_dialogs()), settings_with())
+
+
+def settings_with(**voice) -> Settings:
+    base = Settings()
+    settings = dataclasses.replace(base, voice=dataclasses.replace(VoiceSettings(), **voice))
+    return dataclasses.replace(settings, dialog=dataclasses.replace(base.dialog,
+                                                                    safety_check=False))
+
+
+def run(skill, script, audio, voice=None, wake=None, live=True, **voice_settings):
+    events: list = []
+    settings = settings_with(**voice_settings)
+    voice = voice or RecordingVoice()
+    session = build_session(skill, ScriptedRecognizer(script), voice, settings, [events.append],
+                            wake=wake, live=live)
+    session.begin()
+    for chunk in chunks(audio):
+        session.feed(chunk)
+        if session.stopped:
+            break
+    else:
+        session.finish()
+    return session, voice, events
+
+
+def answers(events) -> list[tuple[str, str | None]]:
+    return [(e.question, e.reply.intent) for e in events if isinstance(e, Answered)]
+
+
+def states(events) -> list[State]:
+    return [e.state for e in events if isinstance(e, StateChanged)]
+
+
+def test_always_on_answers_each_question_in_turn(skill):
+    audio = silence(1) + burst() + silence(1) + burst() + silence(1)
+    _, voice, events = run(skill, ["why is my calf twitching", "what is a fasciculation"], audio)
+    assert [q for q, _ in answers(events)] == ["why is my calf twitching",
+                                               "what is a fasciculation"]
+    assert voice.said[0][0] == skill.opening()
+    assert len(voice.said) == 3
+    assert states(events)[:3] == [State.SPEAKING, State.LISTENING, State.THINKING]
+    assert states(events)[-1] is State.STOPPED
+
+
+def test_goodbye_ends_an_always_on_session_but_only_the_conversation_on_a_kiosk(skill):
+    audio = silence(1) + burst() + silence(1) + burst() + silence(1)
+    session, _, events = run(skill, ["goodbye", "why is my calf twitching"], audio)
+    assert answers(events) == [("goodbye", "stop")] and session.stopped
+    _, _, events = run(skill, ["hey helper goodbye", "hey helper why is my calf twitching"],
+                       audio, wake=ScriptedWake([1.2, 1.0]), start="wake")
+    assert [intent for _, intent in answers(events)] == ["stop", "twitch_causes"]
+
+
+def test_wake_mode_answers_only_after_the_wake_phrase(skill):
+    # first burst: a conversation nobody addressed to the skill; the wake fires in the second
+    audio = silence(8) + burst() + silence(8) + burst(2) + silence(1)
+    # The window after the opening closes at 3 s, where the spotter's positions start; it
+    # fires half way through the second burst (17.9 s), which is then recognised whole.
+    wake = ScriptedWake([14.9])
+    _, voice, events = run(skill, ["hey helper why is my calf twitching"], audio, wake=wake,
+                           start="wake", follow_up=3.0)
+    assert [q for q, _ in answers(events)] == ["why is my calf twitching"]
+    assert any(isinstance(e, WakeDetected) for e in events)
+    assert "listening" in voice.earcons and "done" in voice.earcons
+    assert State.WAITING in states(events)
+
+
+def test_a_follow_up_needs_no_wake_phrase_within_the_window(skill):
+    audio = silence(1) + burst() + silence(1.5) + burst() + silence(5)
+    _, _, events = run(skill, ["why is my calf twitching", "what is a fasciculation"], audio,
+                       wake=ScriptedWake([]), start="wake", follow_up=4.0)
+    assert len(answers(events)) == 2
+    assert states(events)[-2] is State.WAITING  # the window closed after the second answer
+
+
+def test_stop_interrupts_a_spoken_answer_and_is_not_answered(skill):
+    voice = RecordingVoice(chunks_per_answer=40)
+    audio = silence(1) + burst() + silence(1) + burst(0.5) + silence(3)
+    _, voice, events = run(skill, ["why is my calf twitching", "stop"], audio, voice=voice)
+    # the opening is 40 chunks long too: the first burst is heard over it, as a question
+    assert voice.stops >= 1
+    assert any(isinstance(e, Interrupted) for e in events)
+    assert all(q != "stop" for q, _ in answers(events))
+
+
+def test_its_own_voice_heard_back_is_ignored(skill):
+    voice = RecordingVoice(chunks_per_answer=40)
+    opening_echo = " ".join(skill.opening().split()[:8])
+    audio = silence(1) + burst() + silence(3)
+    _, voice, events = run(skill, [opening_echo], audio, voice=voice)
+    assert answers(events) == []
+    assert any(isinstance(e, Ignored) and e.why == "own voice" for e in events)
+    assert voice.stops == 0
+
+
+def test_no_barge_in_when_it_is_off(skill):
+    voice = RecordingVoice(chunks_per_answer=40)
+    audio = silence(1) + burst() + silence(3)
+    _, voice, events = run(skill, ["stop"], audio, voice=voice, barge_in=False)
+    assert voice.stops == 0 and answers(events) == []
+
+
+def test_slower_changes_the_voice_and_repeats_the_last_answer(skill):
+    audio = silence(1) + burst() + silence(1) + burst() + silence(1)
+    _, voice, events = run(skill, ["why is my calf twitching", "slower please"], audio)
+    changed = [e for e in events if isinstance(e, VoiceChanged)]
+    assert changed and changed[0].rate < Settings().tts.rate
+    last_text, last_rate, _ = voice.said[-1]
+    assert last_rate == changed[0].rate and voice.said[-2][0] in last_text
+
+
+def test_a_recording_is_heard_whole_with_no_echo_guard(skill):
+    """listen --stdin: speech right after the opening is not dropped as echo."""
+    audio = silence(0.6) + burst() + silence(0.8) + burst() + silence(1)
+    _, _, events = run(skill, ["why is my calf twitching", "what is a fasciculation"], audio,
+                       live=False)
+    assert len(answers(events)) == 2
+
+
+def test_a_last_question_with_no_trailing_silence_is_answered(skill):
+    audio = silence(1) + burst()
+    _, _, events = run(skill, ["why is my calf twitching"], audio, live=False)
+    assert len(answers(events)) == 1
+
+
+def test_short_commands_are_told_from_questions():
+    assert interruption("stop") == "stop" and interruption("okay wait please") == "wait"
+    assert interruption("why does it stop and start") is None
+    assert manner("slower please") is not None and manner("louder") is not None
+    assert manner("why is it slower") is None
+    assert strip_wake_phrase("hey helper why is my calf twitching", "hey helper") == \
+        "why is my calf twitching"
+    assert strip_wake_phrase("why is my calf twitching", "hey helper") == \
+        "why is my calf twitching"
+    assert is_own_voice("muscle fires on its own the medical",
+                        "so the muscle fires on its own. The medical word is fasciculation.")
+    assert not is_own_voice("stop", "so the muscle fires on its own")
+
+
+class FlakySource:
+    """Fails to open `failures` times, then gives `count` chunks."""
+
+    def __init__(self, failures: int, count: int) -> None:
+        self.failures, self.count, self.opened = failures, count, 0
+
+    def __call__(self):
+        self.opened += 1
+        if self.opened <= self.failures:
+            raise AudioError("no such device")
+        return self
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def chunks(self):
+        yield from [b"\0\0" * CHUNK] * self.count
+        raise AudioError("unplugged")
+
+
+def test_a_lost_microphone_is_logged_once_and_comes_back():
+    events: list = []
+    source = FlakySource(failures=3, count=5)
+    mic = LiveMicrophone(source, [events.append], sleep=lambda s: None)
+    got = []
+    for chunk in mic.chunks():
+        got.append(chunk)
+        if len(got) == 7:
+            mic.stopped = True
+    faults = [e for e in events if isinstance(e, Fault)]
+    assert len(got) == 7
+    assert len(faults) == 2  # once for the first outage, once when it was unplugged
+    assert any(isinstance(e, Recovered) for e in events)
+    assert [backoff(n) for n in (1, 2, 3, 10)] == [1.0, 2.0, 4.0, 30.0]
+
+
+def test_a_microphone_that_goes_silent_counts_as_gone():
+    class Stalls(FlakySource):
+        def chunks(self):
+            yield b"\0\0" * CHUNK
+            import time
+            time.sleep(5)
+
+    events: list = []
+    mic = LiveMicrophone(Stalls(0, 1), [events.append], sleep=lambda s: None, stall_seconds=0.2)
+    stream = mic.chunks()
+    next(stream)
+    next(stream)  # the stall is noticed, the device reopened, its first chunk arrives
+    assert any(isinstance(e, Fault) and "no audio" in e.message for e in events)
+
+
+def test_a_recogniser_that_raises_is_replaced():
+    class Breaks(ScriptedRecognizer):
+        def accept(self, pcm: bytes) -> str:
+            raise RuntimeError("decoder died")
+
+    opened: list = []
+
+    def open_one():
+        opened.append(1)
+        return Breaks(["x"]) if len(opened) == 1 else ScriptedRecognizer(["hello there"])
+
+    events: list = []
+    recognizer = ResilientRecognizer(open_one, [events.append])
+    assert recognizer.accept(b"\0\0") == ""
+    assert recognizer.accept(b"\0\0") == "hello"
+    assert recognizer.finish().text == "hello there"
+    assert any(isinstance(e, Fault) and e.part == "recogniser" for e in events)

@@ -1,0 +1,111 @@
+"""Short things said to the device rather than questions: interrupt, slower, louder; and
+telling the skill's own voice, heard back through the room, from a person's.
+
+"repeat" and "tell me more" are conversation dialogs in the content (dialogs/conversation.yaml);
+these change how the device speaks, so they live with the session.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+from ..nlu.normalize import normalize
+
+INTERRUPTIONS = frozenset({"stop", "wait", "quiet", "cancel", "enough", "pause", "hush", "shush",
+                           "silence"})
+"""One of these, alone or nearly so, stops a spoken answer."""
+MAX_COMMAND_WORDS = 4
+"""A command is short: "okay stop please" is one, a sentence with "stop" in it is not."""
+_POLITE = frozenset({"please", "okay", "ok", "now", "thanks", "thank", "you", "a", "bit", "little",
+                     "just", "can", "could", "speak", "talk", "be", "more", "hey", "helper",
+                     "down", "up", "it"})
+
+
+@dataclass(frozen=True)
+class Manner:
+    """A change to how the rest is spoken."""
+
+    rate_factor: float
+    """Multiplies the speaking rate."""
+    volume_step: float
+    """Added to the volume (0..1)."""
+    acknowledgement: str
+    """Said at the new rate and volume, before the last answer is repeated."""
+
+
+_MANNERS = {
+    ("slower",): Manner(0.8, 0.0, "Okay, more slowly."),
+    ("slow", "down"): Manner(0.8, 0.0, "Okay, more slowly."),
+    ("faster",): Manner(1.25, 0.0, "Okay, a bit faster."),
+    ("speed", "up"): Manner(1.25, 0.0, "Okay, a bit faster."),
+    ("louder",): Manner(1.0, 0.2, "Okay, louder."),
+    ("speak", "up"): Manner(1.0, 0.2, "Okay, louder."),
+    ("softer",): Manner(1.0, -0.2, "Okay, more quietly."),
+    ("quieter",): Manner(1.0, -0.2, "Okay, more quietly."),
+}
+
+OWN_VOICE_SIMILARITY = 80.0
+"""A transcript this close (rapidfuzz partial ratio, 0-100) to what is being spoken is the
+skill's own voice coming back through the room. Recognised echo is garbled, so not 100."""
+
+
+def _words(text: str) -> list[str]:
+    return normalize(text).split()
+
+
+def interruption(text: str) -> str | None:
+    """The interrupting word when text is a short "stop" / "wait" command, else None."""
+    words = _words(text)
+    if not words or len(words) > MAX_COMMAND_WORDS:
+        return None
+    found = [w for w in words if w in INTERRUPTIONS]
+    rest = [w for w in words if w not in INTERRUPTIONS and w not in _POLITE]
+    return found[0] if found and not rest else None
+
+
+def manner(text: str) -> Manner | None:
+    """The change asked for when text is a short "slower" / "louder" command, else None."""
+    words = _words(text)
+    if not words or len(words) > MAX_COMMAND_WORDS:
+        return None
+    for key, change in _MANNERS.items():
+        at = next((i for i in range(len(words) - len(key) + 1)
+                   if tuple(words[i:i + len(key)]) == key), None)
+        if at is not None:
+            rest = words[:at] + words[at + len(key):]
+            if all(w in _POLITE for w in rest):
+                return change
+    return None
+
+
+def is_own_voice(heard: str, speaking: str) -> bool:
+    """True when what was heard is most likely the skill's own answer, played back into the
+    microphone, rather than a person talking over it."""
+    heard_text, spoken_text = normalize(heard), normalize(speaking)
+    if not heard_text or not spoken_text:
+        return False
+    if interruption(heard) is not None and not set(_words(heard)) & set(spoken_text.split()):
+        return False
+    return fuzz.partial_ratio(heard_text, spoken_text) >= OWN_VOICE_SIMILARITY
+
+
+WAKE_SIMILARITY = 70.0
+"""How close (rapidfuzz ratio, 0-100) the first words must be to the wake phrase to be it:
+the recogniser often hears "hey helper" as "a helper" or "hey help her"."""
+
+
+def strip_wake_phrase(text: str, phrase: str) -> str:
+    """text without a leading wake phrase (the session recognises a woken utterance whole,
+    from its start, so the first word of the question is never lost)."""
+    words, wake = text.split(), normalize(phrase)
+    if not wake:
+        return text
+    size = len(wake.split())
+    best, cut = 0.0, 0
+    for count in range(max(size - 1, 1), min(size + 1, len(words)) + 1):
+        score = fuzz.ratio(normalize(" ".join(words[:count])), wake)
+        if score > best:
+            best, cut = score, count
+    return " ".join(words[cut:]) if best >= WAKE_SIMILARITY else text

@@ -178,13 +178,15 @@ def cmd_devices(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
-    from ..asr.models import download, find_model, format_catalog, models_dir
+    from ..asr.models import download, find_model, format_catalog, models_folder
 
-    directory = models_dir(args.models_dir)
+    folder = models_folder(args.models_dir)
+    directory = folder.path
     if args.action == "list":
         print(format_catalog(directory))
     elif args.action == "path":
         print(directory)
+        print(f"voice-skill: models folder: {folder.describe()}", file=sys.stderr)
     else:
         if not args.name:
             raise VoiceSkillError("models download: name a model (see `voice-skill models list`)")
@@ -308,7 +310,8 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("action", choices=("list", "download", "path"))
     models.add_argument("name", nargs="?", help="model name, for download")
     models.add_argument("--models-dir", type=Path, metavar="DIR",
-                        help="where models live (default: models/ in the project)")
+                        help="where models live (default: models/ in a checkout, else the "
+                        "per-user data folder or /var/lib/voice-skill/models)")
     check = add("check-dialogs", cmd_check_dialogs, "validate a content folder")
     check.add_argument("directory", nargs="?", type=Path, help="default: the --dialogs folder")
     tests = add("test-dialogs", cmd_test_dialogs, "run multi-turn dialog tests written as data")

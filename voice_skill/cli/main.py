@@ -143,7 +143,11 @@ def cmd_listen(args: argparse.Namespace, settings: Settings) -> int:
         speaker = open_speaker(settings.tts, out=args.out, output_device=args.output_device,
                                text_stream=quiet)
         resources.callback(speaker.close)
-        chunks = _audio_chunks(settings, args.stdin, resources)
+        from ..service import Notifier, supervised
+
+        # Under systemd (Type=notify): READY=1 once audio flows, WATCHDOG=1 while it is consumed.
+        chunks = supervised(_audio_chunks(settings, args.stdin, resources),
+                            Notifier.from_environment())
         return run_listen(skill, recognizer, chunks, speaker, settings.audio, sys.stdout,
                           sys.stderr)
 

@@ -239,6 +239,12 @@ def cmd_test_dialogs(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_BAD_INPUT if bad_files else (EXIT_FAILED if failed else EXIT_OK)
 
 
+def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
+    from .doctor import machine_checks, run_doctor
+
+    return run_doctor(machine_checks(settings, args.config), sys.stdout)
+
+
 # --- parser ------------------------------------------------------------------------------
 
 
@@ -318,6 +324,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "per-user data folder or /var/lib/voice-skill/models)")
     check = add("check-dialogs", cmd_check_dialogs, "validate a content folder")
     check.add_argument("directory", nargs="?", type=Path, help="default: the --dialogs folder")
+    add("doctor", cmd_doctor, "check microphone, speaker, engines, settings, dialogs and disk, "
+        "with the fix for each problem", speech=True)
     tests = add("test-dialogs", cmd_test_dialogs, "run multi-turn dialog tests written as data")
     tests.add_argument("files", nargs="+", type=Path, metavar="FILE")
     return parser

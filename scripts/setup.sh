@@ -2,7 +2,7 @@
 # Set up everything voice-skill needs on Debian / Raspberry Pi OS, once; later runs are quick.
 #   scripts/setup.sh run    what the skill needs (speech engines, audio libraries)
 #   scripts/setup.sh test   that plus what the test suite needs (sox, PulseAudio, flite, CMU
-#                           sphinxtrain for acoustic adaptation, test models)
+#                           sphinxtrain for acoustic adaptation, pipx, systemd-analyze, test models)
 # Debian packages are installed when run as root or with sudo; otherwise a clear message
 # says which are missing and the command to install them.
 set -euo pipefail
@@ -12,8 +12,9 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 venv="$root/.venv"
 
 run_packages=(python3-venv python3-dev espeak-ng libespeak-ng1 libportaudio2 libasound2-plugins alsa-utils)
+# pipx and systemd (for systemd-analyze): tests/test_install.py and tests/test_service.py.
 test_packages=(sox libsox-fmt-all pulseaudio pulseaudio-utils flite sphinxtrain sphinxbase-utils pocketsphinx
-               pocketsphinx-testdata)
+               pocketsphinx-testdata pipx systemd)
 packages=("${run_packages[@]}")
 [ "$purpose" = test ] && packages+=("${test_packages[@]}")
 

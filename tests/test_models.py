@@ -196,6 +196,57 @@ def test_models_dir_defaults_to_project_models_and_is_overridable(tmp_path: Path
     assert models_dir(str(tmp_path)) == tmp_path
 
 
+def _fake_model(folder: Path) -> None:
+    (folder / "am").mkdir(parents=True)
+    (folder / "am" / "final.mdl").write_bytes(b"x")
+    (folder / "conf").mkdir()
+    (folder / "conf" / "model.conf").write_text("--x\n")
+
+
+@pytest.fixture(name="installed")
+def installed_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+    """The package as a wheel sees it: no checkout, a per-user and a system folder in tmp."""
+    from voice_skill import paths
+
+    monkeypatch.setattr(paths, "checkout", lambda: None)
+    monkeypatch.setattr(paths, "SYSTEM_DATA", tmp_path / "var-lib")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "share"))
+    monkeypatch.delenv("STATE_DIRECTORY", raising=False)
+    return {"user": tmp_path / "share" / "voice-skill" / "models",
+            "system": tmp_path / "var-lib" / "models"}
+
+
+def test_installed_package_keeps_models_in_the_per_user_data_folder(installed) -> None:
+    folder = models.models_folder()
+    assert (folder.path, folder.origin) == (installed["user"], "per-user")
+    assert folder.others == (installed["system"],)
+    assert "per-user data folder" in folder.describe()
+    assert str(installed["system"]) in folder.describe()
+
+
+def test_installed_package_finds_a_system_wide_model(installed) -> None:
+    _fake_model(installed["system"] / "vosk-model-small-en-us-0.15")
+    assert models.models_folder().path == installed["system"]
+    _fake_model(installed["user"] / "vosk-model-small-en-us-0.15")  # the user's own wins
+    assert models.models_folder().path == installed["user"]
+
+
+def test_the_service_uses_the_system_folder(installed, monkeypatch) -> None:
+    from voice_skill import paths
+
+    monkeypatch.setenv("STATE_DIRECTORY", str(paths.SYSTEM_DATA))
+    assert models.models_folder().origin == "system"
+
+
+def test_models_path_says_which_folder(capsys, installed) -> None:
+    from voice_skill.cli.main import main
+
+    assert main(["models", "path"]) == 0
+    out, err = capsys.readouterr()
+    assert out.strip() == str(installed["user"])
+    assert "per-user data folder" in err
+
+
 def test_resolve_url_prefers_argument_then_mirror_then_official(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

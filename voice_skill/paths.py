@@ -12,6 +12,18 @@ from pathlib import Path
 
 APP = "voice-skill"
 
+PACKAGE_DIR = Path(__file__).resolve().parent
+"""The installed or checked-out voice_skill package folder."""
+
+
+def checkout() -> Path | None:
+    """The source checkout the package runs from, or None when it is installed (a wheel puts
+    the package in site-packages, where no pyproject.toml sits beside it)."""
+    root = PACKAGE_DIR.parent
+    if (root / "pyproject.toml").is_file() and (root / "dialogs").is_dir():
+        return root
+    return None
+
 
 def _base(variable: str, fallback: str) -> Path:
     value = os.environ.get(variable, "")

@@ -26,8 +26,8 @@ from http.client import HTTPException, HTTPResponse
 from pathlib import Path, PurePosixPath
 from typing import TextIO
 
+from .. import paths
 from ..errors import ModelStoreError
-from ..settings import PROJECT_ROOT
 
 MIRROR_ENV = "VOICE_SKILL_MODEL_MIRROR"
 """Environment variable: base URL of a local mirror holding the official archive files."""
@@ -104,9 +104,51 @@ CATALOG: tuple[ModelInfo, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class ModelsFolder:
+    """Where models are installed and looked for, and why there."""
+
+    path: Path
+    """The folder holding one sub-folder per model."""
+    origin: str
+    """Why this folder: given, checkout, per-user or system."""
+    others: tuple[Path, ...] = ()
+    """Other folders that were searched and held no model."""
+
+    def describe(self) -> str:
+        """One line for a person: the folder's kind, and the other places searched."""
+        kinds = {"given": "given with --models-dir", "checkout": "the checkout's models/",
+                 "per-user": "the per-user data folder", "system": "the system-wide folder"}
+        searched = f"; also searched: {', '.join(map(str, self.others))}" if self.others else ""
+        return f"{kinds[self.origin]}{searched}"
+
+
+def _runs_as_service() -> bool:
+    """True under a systemd unit whose StateDirectory is the system data folder."""
+    state = os.environ.get("STATE_DIRECTORY", "").split(":")[0]
+    return bool(state) and Path(state) == paths.SYSTEM_DATA
+
+
+def models_folder(override: Path | str | None = None) -> ModelsFolder:
+    """Where models live: `override`; a checkout's models/; else the first of the per-user data
+    folder and the system folder (/var/lib/voice-skill/models) that holds a model, else the
+    system folder for the service and the per-user folder for everyone else."""
+    if override is not None:
+        return ModelsFolder(Path(override), "given")
+    root = paths.checkout()
+    if root is not None:
+        return ModelsFolder(root / "models", "checkout")
+    user, system = paths.data_dir() / "models", paths.SYSTEM_DATA / "models"
+    if installed_models(user):
+        return ModelsFolder(user, "per-user", (system,))
+    if installed_models(system) or _runs_as_service():
+        return ModelsFolder(system, "system", (user,))
+    return ModelsFolder(user, "per-user", (system,))
+
+
 def models_dir(override: Path | str | None = None) -> Path:
-    """The folder models are installed in: `override` if given, else the project's models/."""
-    return Path(override) if override is not None else PROJECT_ROOT / "models"
+    """The folder models are installed in and read from (see `models_folder`)."""
+    return models_folder(override).path
 
 
 def looks_like_vosk_model(path: Path) -> bool:

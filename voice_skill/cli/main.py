@@ -125,11 +125,14 @@ def cmd_listen(args: argparse.Namespace, settings: Settings) -> int:
     from ..asr.registry import open_recognizer
     from ..audio.wav import read_raw_pcm
     from ..tts.speaker import open_speaker
+    from ..service import Notifier, watchdog
     from ..voice import app
 
     _stacks_on_sigusr1()
     skill = _skill(settings)
-    observers = app.observers_for(settings, sys.stdout, sys.stderr)
+    notifier = Notifier.from_environment()
+    # Under systemd (Type=notify): READY=1 once audio flows, WATCHDOG=1 while the session runs.
+    observers = [*app.observers_for(settings, sys.stdout, sys.stderr), watchdog(notifier)]
     phrases = app.listening_phrases(skill, settings)
     recognizer = app.resilient_recognizer(
         lambda: open_recognizer(settings.asr, phrases, models_dir()), observers)
@@ -147,7 +150,10 @@ def cmd_listen(args: argparse.Namespace, settings: Settings) -> int:
                                     button=button, live=live)
         chunks = (read_raw_pcm(sys.stdin.buffer) if args.stdin
                   else app.microphone_chunks(settings, observers))
-        return app.run_session(session, chunks)
+        try:
+            return app.run_session(session, chunks)
+        finally:
+            notifier.stopping()
 
 
 def cmd_start(args: argparse.Namespace, settings: Settings) -> int:
@@ -180,13 +186,15 @@ def cmd_devices(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
-    from ..asr.models import download, find_model, format_catalog, models_dir
+    from ..asr.models import download, find_model, format_catalog, models_folder
 
-    directory = models_dir(args.models_dir)
+    folder = models_folder(args.models_dir)
+    directory = folder.path
     if args.action == "list":
         print(format_catalog(directory))
     elif args.action == "path":
         print(directory)
+        print(f"voice-skill: models folder: {folder.describe()}", file=sys.stderr)
     else:
         if not args.name:
             raise VoiceSkillError("models download: name a model (see `voice-skill models list`)")
@@ -233,6 +241,12 @@ def cmd_test_dialogs(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"    {problem}")
     print(f"{passed} passed, {failed} failed")
     return EXIT_BAD_INPUT if bad_files else (EXIT_FAILED if failed else EXIT_OK)
+
+
+def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
+    from .doctor import machine_checks, run_doctor
+
+    return run_doctor(machine_checks(settings, args.config), sys.stdout)
 
 
 # --- parser ------------------------------------------------------------------------------
@@ -320,9 +334,12 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("action", choices=("list", "download", "path"))
     models.add_argument("name", nargs="?", help="model name, for download")
     models.add_argument("--models-dir", type=Path, metavar="DIR",
-                        help="where models live (default: models/ in the project)")
+                        help="where models live (default: models/ in a checkout, else the "
+                        "per-user data folder or /var/lib/voice-skill/models)")
     check = add("check-dialogs", cmd_check_dialogs, "validate a content folder")
     check.add_argument("directory", nargs="?", type=Path, help="default: the --dialogs folder")
+    add("doctor", cmd_doctor, "check microphone, speaker, engines, settings, dialogs and disk, "
+        "with the fix for each problem", speech=True)
     tests = add("test-dialogs", cmd_test_dialogs, "run multi-turn dialog tests written as data")
     tests.add_argument("files", nargs="+", type=Path, metavar="FILE")
     return parser

@@ -3,8 +3,9 @@
 Two engines sit behind one `Recognizer` protocol: Vosk (needs a downloaded model) and
 pocketsphinx (its wheel ships an English model, so it works with zero downloads). Both are
 biased toward the skill's own phrases: Vosk through a run-time grammar, pocketsphinx through a
-language model built from the phrases. Vosk lives here, pocketsphinx in `voice_skill.sphinx`,
-and the language-model and pronunciation helpers in `voice_skill.lexicon`.
+language model built from the phrases. This module holds what every engine shares; each engine
+is a module of its own (vosk.py, sphinx.py), chosen by registry.py; the language-model and
+pronunciation helpers are in lexicon.py.
 """
 
 from __future__ import annotations

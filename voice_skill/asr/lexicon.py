@@ -1,6 +1,6 @@
 """Words, pronunciations and n-gram language models built from the skill's phrases.
 
-Used by `voice_skill.asr`: Vosk grammars need the phrases' words; pocketsphinx needs an ARPA
+Used by the engines in `voice_skill.asr`: Vosk grammars need the phrases' words; pocketsphinx needs an ARPA
 language model and a pronunciation dictionary covering them. Pure functions, except the
 espeak-ng call that spells out words cmudict lacks.
 """

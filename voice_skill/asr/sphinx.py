@@ -1,5 +1,5 @@
 """pocketsphinx, the zero-download engine: its wheel's en-us model, a language model built from
-the dialogs (voice_skill.lexicon), optional MLLR transforms decoded side by side, and the
+the dialogs (asr.lexicon), optional MLLR transforms decoded side by side, and the
 front end that cleans audio before decoding."""
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def with_noise_floor(pcm: bytes, noise: np.random.Generator) -> bytes:
 
 def sphinx_front_end(pcm: bytes, noise_suppression: bool = True) -> bytes:
     """A whole utterance as pocketsphinx is fed it: steady noise subtracted, a faint floor
-    added. Audio for acoustic adaptation goes through the same steps (voice_skill.adaptation)."""
+    added. Audio for acoustic adaptation goes through the same steps (asr.adaptation)."""
     if noise_suppression:
         pcm = suppress_noise(pcm)
     return with_noise_floor(pcm, np.random.default_rng(NOISE_FLOOR_SEED))
@@ -231,7 +231,7 @@ class SphinxRecognizer:
         over the utterance itself instead of carrying an estimate over from earlier speech,
         which misled it on the first utterance after start-up and on each new file in a batch
         (measured: "i just had a seizure" heard as "i got the see you" when first, right
-        afterwards). Steady background noise is subtracted first (voice_skill.denoise)."""
+        afterwards). Steady background noise is subtracted first (audio.denoise)."""
         self.reset()
         front = sphinx_front_end(pcm, self._streaming_suppressor is not None)
         for decoder in self._decoders:

@@ -2,8 +2,8 @@
 
 Every recogniser gets the same format, so conversion happens once, here, at the edge:
 decode any common WAV sample format, mix to mono, resample with a band-limited filter.
-Sample formats and resampling live in `voice_skill.pcm`, endpointing (where an utterance
-starts and ends) in `voice_skill.endpoint`; the names callers need are re-exported here.
+Sample formats and resampling live in `audio.pcm`, endpointing (where an utterance starts and
+ends) in `audio.endpoint`, devices in `audio.devices`.
 """
 
 from __future__ import annotations

@@ -124,8 +124,8 @@ def cmd_listen(args: argparse.Namespace, settings: Settings) -> int:
     from ..asr.models import models_dir
     from ..asr.registry import open_recognizer
     from ..audio.wav import read_raw_pcm
-    from ..tts.speaker import open_speaker
     from ..service import Notifier, watchdog
+    from ..tts.speaker import open_speaker
     from ..voice import app
 
     _stacks_on_sigusr1()

@@ -3,7 +3,7 @@
 A rule pattern is groups of alternatives ('bladder|bowel* + control|lost'). It fires when
 every group has at least one occurrence in the utterance that the person asserts as happening
 now: not negated, not asked about or imagined, not heard or read, not long past, not a figure
-of speech (voice_skill.assertion). Negation is judged per occurrence, inside its own clause, so
+of speech (nlu.assertion). Negation is judged per occurrence, inside its own clause, so
 "no chest pain, but my calf is hot and swollen" still fires on the calf. A general question
 *about* a symptom ("can weakness be a sign of ALS?") is not a report of one and is answered from
 the FAQ instead. Each hit says whose symptom it is: the speaker's, or someone's they speak of.
@@ -85,7 +85,7 @@ class SetAside:
 
     rule: RedFlagRule
     why: str
-    """negated, hypothetical, hearsay, past or figurative (voice_skill.assertion)."""
+    """negated, hypothetical, hearsay, past or figurative (nlu.assertion)."""
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Speaking: the Speaker protocol and its engines — a sound device, a WAV file, or plain text.
 
 Speech comes from pyttsx3 (espeak-ng on Linux) running in a warm worker process
-(``tts_worker``), one sentence at a time, so the first sentence can play while the rest is
+(``tts.worker``), one sentence at a time, so the first sentence can play while the rest is
 synthesised and a hung engine costs one sentence, not the whole conversation.
 """
 

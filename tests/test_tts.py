@@ -46,7 +46,7 @@ VOCABULARY = sorted({w.strip(".,").lower() for s in SENTENCES for w in s.split()
 # A worker that configures normally but never finishes synthesising anything after warm-up.
 HANGING_WORKER = [sys.executable, "-c", """
 import time
-from voice_skill.tts import worker
+from voice_skill.tts import worker as tts_worker
 real_render = tts_worker._Engine.render
 def render(self, text):
     if text != "ready":
@@ -372,7 +372,7 @@ NO_DEVICE = pytest.mark.skipif(
 @NO_DEVICE
 def test_open_speaker_without_a_device_prints_and_warns_once() -> None:
     run = _run_without_sound(
-        "from voice_skill.tts import open_speaker\n"
+        "from voice_skill.tts.speaker import open_speaker\n"
         "from voice_skill.settings import TtsSettings\n"
         "s = open_speaker(TtsSettings())\n"
         "print(s.description)\n"
@@ -391,7 +391,7 @@ def test_open_speaker_without_a_device_prints_and_warns_once() -> None:
 def test_device_speaker_without_a_device_is_an_audio_error() -> None:
     run = _run_without_sound(
         "import json\n"
-        "from voice_skill.tts import DeviceSpeaker, open_speaker\n"
+        "from voice_skill.tts.speaker import DeviceSpeaker, open_speaker\n"
         "from voice_skill.settings import TtsSettings\n"
         "from voice_skill.errors import AudioError\n"
         "found = []\n"

@@ -356,8 +356,9 @@ def main(argv: list[str] | None = None) -> int:
         args.run = cmd_start
     setup_logging(getattr(args, "log_level", None) or "info", sys.stderr)
     try:
-        settings = resolve(args.config, flags=flag_values(args)).settings
-        return args.run(args, settings)
+        resolved = resolve(args.config, flags=flag_values(args))
+        log.debug("settings from %s", resolved.file or "built-in defaults")
+        return args.run(args, resolved.settings)
     except VoiceSkillError as error:
         print(f"voice-skill: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT

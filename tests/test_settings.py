@@ -7,7 +7,7 @@ import dataclasses
 import json
 import logging
 import typing
-from datetime import datetime, timedelta, timezone, UTC
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -25,7 +25,9 @@ from voice_skill.settings import (
     MatchSettings,
     PrivacySettings,
     Settings,
+    Stage,
     TtsSettings,
+    field_specs,
     stages,
 )
 from voice_skill.unanswered import UnansweredLog
@@ -76,7 +78,8 @@ def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
      '[asr] sphinx_adaptations: expected a list of text, got the list ["espeak-ng", 3]'),
     (lambda: AsrSettings(noise_suppression="yes"),  # type: ignore[arg-type]
      '[asr] noise_suppression: expected true or false, got the string "yes"'),
-    (lambda: AsrSettings(model_path=""), "[asr] model_path: expected a path"),
+    (lambda: AsrSettings(model_path=""),  # type: ignore[arg-type]
+     "[asr] model_path: expected a path"),
     (lambda: TtsSettings(rate=10), "[tts] rate: expected a whole number of words per minute "
                                    "between 80 and 450, got 10"),
     (lambda: TtsSettings(rate=165.0), "[tts] rate: expected a whole number"),  # type: ignore
@@ -98,7 +101,7 @@ def test_a_bad_value_is_one_error_naming_section_key_and_what_is_expected(
 
 
 def test_values_are_normalised_to_the_annotated_type() -> None:
-    asr = AsrSettings(accents=["en-gb", "en-029"], model_path="/models/x")  # type: ignore
+    asr = AsrSettings(accents=["en-gb", "en-029"], model_path="/models/x")  # type: ignore[arg-type]
     assert asr.accents == ("en-gb", "en-029") and asr.model_path == Path("/models/x")
     threshold = MatchSettings(answer_threshold=70).answer_threshold
     assert threshold == 70.0 and type(threshold) is float
@@ -106,13 +109,13 @@ def test_values_are_normalised_to_the_annotated_type() -> None:
 
 def _ranged_fields():  # type: ignore[no-untyped-def]
     for section, stage in stages().items():
-        for spec in dataclasses.fields(stage):
+        for spec in field_specs(stage):
             if "range" in spec.metadata:
                 yield pytest.param(stage, spec, id=f"{section}.{spec.name}")
 
 
 @pytest.mark.parametrize(("stage", "spec"), list(_ranged_fields()))
-def test_every_range_takes_its_bounds_and_nothing_beyond(stage: type,
+def test_every_range_takes_its_bounds_and_nothing_beyond(stage: type[Stage],
                                                          spec: dataclasses.Field) -> None:
     low, high = spec.metadata["range"]
     whole = typing.get_type_hints(stage)[spec.name] in (int, int | None)
@@ -192,7 +195,7 @@ def test_environment_beats_the_file_and_flags_beat_both(isolated: Path) -> None:
     assert resolved.source("asr", "mode") == "flag --mode"
     assert resolved.source("tts", "rate") == "default"
     lines = show_lines(resolved)
-    assert len(lines) == sum(len(dataclasses.fields(stage)) for stage in stages().values())
+    assert len(lines) == sum(len(field_specs(stage)) for stage in stages().values())
     assert f"[audio] min_speech = 0.3  # file {config}" in lines
     assert '[asr] accents = ["en-gb", "en-029"]  # environment $VOICE_SKILL_ASR_ACCENTS' in lines
     assert "[tts] voice = (none)  # default" in lines

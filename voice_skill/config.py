@@ -8,7 +8,6 @@ The file is `--config FILE`, else $VOICE_SKILL_CONFIG, else the first that exist
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -17,7 +16,7 @@ from pathlib import Path
 
 from . import paths
 from .errors import ConfigError
-from .settings import SettingError, Settings, Stage, describe, stages
+from .settings import SettingError, Settings, Stage, describe, field_specs, stages
 
 ENV_PREFIX = "VOICE_SKILL_"
 CONFIG_VARIABLE = "VOICE_SKILL_CONFIG"
@@ -77,7 +76,7 @@ def toml_values(data: Mapping[str, object], origin: str) -> dict[Key, object]:
                               f"(known: {', '.join(known)})")
         if not isinstance(table, dict):
             raise ConfigError(f"{origin}: [{section}] must be a table, got {describe(table)}")
-        keys = [spec.name for spec in dataclasses.fields(known[section])]
+        keys = [spec.name for spec in field_specs(known[section])]
         for key, value in table.items():
             if key not in keys:
                 raise ConfigError(f"{origin}: unknown key {key!r} in [{section}] "
@@ -87,7 +86,7 @@ def toml_values(data: Mapping[str, object], origin: str) -> dict[Key, object]:
 
 
 def _wants_text(stage: type[Stage], key: str) -> bool:
-    kind = {spec.name: spec.type for spec in dataclasses.fields(stage)}[key]
+    kind = {spec.name: spec.type for spec in field_specs(stage)}[key]
     return str(kind).split(" | ")[0] in ("str", "Path")
 
 
@@ -113,7 +112,7 @@ def environment_values(environ: Mapping[str, str]) -> dict[Key, tuple[object, st
         if not name.startswith(ENV_PREFIX) or section not in known:
             continue
         stage = known[section]
-        if key not in {spec.name for spec in dataclasses.fields(stage)}:
+        if key not in {spec.name for spec in field_specs(stage)}:
             raise ConfigError(f"${name}: [{section}] has no key {key!r}")
         found[(section, key)] = (parse_text(stage, key, text), f"${name}")
     return found
@@ -192,7 +191,7 @@ def show_lines(resolved: Resolved) -> list[str]:
     lines = []
     for section in stages():
         stage = getattr(resolved.settings, section)
-        for spec in dataclasses.fields(stage):
+        for spec in field_specs(stage):
             value = _toml(getattr(stage, spec.name))
             lines.append(f"[{section}] {spec.name} = {value}  # "
                          f"{resolved.source(section, spec.name)}")

@@ -156,7 +156,7 @@ class Stage:
     """The [section] of the settings file."""
 
     def __post_init__(self) -> None:
-        for spec in dataclasses.fields(self):  # type: ignore[arg-type]
+        for spec in field_specs(type(self)):
             value = checked_value(type(self), spec.name, getattr(self, spec.name))
             object.__setattr__(self, spec.name, value)  # frozen: normalise in place, once
 
@@ -339,6 +339,11 @@ class Settings:
     tts: TtsSettings = field(default_factory=TtsSettings)
     voice: VoiceSettings = field(default_factory=VoiceSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
+
+
+def field_specs(stage: type[Stage]) -> tuple[dataclasses.Field[Any], ...]:
+    """The fields of a stage's dataclass, in order."""
+    return dataclasses.fields(typing.cast(Any, stage))
 
 
 def stages() -> dict[str, type[Stage]]:

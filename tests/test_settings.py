@@ -249,6 +249,7 @@ def test_only_unanswered_questions_are_logged_as_text(isolated: Path, skill: Ski
     assert not log.record(_reply(skill, "what is sciatica"), NOW)  # answered
     assert not log.record(_reply(skill, "I can't control my bladder"), NOW)  # escalated
     (entry,) = [json.loads(line) for line in log.path.read_text().splitlines()]
+    assert log.path.stat().st_mode & 0o777 == 0o600  # health questions are personal
     assert set(entry) == {"time", "text", "outcome", "intent", "score"}
     assert (entry["time"], entry["text"], entry["outcome"]) == (
         "2026-03-01T12:00:00+00:00", "what is the capital of france", "fallback")

@@ -221,7 +221,7 @@ class AudioSettings(Stage):
 
     device: str | None = None
     """Input device: an index or part of its name; None for the system default."""
-    sample_rate: int = field(default=16000, metadata=between(16000, 16000, "hertz"))
+    sample_rate: int = field(default=16000, metadata={"choices": (16000,)})
     """Rate the recognisers are fed (hertz); any native device rate is converted to it."""
     trailing_silence: float = field(default=0.6, metadata=between(0.1, 5, "seconds"))
     """Silence that ends an utterance (seconds)."""

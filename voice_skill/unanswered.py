@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import typing
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -53,6 +54,12 @@ def kept_lines(lines: list[str], now: datetime, retention_days: int) -> list[str
     return kept
 
 
+def _private(path: Path, mode: int) -> typing.TextIO:
+    """A text file only its owner may read: health questions are personal."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | mode, 0o600)
+    return open(descriptor, "w", encoding="utf-8")
+
+
 @dataclass
 class UnansweredLog:
     """An open unanswered-questions log; `record` each reply, answered or not."""
@@ -88,7 +95,8 @@ class UnansweredLog:
     def _replace(self, lines: list[str]) -> None:
         # Write aside and rename, so a crash never leaves half a log.
         spare = self.path.with_name(self.path.name + ".tmp")
-        spare.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+        with _private(spare, os.O_TRUNC) as log:
+            log.write("".join(line + "\n" for line in lines))
         os.replace(spare, self.path)
 
     def record(self, reply: Reply, now: datetime) -> bool:
@@ -97,7 +105,7 @@ class UnansweredLog:
         if line is None:
             return False
         self.prune(now)
-        with self.path.open("a", encoding="utf-8") as log:
+        with _private(self.path, os.O_APPEND) as log:
             # ASCII escapes keep U+2028 and friends from splitting a line when read back.
             log.write(json.dumps(line) + "\n")
         return True

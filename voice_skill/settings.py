@@ -128,25 +128,33 @@ def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
+@functools.cache
+def _field(cls: type, name: str) -> tuple[typing.Mapping[str, Any], Any, bool]:
+    """A field's metadata, its type without None, and whether None is allowed."""
+    spec = next(f for f in dataclasses.fields(cls) if f.name == name)
+    return (spec.metadata, *_optional(_hints(cls)[name]))
+
+
+def _fits(value: object, metadata: typing.Mapping[str, Any]) -> bool:
+    if "choices" in metadata and value not in metadata["choices"]:
+        return False
+    low, high = metadata.get("range", (None, None))
+    return low is None or low <= value <= high  # type: ignore[operator]
+
+
 def checked_value(cls: type, name: str, value: object) -> object:
     """The value one field of a stage accepts (converted to its type), else SettingError."""
-    spec = next(f for f in dataclasses.fields(cls) if f.name == name)
-    kind, optional = _optional(_hints(cls)[name])
+    metadata, kind, optional = _field(cls, name)
     if value is None and optional:
         return None
-    problem = f"expected {expected(kind, spec.metadata)}, got {describe(value)}"
-    section = getattr(cls, "SECTION", cls.__name__)
     try:
-        value = _typed(value, kind)
+        converted = _typed(value, kind)
+        if _fits(converted, metadata):
+            return converted
     except ValueError:
-        raise SettingError(section, name, problem) from None
-    if "choices" in spec.metadata and value not in spec.metadata["choices"]:
-        raise SettingError(section, name, problem)
-    if "range" in spec.metadata:
-        low, high = spec.metadata["range"]
-        if not low <= value <= high:  # type: ignore[operator]
-            raise SettingError(section, name, problem)
-    return value
+        pass
+    raise SettingError(getattr(cls, "SECTION", cls.__name__), name,
+                       f"expected {expected(kind, metadata)}, got {describe(value)}")
 
 
 class Stage:
@@ -156,9 +164,9 @@ class Stage:
     """The [section] of the settings file."""
 
     def __post_init__(self) -> None:
-        for spec in field_specs(type(self)):
-            value = checked_value(type(self), spec.name, getattr(self, spec.name))
-            object.__setattr__(self, spec.name, value)  # frozen: normalise in place, once
+        for name in _names(type(self)):
+            value = checked_value(type(self), name, getattr(self, name))
+            object.__setattr__(self, name, value)  # frozen: normalise in place, once
 
 
 # --- the stages --------------------------------------------------------------------------------
@@ -339,6 +347,11 @@ class Settings:
     tts: TtsSettings = field(default_factory=TtsSettings)
     voice: VoiceSettings = field(default_factory=VoiceSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
+
+
+@functools.cache
+def _names(stage: type) -> tuple[str, ...]:
+    return tuple(spec.name for spec in dataclasses.fields(stage))
 
 
 def field_specs(stage: type[Stage]) -> tuple[dataclasses.Field[Any], ...]:

@@ -164,8 +164,9 @@ class Stage:
     """The [section] of the settings file."""
 
     def __post_init__(self) -> None:
-        for name in _names(type(self)):
-            value = checked_value(type(self), name, getattr(self, name))
+        stage: type = type(self)
+        for name in _names(stage):
+            value = checked_value(stage, name, getattr(self, name))
             object.__setattr__(self, name, value)  # frozen: normalise in place, once
 
 

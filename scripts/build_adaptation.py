@@ -32,9 +32,10 @@ import pocketsphinx
 
 from voice_skill.asr.adaptation import AdaptationUtterance, build_map, build_mllr
 from voice_skill.asr.sphinx import sphinx_front_end
+from voice_skill.config import load_settings
 from voice_skill.content.loader import load_content
 from voice_skill.errors import VoiceSkillError
-from voice_skill.settings import Settings, load_settings
+from voice_skill.settings import Settings
 from voice_skill.voice.files import question_audio
 
 # Accents and voice variants spread over what espeak-ng offers, speaking the answers (never

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from conftest import SHIPPED_DIALOGS
 
+from voice_skill import paths
 from voice_skill.cli.main import build_parser, main
 from voice_skill.nlu.dialog import Conversation
 
@@ -543,7 +544,7 @@ def test_a_safety_check_setting_that_is_not_true_or_false_is_one_line(capsys,
     status, out, err = run(capsys, "ask", "--config", str(config), "hello")
     assert (status, out) == (2, "")
     assert len(err.splitlines()) == 1 and str(config) in err
-    assert "safety_check must be true or false" in err
+    assert "[dialog] safety_check: expected true or false" in err
 
 
 def test_ask_json_gives_the_safety_net_for_a_symptom(capsys, skill) -> None:
@@ -571,3 +572,104 @@ def test_chat_yes_then_which_escalates() -> None:
     said = done.stdout.decode("utf-8").splitlines()
     assert "Which one" in said[2]
     assert said[3].startswith("skill> [EMERGENCY] You mentioned a loss of bladder")
+
+
+# --- settings: one check, named sources, config show -------------------------------------------
+
+
+@pytest.mark.parametrize(("toml", "message"), [
+    ('[audio]\ntrailing_silence = "0.6"\n', '[audio] trailing_silence: expected a number of '
+                                            'seconds between 0.1 and 5, got the string "0.6"'),
+    ('[match]\nanswer_threshold = "high"\n', '[match] answer_threshold: expected a number '
+                                             'between 0 and 100, got the string "high"'),
+])
+def test_a_wrong_type_in_the_settings_file_is_one_line(tmp_path: Path, toml: str,
+                                                       message: str) -> None:
+    config = tmp_path / "voice-skill.toml"
+    config.write_text(toml, encoding="utf-8")
+    done = voice_skill("ask", "--config", str(config), "hello")
+    assert (done.returncode, done.stdout) == (2, b"")
+    assert done.stderr.decode() == f"voice-skill: {config}: {message}\n"
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["ask", "--trailing-silence", "9", "hi"],
+     "--trailing-silence: expected a number of seconds between 0.1 and 5, got 9"),
+    (["--rate", "fast", "ask", "hi"], '--rate: expected a whole number of words per minute '
+                                      'between 80 and 450, got the string "fast"'),
+    (["ask", "--engine", "whisper", "hi"],
+     '--engine: expected one of "auto", "vosk", "pocketsphinx", got the string "whisper"'),
+])
+def test_a_bad_flag_is_one_line_naming_the_flag(capsys, argv: list[str], message: str) -> None:
+    status, out, err = run(capsys, *argv)
+    assert (status, out, err) == (2, "", f"voice-skill: {message}\n")
+
+
+def test_a_bad_environment_value_is_one_line_naming_the_variable(capsys, monkeypatch) -> None:
+    monkeypatch.setenv("VOICE_SKILL_MATCH_ANSWER_THRESHOLD", "200")
+    status, out, err = run(capsys, "ask", "hi")
+    assert (status, out) == (2, "")
+    assert err == ("voice-skill: $VOICE_SKILL_MATCH_ANSWER_THRESHOLD: [match] answer_threshold: "
+                   "expected a number between 0 and 100, got 200\n")
+
+
+def test_config_show_says_where_each_value_came_from(capsys, monkeypatch, tmp_path: Path) -> None:
+    config = tmp_path / "voice-skill.toml"
+    config.write_text('[safety]\nemergency_number = "000"\n[tts]\nrate = 150\n', encoding="utf-8")
+    monkeypatch.setenv("VOICE_SKILL_TTS_RATE", "140")
+    status, out, err = run(capsys, "config", "show", "--config", str(config), "--volume", "0.5")
+    assert (status, err) == (0, "")
+    lines = out.splitlines()
+    assert f'[safety] emergency_number = "000"  # file {config}' in lines
+    assert "[tts] rate = 140  # environment $VOICE_SKILL_TTS_RATE" in lines
+    assert "[tts] volume = 0.5  # flag --volume" in lines
+    assert "[audio] trailing_silence = 0.6  # default" in lines
+    assert all(" = " in line and "  # " in line for line in lines)
+    _, out, _ = run(capsys, "config", "path", "--config", str(config))
+    assert out == f"{config}\n"
+
+
+def test_config_path_finds_the_local_file(capsys, monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "nowhere"))
+    monkeypatch.delenv("VOICE_SKILL_CONFIG", raising=False)
+    monkeypatch.setattr(paths, "SYSTEM_CONFIG", tmp_path / "etc.toml")
+    _, out, _ = run(capsys, "config", "path")
+    assert out == "(none: built-in defaults)\n"
+    (tmp_path / "voice-skill.toml").write_text("[tts]\nrate = 150\n", encoding="utf-8")
+    _, out, _ = run(capsys, "config", "path")
+    assert out == "voice-skill.toml\n"
+
+
+def test_debug_shows_what_info_hides(capsys) -> None:
+    _, _, quiet = run(capsys, "ask", "what is sciatica")
+    _, _, debug = run(capsys, "--debug", "ask", "what is sciatica")
+    _, _, level = run(capsys, "ask", "--log-level", "debug", "what is sciatica")
+    assert quiet == ""
+    assert "DEBUG voice_skill.cli.main: settings from" in debug
+    assert "DEBUG voice_skill.cli.main: settings from" in level
+
+
+def test_ask_logs_unanswered_questions_only_when_asked_to(capsys, monkeypatch,
+                                                          tmp_path: Path) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.delenv("STATE_DIRECTORY", raising=False)
+    questions = ("what is sciatica", "tell me a joke")
+    run(capsys, "ask", *questions)
+    assert not (tmp_path / "state").exists()
+    monkeypatch.setenv("VOICE_SKILL_PRIVACY_LOG_UNANSWERED", "true")
+    status, _, _ = run(capsys, "ask", *questions)
+    log = tmp_path / "state" / "voice-skill" / "unanswered.jsonl"
+    assert status == 0
+    assert [json.loads(line)["text"] for line in log.read_text().splitlines()] == [
+        "tell me a joke"]
+
+
+def test_chat_logs_unanswered_questions_when_asked_to(tmp_path: Path) -> None:
+    log = tmp_path / "unanswered.jsonl"
+    env = {**os.environ, "VOICE_SKILL_PRIVACY_LOG_UNANSWERED": "true",
+           "VOICE_SKILL_PRIVACY_UNANSWERED_LOG": str(log)}
+    done = voice_skill("chat", stdin=b"what is sciatica\nhow do I bake bread\nbye\n", env=env)
+    assert done.returncode == 0, done.stderr
+    (entry,) = [json.loads(line) for line in log.read_text().splitlines()]
+    assert (entry["text"], entry["outcome"]) == ("how do I bake bread", "fallback")

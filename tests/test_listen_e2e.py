@@ -43,7 +43,7 @@ def _wait_listening(lines: queue.Queue, seen: list[str], timeout: float = 120.0)
         except queue.Empty:
             continue
         seen.append(line)
-        if "listening" in line and not line.startswith("voice-skill: listening with"):
+        if line.strip() == "voice-skill: listening":
             return
     raise AssertionError(f"the skill never went back to listening: {seen}")
 

@@ -29,7 +29,7 @@ from voice_skill.tts.speaker import (
     synthesize_wav,
     wav_bytes,
 )
-from voice_skill.tts.worker import Speech, SpeechWorker, check_settings, choose_voice
+from voice_skill.tts.worker import Speech, SpeechWorker, choose_voice
 
 US = TtsSettings(voice="en-us", timeout=10.0)
 
@@ -138,19 +138,6 @@ def test_choose_voice(wanted: str, voice_id: str) -> None:
 def test_unknown_voice_is_a_config_error_naming_the_setting() -> None:
     with pytest.raises(ConfigError, match=r"tts.voice 'no-such-voice'.*e\.g\. gmw/en"):
         choose_voice("no-such-voice", VOICES)
-
-
-@pytest.mark.parametrize(("settings", "message"), [
-    (TtsSettings(rate=10), "tts.rate must be 80 to 450"),
-    (TtsSettings(rate=1000), "tts.rate must be 80 to 450"),
-    (TtsSettings(volume=1.5), "tts.volume must be 0.0 to 1.0"),
-    (TtsSettings(timeout=0), "tts.timeout must be a positive"),
-])
-def test_bad_settings_are_config_errors(settings: TtsSettings, message: str) -> None:
-    with pytest.raises(ConfigError, match=message):
-        check_settings(settings)
-    with pytest.raises(ConfigError, match=message):
-        SpeechWorker(settings)
 
 
 def test_resample_keeps_a_tone_and_scales_its_length() -> None:

@@ -1,21 +1,33 @@
-"""Frozen settings, one dataclass per stage; a TOML file is read once, at the edge.
+"""Frozen settings, one dataclass per stage, each checked when it is built: types come from the
+field annotations, ranges and choices from field metadata, so no stage re-checks its values.
 
-Precedence: built-in defaults < settings file < command-line flags (applied in __main__).
+Where values come from (defaults < settings file < environment < command-line flags) is
+`voice_skill.config`; a `SettingError` names only [section] key, and its caller adds where.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import os
-import tomllib
+import functools
+import json
+import types
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, ClassVar
 
 from .errors import ConfigError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = PACKAGE_DIR.parent
 """The checkout the package runs from, when it runs from one (dialogs/ and models/ live here)."""
+
+ASR_ENGINES = ("auto", "vosk", "pocketsphinx")
+VOSK_MODES = ("grammar", "open", "two-pass")
+SPHINX_LMS = ("generic", "domain", "mix")
+START_MODES = ("always", "wake", "button")
+TTS_RATES = (80, 450)
+"""Speaking rates espeak-ng accepts (words per minute): espeakRATE_MINIMUM/MAXIMUM, speak_lib.h."""
 
 
 def shipped_dialogs() -> Path:
@@ -24,83 +36,238 @@ def shipped_dialogs() -> Path:
     packaged = PACKAGE_DIR / "dialogs"
     return packaged if packaged.is_dir() else PROJECT_ROOT / "dialogs"
 
-DEFAULT_CONFIG_PATHS = (
-    Path("voice-skill.toml"),
-    Path.home() / ".config" / "voice-skill" / "config.toml",
-)
+
+def between(low: float, high: float, unit: str = "") -> dict[str, object]:
+    """Field metadata: an inclusive range, and the unit error messages name."""
+    return {"range": (low, high), "unit": unit}
+
+
+def one_of(*choices: str) -> dict[str, object]:
+    """Field metadata: the only values a text setting may take."""
+    return {"choices": choices}
+
+
+# --- the check ---------------------------------------------------------------------------------
+
+
+class SettingError(ConfigError):
+    """One setting is wrong; `located` names where it came from (file, variable or flag)."""
+
+    def __init__(self, section: str, key: str, problem: str) -> None:
+        super().__init__(f"[{section}] {key}: {problem}")
+        self.section, self.key, self.problem = section, key, problem
+
+    def located(self, where: str) -> ConfigError:
+        """The same error, prefixed by its source: a file path, $VARIABLE or --flag."""
+        if where.startswith("--"):
+            return ConfigError(f"{where}: {self.problem}")
+        return ConfigError(f"{where}: [{self.section}] {self.key}: {self.problem}")
+
+
+def describe(value: object) -> str:
+    """A value as an error message shows it: 'the string "0.6"', '9', 'true'."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f"the string {json.dumps(value, ensure_ascii=False)}"
+    if isinstance(value, (list, tuple)):
+        return f"the list {json.dumps(list(value), ensure_ascii=False, default=str)}"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, Path):
+        return f"the path {value}"
+    return f"{value:g}" if isinstance(value, float) else repr(value)
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+def expected(kind: Any, metadata: typing.Mapping[str, Any]) -> str:
+    """What a field accepts, in words: 'a number of seconds between 0.1 and 5'."""
+    if "choices" in metadata:
+        return "one of " + ", ".join(json.dumps(c) for c in metadata["choices"])
+    words = {bool: "true or false", int: "a whole number", float: "a number", str: "text",
+             Path: "a path"}.get(kind, "a list of text")
+    if kind in (int, float):
+        unit = metadata.get("unit")
+        words += f" of {unit}" if unit else ""
+        if "range" in metadata:
+            low, high = metadata["range"]
+            words += f" between {_number(low)} and {_number(high)}"
+    return words
+
+
+def _optional(annotation: Any) -> tuple[Any, bool]:
+    """(X, True) for `X | None`, else (annotation, False)."""
+    if isinstance(annotation, types.UnionType):
+        kinds = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return kinds[0], len(kinds) < len(typing.get_args(annotation))
+    return annotation, False
+
+
+def _typed(value: object, kind: Any) -> object:
+    """value converted to kind, or a ValueError: ints are fine for floats, text for paths,
+    lists for tuples; bool is never taken for a number (TOML keeps them apart, Python not)."""
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if kind is Path and isinstance(value, str) and value:
+        return Path(value)
+    if typing.get_origin(kind) is tuple:
+        if isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
+            return tuple(value)
+        raise ValueError
+    if isinstance(kind, type) and isinstance(value, kind) and not (
+            isinstance(value, bool) and kind is not bool):
+        return value
+    raise ValueError
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+@functools.cache
+def _field(cls: type, name: str) -> tuple[typing.Mapping[str, Any], Any, bool]:
+    """A field's metadata, its type without None, and whether None is allowed."""
+    spec = next(f for f in dataclasses.fields(cls) if f.name == name)
+    return (spec.metadata, *_optional(_hints(cls)[name]))
+
+
+def _fits(value: object, metadata: typing.Mapping[str, Any]) -> bool:
+    if "choices" in metadata and value not in metadata["choices"]:
+        return False
+    low, high = metadata.get("range", (None, None))
+    return low is None or low <= value <= high  # type: ignore[operator]
+
+
+def checked_value(cls: type, name: str, value: object) -> object:
+    """The value one field of a stage accepts (converted to its type), else SettingError."""
+    metadata, kind, optional = _field(cls, name)
+    if value is None and optional:
+        return None
+    try:
+        converted = _typed(value, kind)
+        if _fits(converted, metadata):
+            return converted
+    except ValueError:
+        pass
+    raise SettingError(getattr(cls, "SECTION", cls.__name__), name,
+                       f"expected {expected(kind, metadata)}, got {describe(value)}")
+
+
+class Stage:
+    """Base of the per-stage dataclasses: every field is checked when one is built."""
+
+    SECTION: ClassVar[str]
+    """The [section] of the settings file."""
+
+    def __post_init__(self) -> None:
+        stage: type = type(self)
+        for name in _names(stage):
+            value = checked_value(stage, name, getattr(self, name))
+            object.__setattr__(self, name, value)  # frozen: normalise in place, once
+
+
+# --- the stages --------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class ContentSettings:
+class ContentSettings(Stage):
+    SECTION = "content"
+
     dialogs_dir: Path = field(default_factory=shipped_dialogs)
     """Folder of dialog, red-flag and dialog-test YAML files."""
 
 
 @dataclass(frozen=True)
-class MatchSettings:
-    answer_threshold: float = 60.0
+class MatchSettings(Stage):
+    SECTION = "match"
+
+    answer_threshold: float = field(default=60.0, metadata=between(0, 100))
     """Score (0-100) at or above which the best dialog is answered."""
-    fallback_threshold: float = 48.0
+    fallback_threshold: float = field(default=48.0, metadata=between(0, 100))
     """Score below which the input is out of scope and gets the fallback."""
-    clarify_margin: float = 4.0
-    """Two topics within this many points (above the fallback line) trigger 'Did you mean A or B?'."""
-    confident_threshold: float = 90.0
+    clarify_margin: float = field(default=4.0, metadata=between(0, 100))
+    """Two topics within this many points (above the fallback line) trigger 'Did you mean A or
+    B?'."""
+    confident_threshold: float = field(default=90.0, metadata=between(0, 100))
     """At or above this score the best dialog is answered even when another is close."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        # Out of order, some scores would be both answered and out of scope.
+        if not self.fallback_threshold <= self.answer_threshold <= self.confident_threshold:
+            raise SettingError(self.SECTION, "answer_threshold", (
+                f"expected fallback_threshold <= answer_threshold <= confident_threshold, got "
+                f"{self.fallback_threshold:g}, {self.answer_threshold:g}, "
+                f"{self.confident_threshold:g}"))
 
 
 @dataclass(frozen=True)
-class SafetySettings:
+class SafetySettings(Stage):
+    SECTION = "safety"
+
     emergency_number: str = "911 or your local emergency number"
     """Spoken in emergency advice: 'call {emergency_number} now'."""
 
 
 @dataclass(frozen=True)
-class DialogSettings:
-    idle_reset_seconds: float = 120.0
+class DialogSettings(Stage):
+    SECTION = "dialog"
+
+    idle_reset_seconds: float = field(default=120.0, metadata=between(1, 3600, "seconds"))
     """After this long without input the conversation forgets its topic and pending question."""
     safety_check: bool = True
     """Ask once per session, before the first answer to someone reporting twitching, cramps or
     leg pain, whether there is any new weakness, numbness, bladder or bowel trouble or spreading."""
 
-    def __post_init__(self) -> None:
-        # TOML gives the type the editor wrote; "yes" would be truthy and silently mean on.
-        if not isinstance(self.safety_check, bool):
-            raise ConfigError(f"[dialog] safety_check must be true or false, "
-                              f"not {self.safety_check!r}")
-
 
 @dataclass(frozen=True)
-class AudioSettings:
+class AudioSettings(Stage):
+    SECTION = "audio"
+
     device: str | None = None
     """Input device: an index or part of its name; None for the system default."""
-    sample_rate: int = 16000
+    sample_rate: int = field(default=16000, metadata={"choices": (16000,)})
     """Rate the recognisers are fed (hertz); any native device rate is converted to it."""
-    trailing_silence: float = 0.6
+    trailing_silence: float = field(default=0.6, metadata=between(0.1, 5, "seconds"))
     """Silence that ends an utterance (seconds)."""
-    max_utterance: float = 15.0
+    max_utterance: float = field(default=15.0, metadata=between(1, 120, "seconds"))
     """Longest utterance before it is cut and recognised anyway (seconds)."""
-    calibration: float = 0.5
+    calibration: float = field(default=0.5, metadata=between(0.1, 5, "seconds"))
     """Noise-floor calibration at start-up (seconds)."""
-    min_speech: float = 0.25
+    min_speech: float = field(default=0.25, metadata=between(0, 1, "seconds"))
     """Shorter bursts are noise and never reach the recogniser (seconds)."""
-    pre_roll: float = 0.3
+    pre_roll: float = field(default=0.3, metadata=between(0, 1, "seconds"))
     """Audio kept before the detected onset, so first phonemes are not clipped (seconds)."""
-    early_end_silence: float = 0.25
+    early_end_silence: float = field(default=0.25, metadata=between(0.05, 5, "seconds"))
     """Silence that ends an utterance once the recogniser says the phrase is complete (seconds)."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.max_utterance <= self.min_speech:  # every utterance would be cut as noise
+            raise SettingError(self.SECTION, "max_utterance", (
+                f"expected more seconds than min_speech ({self.min_speech:g}), "
+                f"got {self.max_utterance:g}"))
 
 
 @dataclass(frozen=True)
-class AsrSettings:
-    engine: str = "auto"
+class AsrSettings(Stage):
+    SECTION = "asr"
+
+    engine: str = field(default="auto", metadata=one_of(*ASR_ENGINES))
     """auto, vosk or pocketsphinx."""
     model_path: Path | None = None
     """Vosk model folder; None searches VOSK_MODEL_PATH, then models/."""
-    mode: str = "two-pass"
+    mode: str = field(default="two-pass", metadata=one_of(*VOSK_MODES))
     """Vosk decoding: grammar, open, or two-pass (grammar first, open vocabulary when unsure)."""
-    min_confidence: float = 0.8
+    min_confidence: float = field(default=0.8, metadata=between(0, 1))
     """Two-pass: a grammar-pass word below this confidence (0..1) hands over to the open pass."""
-    sphinx_lm: str = "mix"
-    """pocketsphinx language model: generic, domain (phrases only) or mix (phrases + common words)."""
+    sphinx_lm: str = field(default="mix", metadata=one_of(*SPHINX_LMS))
+    """pocketsphinx language model: generic, domain (phrases only) or mix (phrases + common
+    words)."""
     noise_suppression: bool = True
     """pocketsphinx: subtract steady background noise from an utterance decoded whole."""
     accents: tuple[str, ...] = ("en-gb",)
@@ -113,23 +280,24 @@ class AsrSettings:
 
 
 @dataclass(frozen=True)
-class TtsSettings:
+class TtsSettings(Stage):
+    SECTION = "tts"
+
     voice: str | None = None
     """pyttsx3 voice id or part of its name; None for the engine default."""
-    rate: int = 165
+    rate: int = field(default=165, metadata=between(*TTS_RATES, "words per minute"))
     """Speaking rate (words per minute)."""
-    volume: float = 1.0
+    volume: float = field(default=1.0, metadata=between(0, 1))
     """0.0 to 1.0."""
-    timeout: float = 5.0
+    timeout: float = field(default=5.0, metadata=between(0.5, 60, "seconds"))
     """A speech engine silent for longer than this is considered hung and restarted (seconds)."""
 
 
-START_MODES = ("always", "wake", "button")
-
-
 @dataclass(frozen=True)
-class VoiceSettings:
+class VoiceSettings(Stage):
     """The hands-free session (`listen`): how a turn starts, what it sounds like."""
+
+    SECTION = "voice"
 
     start: str = field(default="always", metadata={"choices": START_MODES})
     """always: every utterance is a question; wake: only after the wake phrase; button: after a
@@ -138,9 +306,9 @@ class VoiceSettings:
     """Spoken to start a turn when start = "wake" (two or three words spot best)."""
     wake_sensitivity: float = field(default=0.5, metadata={"range": (0.0, 1.0)})
     """0..1: higher hears the wake phrase more readily, and false wakes more often."""
-    wake_refractory: float = field(default=2.0, metadata={"range": (0.0, 60.0)})
+    wake_refractory: float = field(default=2.0, metadata=between(0, 60, "seconds"))
     """After a wake, another wake within this long is ignored (seconds)."""
-    follow_up: float = field(default=6.0, metadata={"range": (0.0, 60.0)})
+    follow_up: float = field(default=6.0, metadata=between(0, 60, "seconds"))
     """After an answer, a follow-up question needs no wake phrase for this long (seconds)."""
     earcons: bool = True
     """A short tone when listening starts and stops."""
@@ -149,20 +317,23 @@ class VoiceSettings:
     barge_in: bool = True
     """"stop", "wait" or a new question interrupts a spoken answer."""
     captions: bool = True
-    """Live captions on the terminal; false for a quiet service (the log still says what happened)."""
-    button_gpio: int | None = field(default=None, metadata={"range": (0, 27)})
+    """Live captions on the terminal; false for a quiet service (the log still says what
+    happened)."""
+    button_gpio: int | None = field(default=None, metadata=between(0, 27, "BCM pin"))
     """BCM pin of a push-to-talk button (needs gpiozero); None for Enter on the terminal."""
 
 
 @dataclass(frozen=True)
-class PrivacySettings:
+class PrivacySettings(Stage):
     """Nothing spoken is kept unless the owner opts in."""
+
+    SECTION = "privacy"
 
     log_unanswered: bool = False
     """Keep a text-only log of questions the skill could not answer, for content editors."""
     unanswered_log: Path | None = None
     """Where that log goes; None for the platform's state folder."""
-    retention_days: int = field(default=30, metadata={"range": (1, 3650)})
+    retention_days: int = field(default=30, metadata=between(1, 3650, "days"))
     """Entries older than this are deleted (days)."""
 
 
@@ -179,48 +350,16 @@ class Settings:
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
 
 
-_PATH_FIELDS = {"dialogs_dir", "model_path", "unanswered_log"}
+@functools.cache
+def _names(stage: type) -> tuple[str, ...]:
+    return tuple(spec.name for spec in dataclasses.fields(stage))
 
 
-def _section(cls: type, name: str, values: object, origin: str) -> object:
-    """Build one stage's dataclass from a TOML table, rejecting unknown keys."""
-    if not isinstance(values, dict):
-        raise ConfigError(f"{origin}: [{name}] must be a table")
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(values) - known)
-    if unknown:
-        raise ConfigError(f"{origin}: unknown key {unknown[0]!r} in [{name}]")
-    converted = {k: Path(v) if k in _PATH_FIELDS else v for k, v in values.items()}
-    try:
-        return cls(**converted)
-    except ConfigError as error:  # a stage's own check, which cannot know the file
-        raise ConfigError(f"{origin}: {error}") from None
+def field_specs(stage: type[Stage]) -> tuple[dataclasses.Field[Any], ...]:
+    """The fields of a stage's dataclass, in order."""
+    return dataclasses.fields(typing.cast(Any, stage))
 
 
-def settings_from_toml(text: str, origin: str = "<settings>") -> Settings:
-    """Parse settings TOML text; unknown sections or keys are errors, not silently ignored."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{origin}: {error}") from None
-    stages = {name: type(stage) for name, stage in vars(Settings()).items()}
-    unknown = sorted(set(data) - set(stages))
-    if unknown:
-        raise ConfigError(f"{origin}: unknown section [{unknown[0]}]")
-    built = {name: _section(stages[name], name, data[name], origin) for name in data}
-    return Settings(**built)  # type: ignore[arg-type]
-
-
-def load_settings(path: Path | None = None) -> Settings:
-    """Read the settings file given, or the first default one that exists, or use defaults."""
-    if path is None:
-        env = os.environ.get("VOICE_SKILL_CONFIG")
-        candidates = [Path(env)] if env else [p for p in DEFAULT_CONFIG_PATHS if p.is_file()]
-        if not candidates:
-            return Settings()
-        path = candidates[0]
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ConfigError(f"{path}: cannot read settings ({error.strerror})") from None
-    return settings_from_toml(text, str(path))
+def stages() -> dict[str, type[Stage]]:
+    """Each [section] name and the dataclass it builds, in file order."""
+    return {spec.name: _hints(Settings)[spec.name] for spec in dataclasses.fields(Settings)}

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ..errors import AudioError
+from ..settings import ASR_ENGINES, SPHINX_LMS, VOSK_MODES
 
 SAMPLE_RATE = 16000
 """Rate every recogniser is fed (hertz)."""
@@ -22,9 +23,7 @@ SAMPLE_RATE = 16000
 UNKNOWN = "[unk]"
 """How a word the grammar could not place appears in `Transcript.words`."""
 
-ENGINES = ("auto", "vosk", "pocketsphinx")
-VOSK_MODES = ("grammar", "open", "two-pass")
-SPHINX_LMS = ("generic", "domain", "mix")
+ENGINES, VOSK_MODES, SPHINX_LMS = ASR_ENGINES, VOSK_MODES, SPHINX_LMS  # one definition each
 MODEL_HINT = "get one with `voice-skill models download NAME` (e.g. vosk-model-small-en-us-0.15)"
 
 

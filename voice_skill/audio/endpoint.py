@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import ConfigError
 from ..settings import AudioSettings
 
 SAMPLE_RATE = 16000
@@ -125,19 +124,6 @@ def frame_energies(pcm: bytes) -> np.ndarray:
     return energies
 
 
-def check_settings(settings: AudioSettings) -> AudioSettings:
-    """Return settings unchanged, or raise ConfigError naming the first unusable value."""
-    durations = {name: getattr(settings, name) for name in (
-        "calibration", "trailing_silence", "early_end_silence", "min_speech", "pre_roll")}
-    for name, value in durations.items():
-        if not 0 <= value <= 60:
-            raise ConfigError(f"[audio] {name} = {value}: must be between 0 and 60 seconds")
-    if settings.max_utterance <= settings.min_speech:
-        raise ConfigError(f"[audio] max_utterance = {settings.max_utterance}: "
-                          f"must be longer than min_speech ({settings.min_speech})")
-    return settings
-
-
 def _frames(seconds: float) -> int:
     """Whole analysis frames in a duration."""
     return max(round(seconds / FRAME_SECONDS), 0)
@@ -158,7 +144,7 @@ class Endpointer:
     """Feed PCM chunks of any size; get SpeechStarted, Discarded and Utterance events back."""
 
     def __init__(self, settings: AudioSettings | None = None, thresholds: Thresholds | None = None):
-        self.settings = check_settings(settings or AudioSettings())
+        self.settings = settings or AudioSettings()  # ranges checked when it was built
         self.thresholds = thresholds or Thresholds()
         settings = self.settings
         self._calibration_frames = _frames(settings.calibration)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import faulthandler
 import io
+import logging
 import os
 import signal
 import sys
@@ -14,10 +14,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .. import __version__
+from ..config import Key, parse_text, resolve, show_lines
 from ..errors import VoiceSkillError
-from ..settings import Settings, load_settings
+from ..settings import ASR_ENGINES, VOSK_MODES, Settings, stages
+from .logs import LEVELS, setup_logging
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+log = logging.getLogger(__name__)
 
 
 # flag name -> (settings stage, field)
@@ -32,14 +36,17 @@ _FLAG_FIELDS = {
 }
 
 
-def _with_flags(settings: Settings, args: argparse.Namespace) -> Settings:
-    """Command-line flags override the settings file."""
-    for flag, (stage, name) in _FLAG_FIELDS.items():
-        value = getattr(args, flag, None)
-        if value is not None:
-            section = dataclasses.replace(getattr(settings, stage), **{name: value})
-            settings = dataclasses.replace(settings, **{stage: section})
-    return settings
+def flag_values(args: argparse.Namespace) -> list[tuple[Key, object, str]]:
+    """The settings given as flags, as (key, value, --flag), read like a settings value so the
+    settings' one check names the flag when one is wrong."""
+    given = []
+    for flag, (section, key) in _FLAG_FIELDS.items():
+        text = getattr(args, flag, None)
+        if text is not None:
+            # Switches (--quiet) give a bool already; typed values are read as text.
+            value = parse_text(stages()[section], key, text) if isinstance(text, str) else text
+            given.append(((section, key), value, "--" + flag.replace("_", "-")))
+    return given
 
 
 def _skill(settings: Settings):
@@ -52,10 +59,17 @@ def _skill(settings: Settings):
 # --- commands ----------------------------------------------------------------------------
 
 
+def _unanswered_log(settings: Settings):
+    """The opt-in log of unanswered questions, or None (the default)."""
+    from ..unanswered import UnansweredLog
+
+    return UnansweredLog.open(settings.privacy)
+
+
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     from .textmode import run_chat
 
-    return run_chat(_skill(settings))
+    return run_chat(_skill(settings), unanswered=_unanswered_log(settings))
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
@@ -68,7 +82,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     if not args.question:
         raise VoiceSkillError("ask: give a question, or '-' to read one a line from stdin")
     return run_ask(_skill(settings), args.question, args.json, sys.stdout, sys.stderr,
-                   sys.stdin.buffer)
+                   sys.stdin.buffer, unanswered=_unanswered_log(settings))
 
 
 def _recognizer(skill, settings: Settings):
@@ -77,7 +91,7 @@ def _recognizer(skill, settings: Settings):
     from ..asr.registry import open_recognizer
 
     recognizer = open_recognizer(settings.asr, skill.content.recognition_phrases(), models_dir())
-    print(f"voice-skill: listening with {recognizer.description}", file=sys.stderr)
+    log.info("listening with %s", recognizer.description)
     return recognizer
 
 
@@ -136,7 +150,7 @@ def cmd_listen(args: argparse.Namespace, settings: Settings) -> int:
     phrases = app.listening_phrases(skill, settings)
     recognizer = app.resilient_recognizer(
         lambda: open_recognizer(settings.asr, phrases, models_dir()), observers)
-    print(f"voice-skill: listening with {recognizer.description}", file=sys.stderr)
+    log.info("listening with %s", recognizer.description)
     button = app.choose_button(settings, args.stdin, sys.stdin)
     with contextlib.ExitStack() as resources:
         # The captions print every reply already; a speaker that can only print stays quiet.
@@ -165,7 +179,7 @@ def cmd_start(args: argparse.Namespace, settings: Settings) -> int:
 
         find_input_device(settings.audio.device)
     except (AudioError, OSError) as error:
-        print(f"voice-skill: no microphone ({error}); starting typed chat", file=sys.stderr)
+        log.warning("no microphone (%s); starting typed chat", error)
         return cmd_chat(args, settings)
     args.out, args.output_device, args.stdin = None, None, False
     return cmd_listen(args, settings)
@@ -176,7 +190,7 @@ def cmd_devices(args: argparse.Namespace, settings: Settings) -> int:
 
     devices = list_devices()
     if not devices:
-        print("no audio devices found", file=sys.stderr)
+        log.error("no audio devices found")
         return EXIT_FAILED
     for device in devices:
         kinds = ", ".join(k for k, n in (("in", device.max_input_channels),
@@ -199,6 +213,15 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
         if not args.name:
             raise VoiceSkillError("models download: name a model (see `voice-skill models list`)")
         print(download(find_model(args.name), directory))
+    return EXIT_OK
+
+
+def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
+    resolved = resolve(args.config, flags=flag_values(args))
+    if args.action == "path":
+        print(resolved.file if resolved.file else "(none: built-in defaults)")
+    else:
+        print("\n".join(show_lines(resolved)))
     return EXIT_OK
 
 
@@ -254,11 +277,18 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
 
 def _common(default: object = None) -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False, argument_default=default)
-    common.add_argument("--dialogs", type=Path, metavar="DIR",
+    # Settings flags stay text here: the settings' own check reads and names them.
+    common.add_argument("--dialogs", metavar="DIR",
                         help="content folder to use instead of the shipped dialogs/")
     common.add_argument("--config", type=Path, metavar="FILE",
-                        help="settings TOML (default: ./voice-skill.toml, then "
-                             "~/.config/voice-skill/config.toml, or $VOICE_SKILL_CONFIG)")
+                        help="settings TOML (default: $VOICE_SKILL_CONFIG, else the first of "
+                             "./voice-skill.toml, ~/.config/voice-skill/config.toml, "
+                             "/etc/voice-skill/config.toml)")
+    common.add_argument("--debug", action="store_const", const="debug", dest="log_level",
+                        help="log everything (same as --log-level debug)")
+    common.add_argument("--log-level", choices=LEVELS, metavar="LEVEL",
+                        help=f"least important log records shown: {', '.join(LEVELS)} "
+                             "(default info)")
     common.add_argument("--emergency-number", metavar="TEXT",
                         help="what emergency advice tells people to call "
                              "(default: '911 or your local emergency number')")
@@ -267,17 +297,17 @@ def _common(default: object = None) -> argparse.ArgumentParser:
 
 def _voice_flags(default: object = None) -> argparse.ArgumentParser:
     voice = argparse.ArgumentParser(add_help=False, argument_default=default)
-    voice.add_argument("--engine", choices=("auto", "vosk", "pocketsphinx"),
+    voice.add_argument("--engine", metavar="|".join(ASR_ENGINES),
                        help="speech engine (auto: Vosk when an English Vosk model is installed)")
-    voice.add_argument("--model", type=Path, metavar="PATH", help="Vosk model folder")
-    voice.add_argument("--mode", choices=("grammar", "open", "two-pass"),
+    voice.add_argument("--model", metavar="PATH", help="Vosk model folder")
+    voice.add_argument("--mode", metavar="|".join(VOSK_MODES),
                        help="Vosk decoding mode (default two-pass)")
     voice.add_argument("--device", metavar="DEV", help="input device: index or part of its name")
-    voice.add_argument("--trailing-silence", type=float, metavar="SECONDS",
+    voice.add_argument("--trailing-silence", metavar="SECONDS",
                        help="silence that ends an utterance (default 0.6)")
     voice.add_argument("--voice", help="speech voice id or part of its name")
-    voice.add_argument("--rate", type=int, help="speaking rate, words per minute")
-    voice.add_argument("--volume", type=float, help="speaking volume, 0.0 to 1.0")
+    voice.add_argument("--rate", metavar="WPM", help="speaking rate, words per minute")
+    voice.add_argument("--volume", metavar="0..1", help="speaking volume, 0.0 to 1.0")
     return voice
 
 
@@ -336,6 +366,9 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("--models-dir", type=Path, metavar="DIR",
                         help="where models live (default: models/ in a checkout, else the "
                         "per-user data folder or /var/lib/voice-skill/models)")
+    config = add("config", cmd_config, "show the effective settings and where each came from "
+                 "(show), or which settings file is used (path)", speech=True)
+    config.add_argument("action", choices=("show", "path"), nargs="?", default="show")
     check = add("check-dialogs", cmd_check_dialogs, "validate a content folder")
     check.add_argument("directory", nargs="?", type=Path, help="default: the --dialogs folder")
     add("doctor", cmd_doctor, "check microphone, speaker, engines, settings, dialogs and disk, "
@@ -351,9 +384,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):
         args.run = cmd_start
+    setup_logging(getattr(args, "log_level", None) or "info", sys.stderr)
     try:
-        settings = _with_flags(load_settings(args.config), args)
-        return args.run(args, settings)
+        resolved = resolve(args.config, flags=flag_values(args))
+        log.debug("settings from %s", resolved.file or "built-in defaults")
+        return args.run(args, resolved.settings)
     except VoiceSkillError as error:
         print(f"voice-skill: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT

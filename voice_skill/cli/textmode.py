@@ -4,18 +4,41 @@ from __future__ import annotations
 
 import io
 import json
+import logging
+import os
 import sys
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import IO
 
+from .. import paths
 from ..nlu.dialog import Conversation, Reply, Skill
+from ..unanswered import UnansweredLog
 
 MAX_INPUT_CHARS = 2000
 """Longer input is cut: no spoken question is this long, and matching cost grows with length."""
 
-HISTORY_FILE = Path.home() / ".voice_skill_history"
+OLD_HISTORY_FILE = Path.home() / ".voice_skill_history"
+"""Where chat history was kept before it moved to the state folder."""
+
+log = logging.getLogger(__name__)
+
+
+def history_file(old: Path | None = None) -> Path:
+    """Chat's line history: state_dir()/history, created; an old ~/.voice_skill_history moves
+    there the first time."""
+    path = paths.state_dir() / "history"
+    old = OLD_HISTORY_FILE if old is None else old
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if old.is_file() and not path.exists():
+            os.replace(old, path)  # same file system in the usual home; else it stays put
+            log.info("chat history moved from %s to %s", old, path)
+    except OSError as error:
+        log.warning("chat history: %s (%s)", path, error.strerror)
+    return path
 
 
 def reply_record(text: str, reply: Reply) -> dict[str, object]:
@@ -101,8 +124,13 @@ def format_one_shot(reply: Reply) -> str:
     return f"[SAFETY CHECK] {reply.safety_check} {answer}" if reply.safety_check else answer
 
 
+def _record(unanswered: UnansweredLog | None, reply: Reply) -> None:
+    if unanswered is not None:
+        unanswered.record(reply, datetime.now().astimezone())
+
+
 def run_ask(skill: Skill, questions: list[str], as_json: bool, out: IO[str], warn: IO[str],
-            stdin: IO[bytes] | None = None) -> int:
+            stdin: IO[bytes] | None = None, unanswered: UnansweredLog | None = None) -> int:
     """Answer questions given as arguments, or one a line from stdin when the question is '-'."""
     if questions == ["-"] and stdin is not None:
         lines: Iterator[str] = stdin_lines(stdin, warn)
@@ -111,6 +139,7 @@ def run_ask(skill: Skill, questions: list[str], as_json: bool, out: IO[str], war
     for number, text in enumerate(lines, start=1):
         text = clip(text, f"question {number}", warn)
         reply = answer_one(skill, text)
+        _record(unanswered, reply)
         if as_json:
             print(json_line(reply_record(text, reply)), file=out, flush=True)
         else:
@@ -124,22 +153,24 @@ def _enable_line_editing() -> None:
         import readline
     except ImportError:
         return
+    history = history_file()
     try:
-        readline.read_history_file(HISTORY_FILE)
+        readline.read_history_file(history)
     except OSError:
         pass
     import atexit
 
     def save() -> None:
         try:
-            readline.write_history_file(HISTORY_FILE)
+            readline.write_history_file(history)
         except OSError:
             pass
 
     atexit.register(save)
 
 
-def run_chat(skill: Skill, out: IO[str] = sys.stdout) -> int:
+def run_chat(skill: Skill, out: IO[str] = sys.stdout,
+             unanswered: UnansweredLog | None = None) -> int:
     """Typed conversation until stop/goodbye, end of input or Ctrl-C."""
     interactive = sys.stdin.isatty()
     if interactive:
@@ -159,6 +190,7 @@ def run_chat(skill: Skill, out: IO[str] = sys.stdout) -> int:
             continue
         reply = skill.respond(state, clip(text, "chat", sys.stderr), time.monotonic())
         state = reply.state
+        _record(unanswered, reply)
         print(f"skill> {format_reply(reply)}", file=out, flush=True)
         if reply.ends:
             return 0

@@ -19,7 +19,7 @@ from typing import Any, BinaryIO, Protocol, TextIO
 
 from ..errors import AudioError, EngineError
 from ..settings import TtsSettings
-from .worker import Speech, SpeechWorker, check_settings
+from .worker import Speech, SpeechWorker
 
 __all__ = [
     "DeviceSpeaker", "Speaker", "Speech", "SpeechWorker", "TextSpeaker", "WavFileSpeaker",
@@ -160,7 +160,6 @@ class WavFileSpeaker:
 
     def __init__(self, path: Path, settings: TtsSettings, *, worker: SpeechWorker | None = None,
                  text_stream: TextIO | None = None) -> None:
-        check_settings(settings)
         self.path = Path(path)
         try:
             self._file: BinaryIO = open(self.path, "wb")  # noqa: SIM115 - held until close()
@@ -258,7 +257,6 @@ class DeviceSpeaker:
 
     def __init__(self, settings: TtsSettings, output_device: str | None = None, *,
                  worker: SpeechWorker | None = None, text_stream: TextIO | None = None) -> None:
-        check_settings(settings)
         self._sd = _sounddevice()
         self._device, device_name, native_rate = find_output_device(output_device)
         voice = _Voice(_started_worker(settings, worker), TextSpeaker(text_stream))

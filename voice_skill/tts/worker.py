@@ -31,9 +31,6 @@ from typing import Any, BinaryIO, Self
 from ..errors import ConfigError, EngineError
 from ..settings import TtsSettings
 
-RATE_RANGE = (80, 450)
-"""Speaking rates espeak-ng accepts (words per minute): espeakRATE_MINIMUM/MAXIMUM, speak_lib.h."""
-
 _LENGTH = struct.Struct(">I")
 
 
@@ -50,17 +47,6 @@ class Speech:
     def duration(self) -> float:
         """Length of the audio (seconds)."""
         return len(self.pcm) / 2 / self.sample_rate
-
-
-def check_settings(settings: TtsSettings) -> None:
-    """Reject speech settings the engine cannot honour, naming the setting."""
-    low, high = RATE_RANGE
-    if not isinstance(settings.rate, int) or not low <= settings.rate <= high:
-        raise ConfigError(f"tts.rate must be {low} to {high} words per minute, got {settings.rate!r}")
-    if not isinstance(settings.volume, (int, float)) or not 0.0 <= settings.volume <= 1.0:
-        raise ConfigError(f"tts.volume must be 0.0 to 1.0, got {settings.volume!r}")
-    if not isinstance(settings.timeout, (int, float)) or settings.timeout <= 0:
-        raise ConfigError(f"tts.timeout must be a positive number of seconds, got {settings.timeout!r}")
 
 
 def choose_voice(wanted: str, voices: Sequence[tuple[str, str]]) -> str:
@@ -237,8 +223,7 @@ class SpeechWorker:
     """A warm pyttsx3 worker process; every request is bounded by the settings' timeout."""
 
     def __init__(self, settings: TtsSettings, command: Sequence[str] | None = None) -> None:
-        check_settings(settings)
-        self.settings = settings
+        self.settings = settings  # rate, volume and timeout were checked by TtsSettings
         self.command = list(command or [sys.executable, "-m", "voice_skill.tts.worker"])
         """How to start the worker (tests substitute one that hangs)."""
         self.voice = ""

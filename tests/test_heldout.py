@@ -26,7 +26,7 @@ from voice_skill.dialog import Conversation, Skill
 
 DATA = Path(__file__).parent / "data"
 TUNING_SETS = ("tuning_safety.jsonl", "tuning_safety_2.jsonl", "tuning_safety_3.jsonl",
-               "tuning_safety_4.jsonl", "tuning_safety_5.jsonl")
+               "tuning_safety_4.jsonl", "tuning_safety_5.jsonl", "tuning_safety_6.jsonl")
 
 
 def rows(name: str) -> list[dict]:
@@ -57,6 +57,9 @@ KNOWN_MISSES = {
         "as urgent: the rule follows the development set",
     "i cant feel my legs after that spin class lol jk theyre just sore":
         "the joke is told six words after the symptom, beyond a figure of speech's reach",
+    "a woman at my yoga class said her legs went numb once and it was her back":
+        "'said her legs' reads as the sayer relaying her own symptom, and 'once' is no past cue "
+        "(it is also 'as soon as'): a stranger's story told as a present report",
 }
 PREFIX_MISSES = {
     "Last spring I had a really bad patch where my calf cramped every night":

@@ -73,6 +73,7 @@ ESCALATE = {
         "I can't pass water and my lower back is agony",
         "I have not peed for a whole day",
     ],
+    "unresponsive": ["my husband is not responding to me", "I cannot wake my mother"],
     "saddle_numbness": [
         "my private parts feel numb",
         "there's tingling in my saddle region",
@@ -204,6 +205,7 @@ CALM = {
         "I have no trouble controlling my bladder",
         "I haven't lost control of my bladder",
     ],
+    "unresponsive": ["the laptop is not responding", "she is awake and talking"],
     "urine_retention": [
         "peeing is normal and my back is fine",
         "I can't pee in public toilets",

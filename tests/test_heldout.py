@@ -124,7 +124,8 @@ def tally(skill: Skill, name: str) -> Tally:
 # urgent <= 2%, routine <= 10%, none (false alarms) <= 5%.
 HELD_OUT_LIMITS = {
     # 258 rows: 56 emergency, 65 urgent, 40 routine, 97 calm. Before this work: 24, 21, 7, 39.
-    "heldout_safety.jsonl": {"emergency": 2, "urgent": 1, "routine": 0, "none": 2},
+    # After the sixth tuning set: 1 emergency (was 2).
+    "heldout_safety.jsonl": {"emergency": 1, "urgent": 1, "routine": 0, "none": 2},
     # 240 rows, written blind after tuning began: 47, 55, 36, 102. Before: 13, 18, 5, 39.
     "heldout_safety_b.jsonl": {"emergency": 3, "urgent": 1, "routine": 1, "none": 5},
     # 183 real-sounding posts labelled with intents: 3, 4, 4, 172. Before: 1, 0, 1, 9.

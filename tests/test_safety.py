@@ -69,6 +69,11 @@ ESCALATE = {
         "I've lost control of my bowel movements",
         "since yesterday I am incontinent",
     ],
+    "urine_retention": [
+        "I can't pass water and my lower back is agony",
+        "I have not peed for a whole day",
+    ],
+    "unresponsive": ["my husband is not responding to me", "I cannot wake my mother"],
     "saddle_numbness": [
         "my private parts feel numb",
         "there's tingling in my saddle region",
@@ -199,6 +204,11 @@ CALM = {
         "my bowels are fine and peeing is normal",
         "I have no trouble controlling my bladder",
         "I haven't lost control of my bladder",
+    ],
+    "unresponsive": ["the laptop is not responding", "she is awake and talking"],
+    "urine_retention": [
+        "peeing is normal and my back is fine",
+        "I can't pee in public toilets",
     ],
     "saddle_numbness": ["no tingling between my legs"],
     "sudden_severe_weakness": ["I have no trouble walking"],

@@ -99,7 +99,7 @@ class RedFlagRule:
 
 
 CUE_KINDS = ("hypothetical", "modal", "hearsay", "relayed", "past", "present", "recent",
-             "sudden", "resolved", "figurative", "things", "body", "speaker", "others")
+             "sudden", "resolved", "figurative", "things", "body", "speaker", "others", "animals")
 """The kinds of assertion cue a content file may list under `assertion` (see safety.py)."""
 
 
@@ -121,6 +121,8 @@ class AssertionCues:
     things: objects a symptom word can describe that are not the body ("tea", "signal").
     body: parts of the body; a mention made only of these ("calf") is not judged on its own.
     speaker / others: who has the symptom ("my", "i" / "my wife", "he", "her").
+    animals: pets and other animals; a symptom whose nearest owner named before it is one
+    ("my cat had a fit") is no person's, so it is set aside as another meaning.
     """
 
     terms: dict[str, tuple[Term, ...]] = field(default_factory=dict)

@@ -88,6 +88,8 @@ def mention_assertion(words: list[str], at: list[Position], start: int, end: int
         return "figurative"
     if any(_thing_of(words, start, end, s, e) for s, e in cues.of("things")):
         return "figurative"
+    if _an_animal_s(start, cues):
+        return "figurative"
     if _hearsay(words, at, start, cues):
         return "hearsay"
     if any(e <= start and at[s].clause == here.clause and not _named_between(e, start, cues)
@@ -110,6 +112,14 @@ def _thing_of(words: list[str], start: int, end: int, thing_start: int, thing_en
     return thing_end <= start and all(w in _LINKS for w in words[thing_end:start])
 
 
+def _an_animal_s(start: int, cues: CueSpans) -> bool:
+    """The nearest one named before the mention is an animal: "my cat had a fit last night"
+    (where a person and an animal start at one word, the longer phrase wins)."""
+    named = [(s, e, kind) for kind in ("speaker", "others", "animals") for s, e in cues.of(kind)
+             if s < start]
+    return bool(named) and max(named, key=lambda n: (n[0], n[1] - n[0]))[2] == "animals"
+
+
 def _named_between(cue_end: int, start: int, cues: CueSpans) -> bool:
     """A person named after the word that follows the cue, before the mention: a new
     subject, so the mention is in the main clause ("if I walk far my calf aches")."""
@@ -123,12 +133,18 @@ def _hearsay(words: list[str], at: list[Position], start: int, cues: CueSpans) -
     bodies = {s for s, _ in cues.of("body")}
     persons = cues.of("speaker") + [(s, e) for s, e in cues.of("others") if e == s + 1 and (
         words[s] in _SOURCE_PRONOUNS or words[s] in _SOURCE_POSSESSIVES and e in bodies)]
+    # "she told me HER UNCLE had a stroke and HIS face drooped": a possessive before someone
+    # else brings in a third party, so a "his" or "he" after it is theirs, not the sayer's.
+    third = [s for s, e in cues.of("others") if e == s + 1 and words[s] in _SOURCE_POSSESSIVES
+             and e not in bodies]
+    speaker = {s for s, _ in cues.of("speaker")}
     relayed = cues.of("relayed")
     for s, e in cues.of("hearsay"):
         if any(p <= s < q or p < e <= q for p, q in relayed):
             continue  # "the patient says", "he says": someone present reporting
         if e <= start and at[s].sentence == at[start].sentence and \
-                not any(e <= p < start for p, _ in persons):
+                not any(e <= p < start and (p in speaker or not any(e <= t < p for t in third))
+                        for p, _ in persons):
             return True
     return False
 

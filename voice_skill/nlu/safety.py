@@ -156,9 +156,11 @@ class _WordIndex:
             if token not in self.exact and len(token) >= TYPO_MIN_LENGTH - 1 \
                     and token.isalpha():
                 # 'numbess' starts like numb* but was meant as numbness: slips are looked
-                # for even where a prefix matched ('weakly' is English, so never a slip).
+                # for even where a prefix matched ('weakly' is English, so never a slip), and
+                # 'seizur' that starts like seiz* is a slip of the longer seizure*.
                 hits |= {w for w in self.long.get(token[:1], ()) if w not in hits
-                         and (not w.endswith("*") or not hits) and word_matches(token, w)}
+                         and (not w.endswith("*") or all(len(w) > len(h) for h in hits))
+                         and word_matches(token, w)}
             found = self._cache[token] = frozenset(hits)
         return found
 

@@ -242,7 +242,6 @@ class Player:
                 if not opened:
                     self._output.open()
                     opened = True
-                    self._recovered()
                 if not self._write(job, played, speech, cancel):
                     break
                 played += 1
@@ -264,6 +263,7 @@ class Player:
             playing = self._playing
             if playing is None:
                 self._playing = Playing(job.text, sentence, self._clock())
+                self._recovered()  # a device can open and still fail its first write
             elif playing.sentence != sentence:
                 self._playing = dataclasses.replace(playing, sentence=sentence)
         return not cancel.is_set()
@@ -292,7 +292,8 @@ class _Prefetch:
         self._items = items
         self._cancel = cancel
         self._lock = lock
-        self._ready: queue.Queue[Speech | None] = queue.Queue()
+        # One sentence ahead: enough to play without gaps, and little work wasted on a stop.
+        self._ready: queue.Queue[Speech | None] = queue.Queue(maxsize=1)
         self._thread = threading.Thread(target=self._produce, name="tts-prefetch", daemon=True)
         self._thread.start()
 
@@ -313,8 +314,17 @@ class _Prefetch:
                 # stopped job's unfinished request never interleaves with a new one.
                 with self._lock:
                     item = None if self._cancel.is_set() else next(self._items, None)
-                if item is None:
+                if item is None or not self._hand_over(item):
                     break
-                self._ready.put(item)
         finally:
-            self._ready.put(None)
+            self._hand_over(None)
+
+    def _hand_over(self, item: Speech | None) -> bool:
+        """Queue item once there is room; False if cancelled first (nobody will take it)."""
+        while not self._cancel.is_set():
+            try:
+                self._ready.put(item, timeout=0.02)
+                return True
+            except queue.Full:
+                continue
+        return False

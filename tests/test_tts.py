@@ -46,7 +46,7 @@ VOCABULARY = sorted({w.strip(".,").lower() for s in SENTENCES for w in s.split()
 # A worker that configures normally but never finishes synthesising anything after warm-up.
 HANGING_WORKER = [sys.executable, "-c", """
 import time
-from voice_skill.tts import worker
+from voice_skill.tts import worker as tts_worker
 real_render = tts_worker._Engine.render
 def render(self, text):
     if text != "ready":
@@ -259,7 +259,8 @@ def test_a_warm_worker_keeps_speaking_in_full() -> None:
 
 
 def test_two_says_make_one_wav_with_both(listener: Decoder, tmp_path: Path) -> None:
-    escalation, answer = "This is an emergency, call for help now.", "Please see a doctor about the twitching."
+    escalation = "This is an emergency, call for help now."
+    answer = "Please see a doctor about the twitching."
     out = tmp_path / "out.wav"
     speaker = WavFileSpeaker(out, US)
     assert "gmw/en-us" in speaker.description and str(out) in speaker.description
@@ -286,7 +287,8 @@ def test_open_speaker_with_out_writes_a_wav(tmp_path: Path) -> None:
     speaker = open_speaker(US, out=tmp_path / "a.wav")
     speaker.say("Magnesium may help with muscle cramps.")
     speaker.close()
-    assert_plausible(read_wav((tmp_path / "a.wav").read_bytes()), "Magnesium may help with muscle cramps.")
+    assert_plausible(read_wav((tmp_path / "a.wav").read_bytes()),
+                     "Magnesium may help with muscle cramps.")
 
 
 # ---------------------------------------------------------------- hangs and failures
@@ -342,7 +344,8 @@ def test_a_worker_that_keeps_hanging_degrades_to_printing(tmp_path: Path, capsys
 
 
 def test_a_worker_that_cannot_start_is_an_engine_error() -> None:
-    worker = SpeechWorker(US, command=[sys.executable, "-c", "import sys; print('boom', file=sys.stderr); sys.exit(3)"])
+    boom = "import sys; print('boom', file=sys.stderr); sys.exit(3)"
+    worker = SpeechWorker(US, command=[sys.executable, "-c", boom])
     with pytest.raises(EngineError, match="did not start: worker exited with status 3: boom"):
         worker.start()
     missing = SpeechWorker(US, command=["/nonexistent/python"])
@@ -379,13 +382,14 @@ def _run_without_sound(code: str) -> subprocess.CompletedProcess[str]:
 
 
 NO_DEVICE = pytest.mark.skipif(
-    Path("/dev/snd").exists(), reason="this machine has a sound card, so 'no device' cannot be set up")
+    Path("/dev/snd").exists(),
+    reason="this machine has a sound card, so 'no device' cannot be set up")
 
 
 @NO_DEVICE
 def test_open_speaker_without_a_device_prints_and_warns_once() -> None:
     run = _run_without_sound(
-        "from voice_skill.tts import open_speaker\n"
+        "from voice_skill.tts.speaker import open_speaker\n"
         "from voice_skill.settings import TtsSettings\n"
         "s = open_speaker(TtsSettings())\n"
         "print(s.description)\n"
@@ -404,7 +408,7 @@ def test_open_speaker_without_a_device_prints_and_warns_once() -> None:
 def test_device_speaker_without_a_device_is_an_audio_error() -> None:
     run = _run_without_sound(
         "import json\n"
-        "from voice_skill.tts import DeviceSpeaker, open_speaker\n"
+        "from voice_skill.tts.speaker import DeviceSpeaker, open_speaker\n"
         "from voice_skill.settings import TtsSettings\n"
         "from voice_skill.errors import AudioError\n"
         "found = []\n"

@@ -202,6 +202,15 @@ class Player:
             if thread.is_alive():
                 log.warning("audio output did not stop within %.1f s", timeout)
 
+    def release(self, timeout: float) -> bool:
+        """Stop, and wait up to timeout seconds for a stopped job's last synthesis request,
+        so the worker can be closed; False if it is still busy (hung: kill it)."""
+        self.stop()
+        if not self._synthesis.acquire(timeout=timeout):
+            return False
+        self._synthesis.release()
+        return True
+
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the job ends; False if it is still playing after timeout seconds."""
         thread = self._thread

@@ -247,8 +247,9 @@ class _Playable:
             self._player.play(f"earcon:{name}", self._tones[name])
 
     def close(self) -> None:
-        """Stop playing and stop the worker."""
-        self._player.stop()
+        """Stop playing and stop the worker (killed if a request of its is still hung)."""
+        if not self._player.release(timeout=2 * self._voice.worker.settings.timeout):
+            self._voice.worker.kill()
         self._voice.worker.close()
 
     def _make_player(self, voice: _Voice, output: Output, earcon_volume: float | None) -> None:

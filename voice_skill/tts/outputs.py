@@ -42,6 +42,7 @@ class WavOutput:
         self._wav = wav
         self._file = file
         self.sample_rate = wav.getframerate()
+        self.latency = 0.0
 
     def open(self) -> None:
         """The file is already open."""
@@ -61,17 +62,22 @@ class WavOutput:
 class DeviceOutput:
     """An Output on a PortAudio device, opened for each utterance; errors become AudioError."""
 
-    def __init__(self, sd: Any, device: int, sample_rate: int) -> None:
+    def __init__(self, sd: Any, device: int, sample_rate: int, latency: float = 0.2) -> None:
         self._sd = sd
         self._device = device
         self.sample_rate = sample_rate
+        # A deep buffer rides out a busy CPU without underruns (PortAudio's 'high' default,
+        # 35 ms here, underran under load), and costs nothing on a stop: abort drops it.
+        self.latency = latency
+        """Audio buffered ahead in the device (seconds)."""
         self._stream: Any = None
 
     def open(self) -> None:
         """Open and start a stream on the device."""
         try:
             self._stream = self._sd.RawOutputStream(samplerate=self.sample_rate, channels=1,
-                                                    dtype="int16", device=self._device)
+                                                    dtype="int16", device=self._device,
+                                                    latency=self.latency)
             self._stream.start()
         except (self._sd.PortAudioError, ValueError) as error:
             self._stream = None

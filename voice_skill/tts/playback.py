@@ -85,6 +85,8 @@ class Output(Protocol):
 
     sample_rate: int
     """Rate every write is at (hertz)."""
+    latency: float
+    """Audio buffered ahead of what is heard (seconds); finish() may drop up to this much."""
 
     def open(self) -> None:
         """Get ready to take samples (open the device)."""
@@ -254,8 +256,10 @@ class Player:
                 if not self._write(job, played, speech, cancel):
                     break
                 played += 1
-            if opened:
-                self._output.abort() if cancel.is_set() else self._output.finish()
+            if opened and self._pad(cancel):
+                self._output.finish()
+            elif opened:
+                self._output.abort()
         except AudioError as error:
             self._output.abort()
             self._fault(error)
@@ -275,6 +279,16 @@ class Player:
                 self._recovered()  # a device can open and still fail its first write
             elif playing.sentence != sentence:
                 self._playing = dataclasses.replace(playing, sentence=sentence)
+        return not cancel.is_set()
+
+    def _pad(self, cancel: threading.Event) -> bool:
+        """Push the last words out of the device's buffer with silence: PortAudio's ALSA
+        stop drops what is still buffered (an earcon lost all but 10 ms of its 160 ms)."""
+        silence = bytes(2 * int(self._output.sample_rate * self._output.latency))
+        for offset in range(0, len(silence), self._chunk_bytes):
+            if cancel.is_set():
+                return False
+            self._output.write(silence[offset:offset + self._chunk_bytes])
         return not cancel.is_set()
 
     def _fault(self, error: AudioError) -> None:

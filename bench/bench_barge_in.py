@@ -8,7 +8,7 @@ stop() 0.8 to 1.6 s into it, and measures
   - stop() -> stop() returns (the call itself),
   - stop() -> the end of the last loud 10 ms window heard on the monitor (an upper bound:
     late by up to the recorder's latency),
-  - start() -> first audio handed to the device (Playing.since).
+  - start() -> first audio handed to the device (Playing.since), and -> first sound on the sink.
 Needs the Debian packages pulseaudio, pulseaudio-utils and libasound2-plugins.
 """
 
@@ -49,7 +49,7 @@ def run(settings: TtsSettings, runs: int, server: PulseServer) -> None:
     from voice_skill.tts.speaker import DeviceSpeaker
 
     speaker = DeviceSpeaker(settings)
-    calls, silences, firsts = [], [], []
+    calls, silences, firsts, heard = [], [], [], []
     try:
         with MonitorRecorder(server.env, SINK) as recording:
             for _ in range(runs):
@@ -62,6 +62,8 @@ def run(settings: TtsSettings, runs: int, server: PulseServer) -> None:
                     return
                 firsts.append(speaker.now_playing.since - began)
                 time.sleep(random.uniform(0.8, 1.6))
+                onsets = [recording.time_of(int(i)) for i in recording.loud_windows()]
+                heard.append(min((t for t in onsets if t >= began), default=began) - began)
                 stopped = time.monotonic()
                 speaker.stop()
                 calls.append(time.monotonic() - stopped)
@@ -73,6 +75,7 @@ def run(settings: TtsSettings, runs: int, server: PulseServer) -> None:
     print(f"stop() call returns:               {summary(calls)}")
     print(f"stop() -> last sound on the sink:  {summary(silences)}")
     print(f"start() -> first audio to device:  {summary(firsts)}")
+    print(f"start() -> first sound on the sink: {summary(heard)}")
 
 
 def main() -> None:

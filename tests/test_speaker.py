@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import io
 import logging
+import os
+import signal
 import time
 import wave
 from collections.abc import Iterator, Sequence
@@ -23,7 +25,7 @@ from voice_skill.settings import TtsSettings, VoiceSettings
 from voice_skill.tts.earcon import EARCONS, earcon_speech, earcon_volume
 from voice_skill.tts.playback import Backoff, Delivery, Player, Playing
 from voice_skill.tts.speaker import DeviceSpeaker, TextSpeaker, WavFileSpeaker
-from voice_skill.tts.worker import RATE_RANGE, VOLUME_RANGE, Speech
+from voice_skill.tts.worker import RATE_RANGE, VOLUME_RANGE, Speech, SpeechWorker
 
 US = TtsSettings(voice="en-us", timeout=10.0)
 
@@ -225,9 +227,10 @@ def test_a_failed_output_captions_the_rest_then_is_retried_with_backoff(caplog) 
         player.start("Five.", ["Five."], None)
         player.wait(timeout=30)
     assert captions[-1] == "Four." and not player.backoff.down and output.written
-    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert warnings == ["audio output failed (device unplugged); captions only, retrying the "
-                        "output in 1 s", "audio output is back after 2 failed attempts"]
+    logged = [(r.levelname, r.getMessage()) for r in caplog.records if r.levelno >= logging.INFO]
+    assert logged == [("WARNING", "audio output failed (device unplugged); captions only, "
+                                  "retrying the output in 1 s"),
+                      ("INFO", "audio output is back after 2 failed attempts")]
 
 
 def test_the_text_speaker_offers_the_same_calls() -> None:
@@ -337,7 +340,7 @@ def test_the_speaker_survives_its_device_going_away_and_coming_back(
         pulse_audio: PulseServer, device_speaker: tuple[DeviceSpeaker, io.StringIO],
         caplog) -> None:
     speaker, captions = device_speaker
-    with caplog.at_level(logging.WARNING, logger="voice_skill.tts.playback"):
+    with caplog.at_level(logging.INFO, logger="voice_skill.tts.playback"):
         speaker.start(LONG_ANSWER)
         while speaker.now_playing is None and speaker.speaking:
             time.sleep(0.01)
@@ -389,3 +392,35 @@ def _null_sink_module(server: PulseServer) -> str:
             return line.split()[0]
     raise AssertionError("the test server has no null sink")
 
+
+
+def test_stop_does_not_wait_for_a_hung_worker_and_the_next_answer_is_spoken(
+        tmp_path: Path) -> None:
+    worker = SpeechWorker(TtsSettings(voice="en-us", timeout=1.0))
+    speaker = WavFileSpeaker(tmp_path / "out.wav", worker.settings, worker=worker)
+    hung = worker.pid
+    assert hung is not None
+    os.kill(hung, signal.SIGSTOP)  # a hung engine: alive, silent
+    speaker.start("Stretch your calf muscles every evening.")
+    speaker.stop()  # returns while the request is still hanging in the worker
+    assert not speaker.speaking
+    speaker.say("Please see a doctor.")  # waits for the worker's timeout and restart
+    speaker.close()
+    assert worker.restarts == 1 and worker.pid is None
+    with pytest.raises(ProcessLookupError):
+        os.kill(hung, 0)  # the hung worker was killed and reaped
+    samples, rate = wav_samples(tmp_path / "out.wav")
+    # espeak-ng says "Please see a doctor." in 1.47 s; with the stopped sentence, 3.9 s.
+    assert 0.5 < len(samples) / rate < 2.0, "the next answer was not written once, alone"
+
+
+def test_a_crashed_worker_is_restarted_under_the_device_speaker(
+        pulse_audio: PulseServer, device_speaker: tuple[DeviceSpeaker, io.StringIO]) -> None:
+    speaker, captions = device_speaker
+    worker = speaker._voice.worker
+    speaker.say("Magnesium may help.")
+    os.kill(worker.pid, signal.SIGKILL)  # type: ignore[arg-type]
+    with MonitorRecorder(pulse_audio.env, SINK) as recording:
+        speaker.say("Please see a doctor.")
+        heard = recording.sound_between(0.0, float("inf"))
+    assert worker.restarts == 1 and heard > 0.4 and captions.getvalue() == ""

@@ -302,7 +302,7 @@ class Player:
 
     def _recovered(self) -> None:
         if self.backoff.down:
-            log.warning("audio output is back after %d failed attempts", self.backoff.failures)
+            log.info("audio output is back after %d failed attempts", self.backoff.failures)
         self.backoff.succeeded()
 
 

@@ -164,7 +164,7 @@ def tone_source(seconds: float, synthesis_delay: float = 0.0):
 
 
 def test_stop_silences_the_output_and_drops_the_sentences_not_yet_said() -> None:
-    source, made = tone_source(0.5)
+    source, made = tone_source(2.0)  # long enough that the stop lands in sentence one
     output = PacedOutput()
     captions: list[str] = []
     player = Player(source, output, captions.append)
@@ -391,7 +391,6 @@ def _null_sink_module(server: PulseServer) -> str:
         if "module-null-sink" in line and SINK in line:
             return line.split()[0]
     raise AssertionError("the test server has no null sink")
-
 
 
 def test_stop_does_not_wait_for_a_hung_worker_and_the_next_answer_is_spoken(

@@ -1,8 +1,10 @@
 """Speaking: the Speaker protocol and its engines — a sound device, a WAV file, or plain text.
 
 Speech comes from pyttsx3 (espeak-ng on Linux) running in a warm worker process
-(``tts_worker``), one sentence at a time, so the first sentence can play while the rest is
-synthesised and a hung engine costs one sentence, not the whole conversation.
+(``worker.py``), one sentence at a time, so the first sentence can play while the next is
+synthesised and a hung engine costs one sentence, not the whole conversation. Speakers start
+speech and return (``start``), cut it off for barge-in (``stop``, see ``playback.py``), say what
+is sounding (``now_playing``), play earcons, and fall back to captions while the device is gone.
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ from .worker import Speech, SpeechWorker, check_settings
 
 __all__ = [
     "Delivery", "DeviceSpeaker", "Playing", "Speaker", "Speech", "SpeechWorker", "TextSpeaker",
-    "WavFileSpeaker",
-    "find_output_device", "open_speaker", "split_sentences", "synthesize_wav", "wav_bytes",
+    "WavFileSpeaker", "find_output_device", "open_speaker", "split_sentences", "synthesize_wav",
+    "wav_bytes",
 ]
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -69,6 +71,7 @@ class Speaker(Protocol):
 
     def close(self) -> None:
         """Stop, then release the engine and the device or file."""
+
 
 _DIGIT_RUN = re.compile(r"\b\d{3,}\b")
 
@@ -158,6 +161,7 @@ class TextSpeaker:
 
     def close(self) -> None:
         """Nothing to release."""
+
 
 class _Voice:
     """Sentence-by-sentence speech from a worker; after an engine failure it prints instead."""
@@ -293,6 +297,7 @@ class WavFileSpeaker(_Playable):
             self._wav.close()
             self._file.close()
 
+
 class DeviceSpeaker(_Playable):
     """Plays speech through PortAudio to the default or a named output device."""
 
@@ -321,6 +326,7 @@ class DeviceSpeaker(_Playable):
             except self._sd.PortAudioError as error:
                 reason = error
         raise AudioError(f"output device {self._device} cannot play 16-bit mono ({reason})")
+
 
 def open_speaker(settings: TtsSettings, out: Path | None = None,
                  output_device: str | None = None, *, text_stream: TextIO | None = None,

@@ -4,7 +4,7 @@
 
 Measures worker start-up, "answer decided -> first synthesised audio", synthesis real-time
 factor for a 45-word answer, the worker's peak memory, and, when an output device exists,
-"answer decided -> first audio handed to PortAudio" (plus PortAudio's reported output latency).
+"answer decided -> first audio handed to PortAudio".
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Any, Self
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -63,8 +62,8 @@ def bench_worker(settings: TtsSettings, runs: int) -> None:
             began = time.perf_counter()
             worker.synthesize(split_sentences(ANSWER)[0])
             first.append(time.perf_counter() - began)
-        print(f"answer decided -> first sentence's audio ready ({len(sentences[0].split())} words): "
-              f"{summary(first)}")
+        words = len(sentences[0].split())
+        print(f"answer decided -> first sentence's audio ready ({words} words): {summary(first)}")
 
         by_sentence, whole, audio = [], [], 0.0
         for _ in range(runs):
@@ -83,58 +82,29 @@ def bench_worker(settings: TtsSettings, runs: int) -> None:
         print(f"worker peak memory (VmHWM): {peak_memory_kib(worker.pid or 0) / 1024:.1f} MiB")
 
 
-class _TimedStreams:
-    """Wraps the sounddevice module so the first write of each stream is time-stamped."""
-
-    def __init__(self, sd: Any) -> None:
-        self._sd = sd
-        self.first_writes: list[float] = []
-        self.latencies: list[float] = []
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._sd, name)
-
-    def RawOutputStream(self, **kwargs: Any) -> Any:
-        stream = self._sd.RawOutputStream(**kwargs)
-        outer = self
-
-        class Timed:
-            def __enter__(self) -> Self:
-                stream.__enter__()
-                return self
-
-            def __exit__(self, *exc: object) -> None:
-                stream.__exit__(*exc)
-
-            def write(self, data: bytes) -> Any:
-                if len(outer.first_writes) < len(outer.latencies) + 1:
-                    outer.first_writes.append(time.perf_counter())
-                    outer.latencies.append(float(stream.latency))
-                return stream.write(data)
-
-        return Timed()
-
-
 def bench_device(settings: TtsSettings, device: str | None, runs: int) -> None:
-    """Answer decided -> first audio handed to PortAudio, on a real output device."""
+    """Answer decided -> first audio handed to PortAudio (Playing.since), on a real device."""
     try:
         speaker = DeviceSpeaker(settings, device)
     except AudioError as error:
         print(f"no output device ({error}): first-sample-played not measured")
         return
-    timed = _TimedStreams(speaker._sd)
-    speaker._sd = timed
     delays = []
     for _ in range(runs):
-        began = time.perf_counter()
-        speaker.say(split_sentences(ANSWER)[0])
-        delays.append(timed.first_writes[-1] - began)
+        began = time.monotonic()
+        speaker.start(split_sentences(ANSWER)[0])
+        while speaker.now_playing is None and speaker.speaking:
+            time.sleep(0.001)
+        if speaker.now_playing is not None:
+            delays.append(speaker.now_playing.since - began)
+        speaker.wait()
     speaker.close()
-    latency = statistics.median(timed.latencies)
     print(f"{speaker.description}")
-    print(f"answer decided -> first audio handed to PortAudio: {summary(delays)}")
-    print(f"  + PortAudio's reported output latency {1000 * latency:.1f} ms "
-          f"= first sample at the DAC about {1000 * (statistics.median(delays) + latency):.1f} ms")
+    if delays:
+        print(f"answer decided -> first audio handed to PortAudio: {summary(delays)}")
+        print("  (bench/bench_barge_in.py measures when it is heard, on a test server)")
+    else:
+        print("the device played nothing (see the warning above)")
 
 
 def main() -> None:

@@ -246,7 +246,8 @@ def test_a_warm_worker_keeps_speaking_in_full() -> None:
 
 
 def test_two_says_make_one_wav_with_both(listener: Decoder, tmp_path: Path) -> None:
-    escalation, answer = "This is an emergency, call for help now.", "Please see a doctor about the twitching."
+    escalation = "This is an emergency, call for help now."
+    answer = "Please see a doctor about the twitching."
     out = tmp_path / "out.wav"
     speaker = WavFileSpeaker(out, US)
     assert "gmw/en-us" in speaker.description and str(out) in speaker.description
@@ -273,7 +274,8 @@ def test_open_speaker_with_out_writes_a_wav(tmp_path: Path) -> None:
     speaker = open_speaker(US, out=tmp_path / "a.wav")
     speaker.say("Magnesium may help with muscle cramps.")
     speaker.close()
-    assert_plausible(read_wav((tmp_path / "a.wav").read_bytes()), "Magnesium may help with muscle cramps.")
+    assert_plausible(read_wav((tmp_path / "a.wav").read_bytes()),
+                     "Magnesium may help with muscle cramps.")
 
 
 # ---------------------------------------------------------------- hangs and failures
@@ -329,7 +331,8 @@ def test_a_worker_that_keeps_hanging_degrades_to_printing(tmp_path: Path, capsys
 
 
 def test_a_worker_that_cannot_start_is_an_engine_error() -> None:
-    worker = SpeechWorker(US, command=[sys.executable, "-c", "import sys; print('boom', file=sys.stderr); sys.exit(3)"])
+    boom = "import sys; print('boom', file=sys.stderr); sys.exit(3)"
+    worker = SpeechWorker(US, command=[sys.executable, "-c", boom])
     with pytest.raises(EngineError, match="did not start: worker exited with status 3: boom"):
         worker.start()
     missing = SpeechWorker(US, command=["/nonexistent/python"])
@@ -366,7 +369,8 @@ def _run_without_sound(code: str) -> subprocess.CompletedProcess[str]:
 
 
 NO_DEVICE = pytest.mark.skipif(
-    Path("/dev/snd").exists(), reason="this machine has a sound card, so 'no device' cannot be set up")
+    Path("/dev/snd").exists(),
+    reason="this machine has a sound card, so 'no device' cannot be set up")
 
 
 @NO_DEVICE

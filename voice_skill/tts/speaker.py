@@ -1,45 +1,76 @@
 """Speaking: the Speaker protocol and its engines — a sound device, a WAV file, or plain text.
 
 Speech comes from pyttsx3 (espeak-ng on Linux) running in a warm worker process
-(``tts.worker``), one sentence at a time, so the first sentence can play while the rest is
-synthesised and a hung engine costs one sentence, not the whole conversation.
+(``worker.py``), one sentence at a time, so the first sentence can play while the next is
+synthesised and a hung engine costs one sentence, not the whole conversation. Speakers start
+speech and return (``start``), cut it off for barge-in (``stop``, see ``playback.py``), say what
+is sounding (``now_playing``), play earcons, and fall back to captions while the device is gone.
 """
 
 from __future__ import annotations
 
 import io
-import queue
 import re
 import sys
-import threading
 import wave
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol, TextIO
+from typing import BinaryIO, Protocol, TextIO
 
 from ..errors import AudioError, EngineError
 from ..settings import TtsSettings
+from .earcon import EARCONS, EarconName, earcon_speech
+from .outputs import DeviceOutput, WavOutput, _sounddevice, find_output_device
+from .playback import Delivery, Output, Player, Playing
 from .worker import Speech, SpeechWorker
 
 __all__ = [
-    "DeviceSpeaker", "Speaker", "Speech", "SpeechWorker", "TextSpeaker", "WavFileSpeaker",
-    "find_output_device", "open_speaker", "split_sentences", "synthesize_wav", "wav_bytes",
+    "Delivery", "DeviceSpeaker", "Playing", "Speaker", "Speech", "SpeechWorker", "TextSpeaker",
+    "WavFileSpeaker", "find_output_device", "open_speaker", "split_sentences", "synthesize_wav",
+    "wav_bytes",
 ]
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 class Speaker(Protocol):
-    """Says text aloud (or as well as it can) and blocks until it is said."""
+    """Says text aloud (or as well as it can); speech can be started, stopped and observed.
+
+    No method raises for device or engine trouble: speech falls back to printed captions.
+    """
 
     description: str
     """What the speech goes through, for the start-up banner."""
 
-    def say(self, text: str) -> None:
-        """Say all of text; never raises for device or engine trouble (falls back to printing)."""
+    @property
+    def speaking(self) -> bool:
+        """Something is being said (or synthesised to be said) now."""
+
+    @property
+    def now_playing(self) -> Playing | None:
+        """What is sounding now and since when, so the session can ignore its own echo."""
+
+    @property
+    def last_played_at(self) -> float | None:
+        """When the output last fell silent (time.monotonic(), seconds); None if never."""
+
+    def start(self, text: str, delivery: Delivery | None = None) -> None:
+        """Begin saying text (stopping anything still playing) and return at once."""
+
+    def stop(self) -> None:
+        """Stop speaking within a few tens of milliseconds, dropping unsaid sentences."""
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until speech ends; False if it still goes on after timeout seconds."""
+
+    def say(self, text: str, delivery: Delivery | None = None) -> None:
+        """Say all of text and block until it is said: start() then wait()."""
+
+    def earcon(self, name: EarconName) -> None:
+        """Begin playing a short tone ("listening" or "done"); nothing when earcons are off."""
 
     def close(self) -> None:
-        """Release the engine and the device or file."""
+        """Stop, then release the engine and the device or file."""
 
 
 _DIGIT_RUN = re.compile(r"\b\d{3,}\b")
@@ -102,14 +133,31 @@ class TextSpeaker:
     """Prints what would be said: the speaker for a machine without sound output."""
 
     description = "printed text only (no speech output)"
+    speaking = False
+    now_playing = None
+    last_played_at = None
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self._stream = stream
 
-    def say(self, text: str) -> None:
-        """Print text on its own line (nothing for blank text)."""
+    def start(self, text: str, delivery: Delivery | None = None) -> None:
+        """Print text on its own line (nothing for blank text); printing is never cut short."""
         if text.strip():
             print(text.strip(), file=self._stream or sys.stdout, flush=True)
+
+    def say(self, text: str, delivery: Delivery | None = None) -> None:
+        """Print text on its own line (nothing for blank text)."""
+        self.start(text, delivery)
+
+    def stop(self) -> None:
+        """Nothing to stop."""
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Printing is done at once."""
+        return True
+
+    def earcon(self, name: EarconName) -> None:
+        """No tones without sound."""
 
     def close(self) -> None:
         """Nothing to release."""
@@ -123,13 +171,16 @@ class _Voice:
         self.text = text
         self.failed = False
 
-    def speech(self, sentences: Sequence[str]) -> Iterator[Speech]:
-        """Speech per sentence; on failure the unspoken sentences are printed and it stops."""
+    def speech(self, sentences: Sequence[str],
+               delivery: Delivery | None = None) -> Iterator[Speech]:
+        """Speech per sentence, at delivery's rate and volume if given, else the settings';
+        on failure the unspoken sentences are printed and it stops."""
+        rate, volume = (delivery.rate, delivery.volume) if delivery else (None, None)
         for index, sentence in enumerate(sentences):
             try:
                 if self.failed:
                     raise EngineError("speech engine given up on earlier")
-                speech = self.worker.synthesize(sentence)
+                speech = self.worker.synthesize(sentence, rate, volume)
             except EngineError as error:
                 self.give_up(f"{error}; printing answers instead of speaking them")
                 self.text.say(" ".join(sentences[index:]))
@@ -155,144 +206,113 @@ def _started_worker(settings: TtsSettings, worker: SpeechWorker | None) -> Speec
     return worker
 
 
-class WavFileSpeaker:
+class _Playable:
+    """start/stop/wait/say/earcon over a Player; a subclass sets _player, _voice and _tones."""
+
+    _player: Player
+    _voice: _Voice
+    _tones: dict[str, Speech]
+
+    @property
+    def speaking(self) -> bool:
+        """Something is being said (or synthesised to be said) now."""
+        return self._player.speaking
+
+    @property
+    def now_playing(self) -> Playing | None:
+        """What is sounding now and since when."""
+        return self._player.now_playing
+
+    @property
+    def last_played_at(self) -> float | None:
+        """When the output last fell silent (time.monotonic(), seconds); None if never."""
+        return self._player.last_played_at
+
+    def start(self, text: str, delivery: Delivery | None = None) -> None:
+        """Begin saying text sentence by sentence at delivery's rate and volume; returns at once."""
+        self._player.start(text, split_sentences(text), delivery)
+
+    def stop(self) -> None:
+        """Silence the output, dropping sentences not yet said or still being synthesised."""
+        self._player.stop()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until speech ends; False if it still goes on after timeout seconds."""
+        return self._player.wait(timeout)
+
+    def say(self, text: str, delivery: Delivery | None = None) -> None:
+        """Say all of text and block until it is said."""
+        self.start(text, delivery)
+        self.wait()
+
+    def earcon(self, name: EarconName) -> None:
+        """Begin playing the named tone; nothing when earcons are off."""
+        if self._tones:
+            self._player.play(f"earcon:{name}", self._tones[name])
+
+    def close(self) -> None:
+        """Stop playing and stop the worker (killed if a request of its is still hung)."""
+        if not self._player.release(timeout=2 * self._voice.worker.settings.timeout):
+            self._voice.worker.kill()
+        self._voice.worker.close()
+
+    def _make_player(self, voice: _Voice, output: Output, earcon_volume: float | None) -> None:
+        self._voice = voice
+        rate = output.sample_rate
+        self._player = Player(lambda sentences, delivery: (
+            resample(s, rate) for s in voice.speech(sentences, delivery)), output, voice.text.say)
+        self._tones = {} if earcon_volume is None else {
+            name: earcon_speech(name, rate, earcon_volume) for name in EARCONS}
+
+
+class WavFileSpeaker(_Playable):
     """Writes everything said, in order, into one WAV file instead of playing it."""
 
     def __init__(self, path: Path, settings: TtsSettings, *, worker: SpeechWorker | None = None,
-                 text_stream: TextIO | None = None) -> None:
+                 text_stream: TextIO | None = None, earcon_volume: float | None = None) -> None:
         self.path = Path(path)
         try:
             self._file: BinaryIO = open(self.path, "wb")  # noqa: SIM115 - held until close()
         except OSError as error:
             raise AudioError(f"{self.path}: cannot write WAV file ({error.strerror})") from None
         try:
-            self._voice = _Voice(_started_worker(settings, worker), TextSpeaker(text_stream))
+            voice = _Voice(_started_worker(settings, worker), TextSpeaker(text_stream))
         except BaseException:
             self._file.close()
             raise
         self._wav = wave.open(self._file, "wb")  # noqa: SIM115 - held until close()
         self._wav.setnchannels(1)
         self._wav.setsampwidth(2)
-        self._wav.setframerate(self._voice.worker.sample_rate)
-        self._append(b"")  # a valid, empty WAV exists even if nothing is ever said
-        self.description = f"{self._voice.label} → WAV file {self.path}"
-
-    def say(self, text: str) -> None:
-        """Append the speech of text to the file (the file is complete after every call)."""
-        for speech in self._voice.speech(split_sentences(text)):
-            self._append(resample(speech, self._wav.getframerate()).pcm)
+        self._wav.setframerate(voice.worker.sample_rate)
+        output = WavOutput(self._wav, self._file)
+        output.write(b"")  # a valid, empty WAV exists even if nothing is ever said
+        self._make_player(voice, output, earcon_volume)
+        self.description = f"{voice.label} → WAV file {self.path}"
 
     def close(self) -> None:
         """Finish the file and stop the worker."""
-        self._voice.worker.close()
+        super().close()
         if not self._file.closed:
             self._wav.close()
             self._file.close()
 
-    def _append(self, pcm: bytes) -> None:
-        # wave rewrites the header's lengths on every writeframes; flushing keeps the file playable.
-        self._wav.writeframes(pcm)
-        self._file.flush()
 
-
-def _sounddevice() -> Any:
-    """The sounddevice module, or AudioError when PortAudio itself is missing."""
-    try:
-        import sounddevice  # type: ignore[import-untyped]
-    except OSError as error:
-        raise AudioError(f"no audio output: PortAudio library not found ({error})") from None
-    return sounddevice
-
-
-def find_output_device(name: str | None) -> tuple[int, str, float]:
-    """Index, name and native rate (hertz) of the output device: an index, part of a name, or
-    the default; AudioError when there is none."""
-    sd = _sounddevice()
-    if name is None:
-        try:
-            info = sd.query_devices(kind="output")
-        except sd.PortAudioError:
-            raise AudioError("no audio output device found") from None
-        return int(info["index"]), str(info["name"]), float(info["default_samplerate"])
-    outputs = [d for d in sd.query_devices() if d["max_output_channels"] > 0]
-    for device in outputs:
-        if name.strip() == str(device["index"]) or name.lower() in device["name"].lower():
-            return int(device["index"]), str(device["name"]), float(device["default_samplerate"])
-    known = ", ".join(f"{d['index']}: {d['name']}" for d in outputs) or "none"
-    raise AudioError(f"output device {name!r} not found (output devices: {known})")
-
-
-class _Prefetch:
-    """Runs a speech iterator on a background thread, so the next sentence is synthesised
-    while this one plays."""
-
-    def __init__(self, items: Iterator[Speech]) -> None:
-        self._items = items
-        self._ready: queue.Queue[Speech | None] = queue.Queue()
-        self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._produce, name="tts-prefetch", daemon=True)
-        self._thread.start()
-
-    def __iter__(self) -> Iterator[Speech]:
-        while (item := self._ready.get()) is not None:
-            yield item
-
-    def stop(self) -> None:
-        """Ask for no more items and wait for the one being made (bounded by the timeout)."""
-        self._stopped.set()
-        self._thread.join()
-
-    def _produce(self) -> None:
-        try:
-            for item in self._items:
-                self._ready.put(item)
-                if self._stopped.is_set():
-                    break
-        finally:
-            self._ready.put(None)
-
-
-class DeviceSpeaker:
+class DeviceSpeaker(_Playable):
     """Plays speech through PortAudio to the default or a named output device."""
 
     def __init__(self, settings: TtsSettings, output_device: str | None = None, *,
-                 worker: SpeechWorker | None = None, text_stream: TextIO | None = None) -> None:
+                 worker: SpeechWorker | None = None, text_stream: TextIO | None = None,
+                 earcon_volume: float | None = None) -> None:
         self._sd = _sounddevice()
         self._device, device_name, native_rate = find_output_device(output_device)
         voice = _Voice(_started_worker(settings, worker), TextSpeaker(text_stream))
         try:
-            self._rate = self._playable_rate(voice.worker.sample_rate, native_rate)
+            rate = self._playable_rate(voice.worker.sample_rate, native_rate)
         except BaseException:
             voice.worker.close()
             raise
-        self._voice = voice
+        self._make_player(voice, DeviceOutput(self._sd, self._device, rate), earcon_volume)
         self.description = f"{voice.label} → output device {device_name!r}"
-
-    def say(self, text: str) -> None:
-        """Play the speech of text, sentence by sentence; prints instead if the device fails."""
-        sentences = split_sentences(text)
-        if self._voice.failed or not sentences:
-            self._voice.text.say(" ".join(sentences))
-            return
-        played = 0
-        # Resampled on the prefetch thread too, so playback never waits for it.
-        speeches = _Prefetch(resample(s, self._rate) for s in self._voice.speech(sentences))
-        try:
-            with self._sd.RawOutputStream(samplerate=self._rate, channels=1, dtype="int16",
-                                          device=self._device) as stream:
-                for speech in speeches:
-                    stream.write(speech.pcm)
-                    played += 1
-        except self._sd.PortAudioError as error:
-            speeches.stop()
-            self._voice.give_up(f"audio output failed ({error}); printing answers instead")
-            self._voice.text.say(" ".join(sentences[played:]))
-        else:
-            speeches.stop()
-
-    def close(self) -> None:
-        """Stop the worker."""
-        self._voice.worker.close()
 
     def _playable_rate(self, engine_rate: int, native_rate: float) -> int:
         """The engine's rate if the device takes it, else the device's own (speech is resampled)."""
@@ -307,14 +327,17 @@ class DeviceSpeaker:
 
 
 def open_speaker(settings: TtsSettings, out: Path | None = None,
-                 output_device: str | None = None, *, text_stream: TextIO | None = None) -> Speaker:
+                 output_device: str | None = None, *, text_stream: TextIO | None = None,
+                 earcon_volume: float | None = None) -> Speaker:
     """A WAV writer for --out, else the sound device; with no device (or a broken engine) a
     TextSpeaker, after one warning on stderr. A named device that does not exist is an error.
-    Printed fallbacks go to text_stream (default stdout)."""
+    Printed fallbacks go to text_stream (default stdout); earcons play at earcon_volume (0..1 of
+    full scale), none if it is None (see earcon.earcon_volume)."""
     if out is not None:
-        return WavFileSpeaker(out, settings, text_stream=text_stream)
+        return WavFileSpeaker(out, settings, text_stream=text_stream, earcon_volume=earcon_volume)
     try:
-        return DeviceSpeaker(settings, output_device, text_stream=text_stream)
+        return DeviceSpeaker(settings, output_device, text_stream=text_stream,
+                             earcon_volume=earcon_volume)
     except AudioError as error:
         if output_device is not None:
             raise

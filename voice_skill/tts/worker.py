@@ -29,7 +29,15 @@ from pathlib import Path
 from typing import Any, BinaryIO, Self
 
 from ..errors import ConfigError, EngineError
-from ..settings import TtsSettings
+from ..settings import TTS_RATES, TtsSettings
+
+RATE_RANGE = TTS_RATES
+"""Speaking rates espeak-ng accepts (words per minute), as the settings check them."""
+
+VOLUME_RANGE = (0.0, 1.5)
+"""Engine volumes a single request may ask for (1.0 is espeak-ng's default amplitude, 100).
+Measured with `espeak-ng -a`: amplitude 100 peaks at 0.69 of full scale, 150 at 0.99, 200 at
+0.999 (clipped), so above 1.5 speech only distorts, it gets no louder."""
 
 _LENGTH = struct.Struct(">I")
 
@@ -95,6 +103,7 @@ class _Engine:
         # so they are checked after the warm-up render below has applied them.
         if wanted:
             self._engine.setProperty("voice", wanted)
+        self._delivery = (request["rate"], request["volume"])
         self._engine.setProperty("rate", request["rate"])
         self._engine.setProperty("volume", request["volume"])
         self._folder = request["folder"]
@@ -104,6 +113,14 @@ class _Engine:
         self.voice = str(self._engine.getProperty("voice"))
         if wanted and self.voice.lower() != wanted.lower():
             raise EngineError(f"the speech engine refused voice {wanted!r}")
+
+    def deliver(self, rate: int, volume: float) -> None:
+        """Speak later renders at rate (words per minute) and volume (1.0 = engine default)."""
+        # Queued like the text itself and applied by the next runAndWait, in order.
+        if (rate, volume) != self._delivery:
+            self._engine.setProperty("rate", rate)
+            self._engine.setProperty("volume", volume)
+            self._delivery = (rate, volume)
 
     def render(self, text: str) -> Speech:
         """Synthesise text to a temporary WAV via pyttsx3 and return its samples."""
@@ -167,15 +184,18 @@ def _espeak_sample_rate() -> int | None:
     return rate if rate > 0 else None
 
 
-def _handle(engine: _Engine | None, request: dict[str, Any]) -> tuple[_Engine | None, dict, bytes | None]:
+def _handle(engine: _Engine | None,
+            request: dict[str, Any]) -> tuple[_Engine | None, dict, bytes | None]:
     """Answer one request: the new engine, the reply header and any PCM to send after it."""
     if request.get("op") == "configure":
         engine = _Engine(request)
         return engine, {"ok": True, "voice": engine.voice, "sample_rate": engine.sample_rate}, None
     if request.get("op") == "synthesize" and engine is not None:
+        engine.deliver(request["rate"], request["volume"])
         speech = engine.render(request["text"])
         return engine, {"ok": True, "sample_rate": speech.sample_rate}, speech.pcm
-    return engine, {"ok": False, "kind": "engine", "error": f"bad request {request.get('op')!r}"}, None
+    bad = f"bad request {request.get('op')!r}"
+    return engine, {"ok": False, "kind": "engine", "error": bad}, None
 
 
 def _exit_when_orphaned() -> None:
@@ -251,15 +271,18 @@ class SpeechWorker:
             self.kill()
             raise EngineError(f"speech engine did not start: {error}") from None
 
-    def synthesize(self, text: str) -> Speech:
-        """Speech for text; a hung or dead worker is replaced and asked once more."""
+    def synthesize(self, text: str, rate: int | None = None, volume: float | None = None) -> Speech:
+        """Speech for text, at rate (words per minute) and volume (1.0 = engine default) if given,
+        else the settings'; a hung or dead worker is replaced and asked once more."""
+        request = {"op": "synthesize", "text": text, "rate": rate or self.settings.rate,
+                   "volume": self.settings.volume if volume is None else volume}
         if not text.strip():
             self.start()
             return Speech(b"", self.sample_rate)  # pyttsx3 asserts on empty text
         for attempt in (1, 2):
             try:
                 self._start()
-                header = self._request({"op": "synthesize", "text": text})
+                header = self._request(request)
                 return Speech(bytes(self._read_frame()), int(header["sample_rate"]))
             except _WorkerFailed as error:
                 self.kill()

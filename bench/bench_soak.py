@@ -51,8 +51,11 @@ class QuietVoice:
 
     speaking = False
 
-    def start(self, text: str, rate: int | None = None, volume: float | None = None) -> None:
+    def start(self, text: str, delivery: object = None) -> None:
         pass
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return True
 
     def stop(self) -> None:
         pass

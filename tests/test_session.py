@@ -14,6 +14,7 @@ from voice_skill.content.loader import load_content
 from voice_skill.errors import AudioError
 from voice_skill.nlu.dialog import Skill
 from voice_skill.settings import Settings, VoiceSettings, shipped_dialogs
+from voice_skill.tts.playback import Delivery
 from voice_skill.voice.app import build_session
 from voice_skill.voice.commands import interruption, is_own_voice, manner, strip_wake_phrase
 from voice_skill.voice.events import (
@@ -84,9 +85,14 @@ class RecordingVoice:
         self.chunks_per_answer = chunks_per_answer
         self.left = 0
 
-    def start(self, text: str, rate: int | None = None, volume: float | None = None) -> None:
-        self.said.append((text, rate, volume))
+    def start(self, text: str, delivery: Delivery | None = None) -> None:
+        self.said.append((text, delivery.rate if delivery else None,
+                          delivery.volume if delivery else None))
         self.left = self.chunks_per_answer
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.left = 0
+        return True
 
     def stop(self) -> None:
         self.stops += 1

@@ -139,6 +139,7 @@ def cmd_listen(args: argparse.Namespace, settings: Settings) -> int:
     from ..asr.registry import open_recognizer
     from ..audio.wav import read_raw_pcm
     from ..service import Notifier, watchdog
+    from ..tts.earcon import earcon_volume
     from ..tts.speaker import open_speaker
     from ..voice import app
 
@@ -156,7 +157,7 @@ def cmd_listen(args: argparse.Namespace, settings: Settings) -> int:
         # The captions print every reply already; a speaker that can only print stays quiet.
         quiet = resources.enter_context(open(os.devnull, "w"))
         speaker = open_speaker(settings.tts, out=args.out, output_device=args.output_device,
-                               text_stream=quiet)
+                               text_stream=quiet, earcon_volume=earcon_volume(settings.voice))
         resources.callback(speaker.close)
         # A recording on stdin is not a room: answers are spoken whole, nothing barges in.
         live = not args.stdin and args.out is None

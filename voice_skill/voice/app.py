@@ -3,6 +3,7 @@ line (`voice-skill listen`) and the service both start here."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from typing import IO
 
@@ -16,7 +17,7 @@ from .commands import INTERRUPTIONS
 from .events import Observer, log_event
 from .listener import StreamingListener, confident_question
 from .resilience import LiveMicrophone, ResilientRecognizer
-from .session import Session, SpeakerVoice, WakeSpotter
+from .session import Session, Voice, WakeSpotter
 
 
 def listening_phrases(skill: Skill, settings: Settings) -> tuple[str, ...]:
@@ -46,15 +47,19 @@ def observers_for(settings: Settings, out: IO[str], status: IO[str]) -> list[Obs
     if settings.voice.captions:
         wake = settings.voice.wake_phrase if settings.voice.start == "wake" else ""
         observers.append(Captions(out, status, wake))
+        # The captions are the terminal's view of the session; its log lines are the
+        # journal's, and on a terminal they would say everything twice (--debug shows them).
+        if not logging.getLogger().isEnabledFor(logging.DEBUG):
+            logging.getLogger("voice_skill.session").setLevel(logging.WARNING)
     return observers
 
 
-def build_session(skill: Skill, recognizer: Recognizer, speaker: object, settings: Settings,
+def build_session(skill: Skill, recognizer: Recognizer, speaker: Voice, settings: Settings,
                   observers: list[Observer], *, wake: WakeSpotter | None = None,
                   button: object | None = None, live: bool = True) -> Session:
     """A session over the given parts (tests build one with fakes at the edges)."""
     listener = StreamingListener(recognizer, settings.audio, confident_question(skill))
-    return Session(skill, listener, SpeakerVoice(speaker), settings, observers, wake=wake,
+    return Session(skill, listener, speaker, settings, observers, wake=wake,
                    button=button, live=live)  # type: ignore[arg-type]
 
 

@@ -7,11 +7,13 @@ these change how the device speaks, so they live with the session.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
 from ..nlu.normalize import normalize
+from ..tts.playback import Delivery
 
 INTERRUPTIONS = frozenset({"stop", "wait", "quiet", "cancel", "enough", "pause", "hush", "shush",
                            "silence"})
@@ -27,23 +29,23 @@ _POLITE = frozenset({"please", "okay", "ok", "now", "thanks", "thank", "you", "a
 class Manner:
     """A change to how the rest is spoken."""
 
-    rate_factor: float
-    """Multiplies the speaking rate."""
-    volume_step: float
-    """Added to the volume (0..1)."""
+    change: Callable[[Delivery], Delivery]
+    """One step of tts.playback.Delivery: slower, faster, louder or softer."""
     acknowledgement: str
-    """Said at the new rate and volume, before the last answer is repeated."""
+    """Said the new way, before the last answer is repeated."""
+
+    def apply(self, delivery: Delivery) -> Delivery:
+        """The delivery from now on."""
+        return self.change(delivery)
 
 
+_SLOWER = Manner(Delivery.slower, "Okay, more slowly.")
+_FASTER = Manner(Delivery.faster, "Okay, a bit faster.")
+_LOUDER = Manner(Delivery.louder, "Okay, louder.")
+_SOFTER = Manner(Delivery.softer, "Okay, more quietly.")
 _MANNERS = {
-    ("slower",): Manner(0.8, 0.0, "Okay, more slowly."),
-    ("slow", "down"): Manner(0.8, 0.0, "Okay, more slowly."),
-    ("faster",): Manner(1.25, 0.0, "Okay, a bit faster."),
-    ("speed", "up"): Manner(1.25, 0.0, "Okay, a bit faster."),
-    ("louder",): Manner(1.0, 0.2, "Okay, louder."),
-    ("speak", "up"): Manner(1.0, 0.2, "Okay, louder."),
-    ("softer",): Manner(1.0, -0.2, "Okay, more quietly."),
-    ("quieter",): Manner(1.0, -0.2, "Okay, more quietly."),
+    ("slower",): _SLOWER, ("slow", "down"): _SLOWER, ("faster",): _FASTER, ("speed", "up"): _FASTER,
+    ("louder",): _LOUDER, ("speak", "up"): _LOUDER, ("softer",): _SOFTER, ("quieter",): _SOFTER,
 }
 
 OWN_VOICE_SIMILARITY = 80.0

@@ -12,13 +12,13 @@ watchdog and tests observe.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
 from ..asr.base import Transcript
 from ..nlu.dialog import Conversation, Skill
 from ..settings import Settings
-from .commands import interruption, is_own_voice, manner, strip_wake_phrase
+from ..tts.playback import Delivery
+from .commands import Manner, interruption, is_own_voice, manner, strip_wake_phrase
 from .events import (
     Answered,
     Event,
@@ -40,8 +40,11 @@ from .listener import BYTES_PER_SECOND, ECHO_GUARD_SECONDS, StreamingListener, r
 class Voice(Protocol):
     """How the session speaks (tts/speaker.py's speakers, or a fake in tests)."""
 
-    def start(self, text: str, rate: int | None = None, volume: float | None = None) -> None:
-        """Begin speaking text; returns at once on a live device."""
+    def start(self, text: str, delivery: Delivery | None = None) -> None:
+        """Begin speaking text; returns at once."""
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the speech is over (True) or timeout passes (False)."""
 
     def stop(self) -> None:
         """Stop speaking now."""
@@ -71,14 +74,6 @@ class Button(Protocol):
         """True once for each press since the last call."""
 
 
-@dataclass(frozen=True)
-class Manner:
-    rate: int
-    """Words per minute."""
-    volume: float
-    """0..1."""
-
-
 class Session:
     """One hands-free session. Call begin(), then feed() every chunk, then finish()."""
 
@@ -94,7 +89,8 @@ class Session:
         self.position = 0.0
         """Seconds of audio handled so far."""
         self.conversation = Conversation()
-        self.manner = Manner(settings.tts.rate, settings.tts.volume)
+        self.delivery = Delivery.from_settings(settings.tts)
+        """How answers are spoken; "slower", "louder" change it for the rest of the session."""
         self._guard_until = 0.0
         self._window_ends: float | None = None
         self._wake_origin = 0.0
@@ -225,11 +221,9 @@ class Session:
             self.conversation = Conversation()
         self._speak(reply.text, ends_conversation=reply.ends)
 
-    def _change_manner(self, change) -> None:  # noqa: ANN001 - commands.Manner
-        rate = max(80, min(320, round(self.manner.rate * change.rate_factor)))
-        volume = max(0.1, min(1.0, self.manner.volume + change.volume_step))
-        self.manner = Manner(rate, volume)
-        self._emit(VoiceChanged(rate, volume))
+    def _change_manner(self, change: Manner) -> None:
+        self.delivery = change.apply(self.delivery)
+        self._emit(VoiceChanged(self.delivery.rate, self.delivery.volume))
         again = self.conversation.last_said
         self._speak(f"{change.acknowledgement} {again}".strip())
 
@@ -244,8 +238,9 @@ class Session:
             self.listener.hear()
         else:
             self.listener.stop_hearing()
-        self.voice.start(text, rate=self.manner.rate, volume=self.manner.volume)
+        self.voice.start(text, self.delivery)
         if not self.live:  # a recording waits for the answer: nothing can be missed
+            self.voice.wait()
             self._done_speaking()
 
     def _interrupt(self, by: str) -> None:
@@ -297,35 +292,6 @@ class Session:
     def _emit(self, event: Event) -> None:
         for observer in self.observers:
             observer(event)
-
-
-class SpeakerVoice:
-    """A Voice over any tts speaker: one that can start and stop (a device) is used as it
-    is; one that can only say() (a WAV file, captions) speaks whole, as a recording would."""
-
-    def __init__(self, speaker: object) -> None:
-        self.speaker = speaker
-
-    def start(self, text: str, rate: int | None = None, volume: float | None = None) -> None:
-        start = getattr(self.speaker, "start", None)
-        if start is not None:
-            start(text, rate=rate, volume=volume)
-        else:
-            self.speaker.say(text)  # type: ignore[attr-defined]
-
-    def stop(self) -> None:
-        stop = getattr(self.speaker, "stop", None)
-        if stop is not None:
-            stop()
-
-    @property
-    def speaking(self) -> bool:
-        return bool(getattr(self.speaker, "speaking", False))
-
-    def earcon(self, name: str) -> None:
-        earcon = getattr(self.speaker, "earcon", None)
-        if earcon is not None:
-            earcon(name)
 
 
 def _transcripts(heard: object) -> list[Transcript]:

@@ -593,6 +593,24 @@ def test_negation_across_a_list_stops_at_a_clause_of_its_own(text: str, expected
 
 
 @pytest.mark.parametrize("text, expected", [
+    # A negation reaches over "and" into a list of symptoms, not into a new phrase or clause
+    # that carries its own symptom after a negated verb that is none.
+    ("indigestion that won't go and pain in my left arm and jaw", "emergency"),
+    ("it won't stop and my leg is numb", "urgent"),
+    ("the twitching won't go away and my face is drooping", "emergency"),
+    ("the cramp won't stop and crushing pain in my chest", "emergency"),
+    ("I haven't got a fever and my calf is hot and swollen", "urgent"),
+    ("no pain and no swelling", "none"),
+    ("no pain and swelling in my calf", "none"),
+    ("my calf isn't red and swollen", "none"),
+    ("no numbness and weakness in my legs", "none"),
+    ("the twitch won't go and no weakness or numbness", "none"),
+])
+def test_negation_across_and_stops_at_a_phrase_of_its_own(text: str, expected: str) -> None:
+    assert level(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
     # Of several sentences, a general question is a question even when another has an "I".
     ("Does a seizure always mean epilepsy? I want to understand my nephew's diagnosis.", "none"),
     ("Why is my calf twitching? Also I can't control my bladder since this morning.",

@@ -41,6 +41,12 @@ _CONTRAST = {"but", "though", "although", "however", "except", "whereas", "just"
 _NEGATION_CUES = {"no", "not", "never", "without", "nor", "neither", "none", "nothing",
                   "nobody", "denies", "free"}
 _LIST_JOINS = {"or", "nor"}
+# Words that end a rule's terms but say how long something lasts, or point back, rather than
+# name a symptom: "the indigestion won't go and pain in my arm" negates the going, not the pain.
+_NOT_SYMPTOMS = {"it", "go", "going", "gone", "stop", "stopped", "away", "keep", "keeps", "up",
+                 "down", "off", "out", "better", "well", "pass", "end", "last", "help", "work",
+                 "them", "this", "that", "there", "here", "me", "him", "her", "on", "in", "now",
+                 "sleep", "ease", "easing"}
 # A comma clause with one of these has a subject or verb of its own, so a negation before the
 # comma does not reach into it ("no fever, my calf is swollen").
 _OWN_CLAUSE = {"is", "are", "was", "were", "am", "has", "have", "had", "feels", "feel", "felt",
@@ -128,6 +134,10 @@ class _WordIndex:
                        for rule in rules]
         """Per rule, in order: the pattern words its terms start with."""
         self.cues = {kind: cues.of(kind) for kind in CUE_KINDS if cues.of(kind)}
+        self.symptom_ends = frozenset(
+            t.words[-1] for rule in rules for p in rule.patterns for g in p.groups for t in g
+            if t.words[-1] not in _NOT_SYMPTOMS)
+        """Words that end a symptom term: a negated list's items before an "and" end so."""
         self.exact = {w for w in words if not w.endswith("*")}
         self.prefixes = {w[:-1] for w in words if w.endswith("*")}
         # Typo tolerance is for the symptom words, never for the cues ('hes' is not 'her').
@@ -287,9 +297,29 @@ def _negated_before(words: list[_Word], start: int, covered: set[int]) -> bool:
                 return False
             clause, listed = words[i].clause, True
         listed = listed or words[i].text in _LIST_JOINS
+        if words[i].text == "and" and not _shares_negation(words, i, start):
+            return False
         if words[i].text in _NEGATION_CUES and i not in covered:
             return distance < _NEGATION_WINDOW or listed
     return False
+
+
+def _shares_negation(words: list[_Word], joint: int, start: int) -> bool:
+    """Whether a negation before the "and" at joint still reaches the symptom at start.
+    It does over a list of symptoms ("no pain and swelling", "isn't red and hot"), and over a
+    list an "or" or "nor" closes; not into a clause of its own ("it won't stop and my leg is
+    numb"), nor past a negated verb that is no symptom ("the indigestion won't go and pain in
+    my arm")."""
+    if any(w.text in _OWN_CLAUSE for w in words[joint + 1:start]):
+        return False
+    clause = words[start].clause
+    if any(w.text in _LIST_JOINS for w in words[start:] if w.clause == clause):
+        return True
+    if joint == 0 or words[joint - 1].clause != words[joint].clause:
+        return False
+    ends = getattr(words, "index", None)
+    ends = ends.symptom_ends if ends is not None else frozenset()
+    return not ends.isdisjoint(words[joint - 1].matches)
 
 
 def _bare_items(words: list[_Word], clause: int) -> bool:

@@ -611,6 +611,21 @@ def test_negation_across_and_stops_at_a_phrase_of_its_own(text: str, expected: s
 
 
 @pytest.mark.parametrize("text, expected", [
+    # A report phrased as a question still escalates; a question about anyone in general
+    # does not. "why can't my wife lift ..." is read as "why my wife can't lift ...".
+    ("why can't my wife lift her left arm since lunch?", "emergency"),
+    ("why can't I pee even though I'm bursting?", "emergency"),
+    ("why did I pass out at the bus stop this morning?", "urgent"),
+    ("why would someone's speech become slurred?", "none"),
+    ("why does somebody pass out in a hot bath?", "none"),
+    ("I'm making a poster. What are the signs that someone is having a stroke?", "none"),
+    ("can a clot in the leg cause breathlessness?", "none"),
+])
+def test_a_report_asked_as_a_question_is_a_report(text: str, expected: str) -> None:
+    assert level(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
     # Of several sentences, a general question is a question even when another has an "I".
     ("Does a seizure always mean epilepsy? I want to understand my nephew's diagnosis.", "none"),
     ("Why is my calf twitching? Also I can't control my bladder since this morning.",

@@ -64,8 +64,17 @@ _QUESTION_STARTS = {"what", "when", "why", "how", "which", "who", "where", "is",
                     "describe", "was", "were", "did", "whats"}
 _FIRST_PERSON = {"my", "me", "mine", "myself", "we", "our", "us", "im", "ive"}
 # "should i worry ..." asks about a symptom; "i have ..." or "if i have ..." reports one.
+# "why did I pass out this morning?" asks about the speaker's own past: a report.
 _INVERTED_BEFORE_I = {"should", "do", "can", "could", "would", "will", "shall", "must", "may",
-                      "might", "did"}
+                      "might"}
+# Someone in general: "why would someone's speech become slurred?" asks, it reports nothing.
+_GENERIC_PERSONS = {"someone", "somebody", "anyone", "anybody"}
+# "why can't my wife lift her arm" is "why my wife can't lift her arm": the negated verb is
+# put back after its subject, so the rule's "can't lift" is heard.
+_INVERTING = {"can", "could", "do", "does", "did", "will", "would", "is", "are", "was", "were",
+              "has", "have"}
+_PRONOUNS = {"i", "he", "she", "they", "we", "you"}
+_DETERMINERS = {"my", "his", "her", "our", "their", "the", "your"}
 
 # A recogniser often drops the t of "can't" ("i suddenly can move my leg at all", "i can feel
 # anything between my legs"). These words need a negation before them in a statement, so
@@ -210,6 +219,19 @@ def restore_lost_negation(clause: list[str]) -> list[str]:
     return [*clause[:modal + 1], "not", *clause[modal + 1:]]
 
 
+def uninvert_negative_question(clause: list[str]) -> list[str]:
+    """ "why can not my wife lift her arm" as "why my wife can not lift her arm"."""
+    if len(clause) < 5 or clause[0] != "why" or clause[1] not in _INVERTING \
+            or clause[2] != "not":
+        return clause
+    size = 1 if clause[3] in _PRONOUNS else 2 if clause[3] in _DETERMINERS else 0
+    if size == 2 and clause[4] in {"left", "right", "both", "little", "baby", "old"}:
+        size = 3
+    if not size or len(clause) <= 3 + size:
+        return clause
+    return [clause[0], *clause[3:3 + size], clause[1], "not", *clause[3 + size:]]
+
+
 def utterance_words(text: str, index: _WordIndex, spoken: bool = False) -> _Words:
     """Normalised words of text, each with its position and the pattern words it matches.
     spoken: a recogniser's reading, whose lost negations are restored first."""
@@ -217,6 +239,7 @@ def utterance_words(text: str, index: _WordIndex, spoken: bool = False) -> _Word
     clause = block = 0
     for number, sentence in enumerate(sentences(text)):
         for part in sentence:
+            part = uninvert_negative_question(part)
             for token in restore_lost_negation(part) if spoken else part:
                 if token in SOFTENERS:
                     continue
@@ -235,7 +258,8 @@ def _cue_spans(words: _Words, index: _WordIndex, marks: list[bool | None]) -> Cu
     of a back problem? Asking for my revision notes.") is a hypothetical cue of its own."""
     spans = {kind: _group_spans(words, terms) for kind, terms in index.cues.items()}
     if words and words[-1].at.sentence > 0:
-        persons = {s for kind in ("speaker", "others") for s, _ in spans.get(kind, [])}
+        persons = {s for s, _ in spans.get("speaker", []) + _named_persons(words,
+                                                                          spans.get("others", []))}
         for first, last in _sentence_bounds(words):
             sentence = words[first:last]
             if marks[sentence[0].at.sentence] is not False and is_about_question(sentence) \
@@ -432,7 +456,7 @@ def is_about_question(words: list[_Word], cues: CueSpans | None = None) -> bool:
         return False
     if len(words) > 1 and words[1].text == "not":
         return False  # "can't breathe", "couldn't feel a thing": a report without its "I"
-    if cues is not None and cues.of("others"):
+    if cues is not None and _named_persons(words, cues.of("others")):
         return False
     for i, word in enumerate(words):
         if word.text in _FIRST_PERSON:
@@ -440,6 +464,12 @@ def is_about_question(words: list[_Word], cues: CueSpans | None = None) -> bool:
         if word.text == "i" and (i == 0 or words[i - 1].text not in _INVERTED_BEFORE_I):
             return False
     return True
+
+
+def _named_persons(words: list[_Word], spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The spans that name a person, not someone in general ("why would someone faint?")."""
+    return [(s, e) for s, e in spans
+            if " ".join(w.text for w in words[s:e]) not in _GENERIC_PERSONS]
 
 
 def _rule_hit(words: _Words, rule: RedFlagRule, cues: CueSpans) -> RedFlagHit | SetAside | None:

@@ -26,7 +26,8 @@ from voice_skill.nlu.dialog import Conversation, Skill
 
 DATA = Path(__file__).parent / "data"
 TUNING_SETS = ("tuning_safety.jsonl", "tuning_safety_2.jsonl", "tuning_safety_3.jsonl",
-               "tuning_safety_4.jsonl", "tuning_safety_5.jsonl", "tuning_safety_6.jsonl")
+               "tuning_safety_4.jsonl", "tuning_safety_5.jsonl", "tuning_safety_6.jsonl",
+               "tuning_safety_7.jsonl")
 
 
 def rows(name: str) -> list[dict]:
@@ -60,6 +61,19 @@ KNOWN_MISSES = {
     "a woman at my yoga class said her legs went numb once and it was her back":
         "'said her legs' reads as the sayer relaying her own symptom, and 'once' is no past cue "
         "(it is also 'as soon as'): a stranger's story told as a present report",
+    "is it normal to cough up blood after a long flight? I just did":
+        "the report is only 'I just did' in a second sentence, standing for the general "
+        "question's symptom: an ellipsis across sentences is not resolved",
+    "is it normal that this cramp has not let go for over an hour?":
+        "'this cramp' points at the speaker's own cramp, but a question with no person in it "
+        "is taken as a general one; reading 'this' as a person would turn 'is this a sign of "
+        "...' questions into reports",
+    "started amlodipine 5 days ago and since then my calves twitch":
+        "the medicine is named only by its drug name: listing drug names would be a catalogue, "
+        "and 'started' alone is too common a word",
+    "My friend told me her leg went numb once. Is that something I should know about?":
+        "as the yoga-class row: 'told me her leg' reads as a present person relaying her own "
+        "symptom, and 'once' is no past cue",
 }
 PREFIX_MISSES = {
     "Last spring I had a really bad patch where my calf cramped every night":

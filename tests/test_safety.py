@@ -593,6 +593,39 @@ def test_negation_across_a_list_stops_at_a_clause_of_its_own(text: str, expected
 
 
 @pytest.mark.parametrize("text, expected", [
+    # A negation reaches over "and" into a list of symptoms, not into a new phrase or clause
+    # that carries its own symptom after a negated verb that is none.
+    ("indigestion that won't go and pain in my left arm and jaw", "emergency"),
+    ("it won't stop and my leg is numb", "urgent"),
+    ("the twitching won't go away and my face is drooping", "emergency"),
+    ("the cramp won't stop and crushing pain in my chest", "emergency"),
+    ("I haven't got a fever and my calf is hot and swollen", "urgent"),
+    ("no pain and no swelling", "none"),
+    ("no pain and swelling in my calf", "none"),
+    ("my calf isn't red and swollen", "none"),
+    ("no numbness and weakness in my legs", "none"),
+    ("the twitch won't go and no weakness or numbness", "none"),
+])
+def test_negation_across_and_stops_at_a_phrase_of_its_own(text: str, expected: str) -> None:
+    assert level(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    # A report phrased as a question still escalates; a question about anyone in general
+    # does not. "why can't my wife lift ..." is read as "why my wife can't lift ...".
+    ("why can't my wife lift her left arm since lunch?", "emergency"),
+    ("why can't I pee even though I'm bursting?", "emergency"),
+    ("why did I pass out at the bus stop this morning?", "urgent"),
+    ("why would someone's speech become slurred?", "none"),
+    ("why does somebody pass out in a hot bath?", "none"),
+    ("I'm making a poster. What are the signs that someone is having a stroke?", "none"),
+    ("can a clot in the leg cause breathlessness?", "none"),
+])
+def test_a_report_asked_as_a_question_is_a_report(text: str, expected: str) -> None:
+    assert level(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
     # Of several sentences, a general question is a question even when another has an "I".
     ("Does a seizure always mean epilepsy? I want to understand my nephew's diagnosis.", "none"),
     ("Why is my calf twitching? Also I can't control my bladder since this morning.",

@@ -41,6 +41,12 @@ _CONTRAST = {"but", "though", "although", "however", "except", "whereas", "just"
 _NEGATION_CUES = {"no", "not", "never", "without", "nor", "neither", "none", "nothing",
                   "nobody", "denies", "free"}
 _LIST_JOINS = {"or", "nor"}
+# Words that end a rule's terms but say how long something lasts, or point back, rather than
+# name a symptom: "the indigestion won't go and pain in my arm" negates the going, not the pain.
+_NOT_SYMPTOMS = {"it", "go", "going", "gone", "stop", "stopped", "away", "keep", "keeps", "up",
+                 "down", "off", "out", "better", "well", "pass", "end", "last", "help", "work",
+                 "them", "this", "that", "there", "here", "me", "him", "her", "on", "in", "now",
+                 "sleep", "ease", "easing"}
 # A comma clause with one of these has a subject or verb of its own, so a negation before the
 # comma does not reach into it ("no fever, my calf is swollen").
 _OWN_CLAUSE = {"is", "are", "was", "were", "am", "has", "have", "had", "feels", "feel", "felt",
@@ -58,8 +64,17 @@ _QUESTION_STARTS = {"what", "when", "why", "how", "which", "who", "where", "is",
                     "describe", "was", "were", "did", "whats"}
 _FIRST_PERSON = {"my", "me", "mine", "myself", "we", "our", "us", "im", "ive"}
 # "should i worry ..." asks about a symptom; "i have ..." or "if i have ..." reports one.
+# "why did I pass out this morning?" asks about the speaker's own past: a report.
 _INVERTED_BEFORE_I = {"should", "do", "can", "could", "would", "will", "shall", "must", "may",
-                      "might", "did"}
+                      "might"}
+# Someone in general: "why would someone's speech become slurred?" asks, it reports nothing.
+_GENERIC_PERSONS = {"someone", "somebody", "anyone", "anybody"}
+# "why can't my wife lift her arm" is "why my wife can't lift her arm": the negated verb is
+# put back after its subject, so the rule's "can't lift" is heard.
+_INVERTING = {"can", "could", "do", "does", "did", "will", "would", "is", "are", "was", "were",
+              "has", "have"}
+_PRONOUNS = {"i", "he", "she", "they", "we", "you"}
+_DETERMINERS = {"my", "his", "her", "our", "their", "the", "your"}
 
 # A recogniser often drops the t of "can't" ("i suddenly can move my leg at all", "i can feel
 # anything between my legs"). These words need a negation before them in a statement, so
@@ -128,6 +143,10 @@ class _WordIndex:
                        for rule in rules]
         """Per rule, in order: the pattern words its terms start with."""
         self.cues = {kind: cues.of(kind) for kind in CUE_KINDS if cues.of(kind)}
+        self.symptom_ends = frozenset(
+            t.words[-1] for rule in rules for p in rule.patterns for g in p.groups for t in g
+            if t.words[-1] not in _NOT_SYMPTOMS)
+        """Words that end a symptom term: a negated list's items before an "and" end so."""
         self.exact = {w for w in words if not w.endswith("*")}
         self.prefixes = {w[:-1] for w in words if w.endswith("*")}
         # Typo tolerance is for the symptom words, never for the cues ('hes' is not 'her').
@@ -200,6 +219,19 @@ def restore_lost_negation(clause: list[str]) -> list[str]:
     return [*clause[:modal + 1], "not", *clause[modal + 1:]]
 
 
+def uninvert_negative_question(clause: list[str]) -> list[str]:
+    """ "why can not my wife lift her arm" as "why my wife can not lift her arm"."""
+    if len(clause) < 5 or clause[0] != "why" or clause[1] not in _INVERTING \
+            or clause[2] != "not":
+        return clause
+    size = 1 if clause[3] in _PRONOUNS else 2 if clause[3] in _DETERMINERS else 0
+    if size == 2 and clause[4] in {"left", "right", "both", "little", "baby", "old"}:
+        size = 3
+    if not size or len(clause) <= 3 + size:
+        return clause
+    return [clause[0], *clause[3:3 + size], clause[1], "not", *clause[3 + size:]]
+
+
 def utterance_words(text: str, index: _WordIndex, spoken: bool = False) -> _Words:
     """Normalised words of text, each with its position and the pattern words it matches.
     spoken: a recogniser's reading, whose lost negations are restored first."""
@@ -207,6 +239,7 @@ def utterance_words(text: str, index: _WordIndex, spoken: bool = False) -> _Word
     clause = block = 0
     for number, sentence in enumerate(sentences(text)):
         for part in sentence:
+            part = uninvert_negative_question(part)
             for token in restore_lost_negation(part) if spoken else part:
                 if token in SOFTENERS:
                     continue
@@ -225,7 +258,8 @@ def _cue_spans(words: _Words, index: _WordIndex, marks: list[bool | None]) -> Cu
     of a back problem? Asking for my revision notes.") is a hypothetical cue of its own."""
     spans = {kind: _group_spans(words, terms) for kind, terms in index.cues.items()}
     if words and words[-1].at.sentence > 0:
-        persons = {s for kind in ("speaker", "others") for s, _ in spans.get(kind, [])}
+        persons = {s for s, _ in spans.get("speaker", []) + _named_persons(words,
+                                                                          spans.get("others", []))}
         for first, last in _sentence_bounds(words):
             sentence = words[first:last]
             if marks[sentence[0].at.sentence] is not False and is_about_question(sentence) \
@@ -287,9 +321,29 @@ def _negated_before(words: list[_Word], start: int, covered: set[int]) -> bool:
                 return False
             clause, listed = words[i].clause, True
         listed = listed or words[i].text in _LIST_JOINS
+        if words[i].text == "and" and not _shares_negation(words, i, start):
+            return False
         if words[i].text in _NEGATION_CUES and i not in covered:
             return distance < _NEGATION_WINDOW or listed
     return False
+
+
+def _shares_negation(words: list[_Word], joint: int, start: int) -> bool:
+    """Whether a negation before the "and" at joint still reaches the symptom at start.
+    It does over a list of symptoms ("no pain and swelling", "isn't red and hot"), and over a
+    list an "or" or "nor" closes; not into a clause of its own ("it won't stop and my leg is
+    numb"), nor past a negated verb that is no symptom ("the indigestion won't go and pain in
+    my arm")."""
+    if any(w.text in _OWN_CLAUSE for w in words[joint + 1:start]):
+        return False
+    clause = words[start].clause
+    if any(w.text in _LIST_JOINS for w in words[start:] if w.clause == clause):
+        return True
+    if joint == 0 or words[joint - 1].clause != words[joint].clause:
+        return False
+    ends = getattr(words, "index", None)
+    ends = ends.symptom_ends if ends is not None else frozenset()
+    return not ends.isdisjoint(words[joint - 1].matches)
 
 
 def _bare_items(words: list[_Word], clause: int) -> bool:
@@ -402,7 +456,7 @@ def is_about_question(words: list[_Word], cues: CueSpans | None = None) -> bool:
         return False
     if len(words) > 1 and words[1].text == "not":
         return False  # "can't breathe", "couldn't feel a thing": a report without its "I"
-    if cues is not None and cues.of("others"):
+    if cues is not None and _named_persons(words, cues.of("others")):
         return False
     for i, word in enumerate(words):
         if word.text in _FIRST_PERSON:
@@ -410,6 +464,12 @@ def is_about_question(words: list[_Word], cues: CueSpans | None = None) -> bool:
         if word.text == "i" and (i == 0 or words[i - 1].text not in _INVERTED_BEFORE_I):
             return False
     return True
+
+
+def _named_persons(words: list[_Word], spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The spans that name a person, not someone in general ("why would someone faint?")."""
+    return [(s, e) for s, e in spans
+            if " ".join(w.text for w in words[s:e]) not in _GENERIC_PERSONS]
 
 
 def _rule_hit(words: _Words, rule: RedFlagRule, cues: CueSpans) -> RedFlagHit | SetAside | None:

@@ -11,7 +11,10 @@ purpose=${1:-run}
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 venv="$root/.venv"
 
-run_packages=(python3-venv python3-dev espeak-ng libespeak-ng1 libportaudio2 libasound2-plugins alsa-utils)
+# libatomic1: the aarch64 (Raspberry Pi) libvosk.so links against it; without it `import vosk`
+# fails on the Pi (deploy/raspberry-pi.md).
+run_packages=(python3-venv python3-dev espeak-ng libespeak-ng1 libportaudio2 libasound2-plugins alsa-utils
+              libatomic1)
 # pipx and systemd (for systemd-analyze): tests/test_install.py and tests/test_service.py.
 test_packages=(sox libsox-fmt-all pulseaudio pulseaudio-utils flite sphinxtrain sphinxbase-utils pocketsphinx
                pocketsphinx-testdata pipx systemd)

@@ -79,8 +79,7 @@ class PulseServer:
             "--log-target=stderr",
             "-L", f"module-native-protocol-unix socket={self.socket} auth-anonymous=1",
             "-L", f"module-null-sink sink_name={SINK}",
-            "-L", (f"module-pipe-source source_name={SOURCE} file={self.fifo} "
-                   f"format=s16le rate={RATE} channels=1"),
+            "-L", "module-pipe-source " + " ".join(self._pipe_source_args()),
         ]
         with self.log.open("wb") as log:
             self._daemon = subprocess.Popen(command, env=daemon_env, stdout=log, stderr=log)
@@ -92,12 +91,53 @@ class PulseServer:
             time.sleep(0.1)
         self.pactl("set-default-source", SOURCE)
         self.pactl("set-default-sink", SINK)
-        # The pipe source stops reading its FIFO while nobody records, so the FIFO would fill
-        # and hold stale audio; a permanent listener keeps it flowing like a live microphone.
-        self._drain = subprocess.Popen(["parec", f"--device={SOURCE}", "--raw"], env=self.env,
-                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self._feeder = threading.Thread(target=self._feed_forever, name="pulse-feeder", daemon=True)
-        self._feeder.start()
+        self._start_flow()
+
+    def _pipe_source_args(self) -> list[str]:
+        return [f"source_name={SOURCE}", f"file={self.fifo}", "format=s16le", f"rate={RATE}",
+                "channels=1"]
+
+    def _module(self, name: str) -> str | None:
+        for line in self.pactl("list", "short", "modules").splitlines():
+            fields = line.split("\t")
+            if len(fields) > 1 and fields[1] == name:
+                return fields[0]
+        return None
+
+    def unplug_microphone(self) -> None:
+        """Remove the virtual microphone, as a USB microphone pulled out."""
+        module = self._module("module-pipe-source")
+        if module is not None:
+            self.pactl("unload-module", module)
+
+    def plug_microphone(self) -> None:
+        """Put the virtual microphone back (and the feeder and drain that keep it flowing)."""
+        self.pactl("load-module", "module-pipe-source", *self._pipe_source_args())
+        self.pactl("set-default-source", SOURCE)
+        self._start_flow()
+
+    def unplug_speaker(self) -> None:
+        """Remove the virtual loudspeaker."""
+        module = self._module("module-null-sink")
+        if module is not None:
+            self.pactl("unload-module", module)
+
+    def plug_speaker(self) -> None:
+        self.pactl("load-module", "module-null-sink", f"sink_name={SINK}")
+        self.pactl("set-default-sink", SINK)
+
+    def _start_flow(self) -> None:
+        """The pipe source stops reading its FIFO while nobody records, so the FIFO would fill
+        and hold stale audio; a permanent listener keeps it flowing like a live microphone,
+        and the feeder writes silence when nothing is queued."""
+        if self._drain is None or self._drain.poll() is not None:
+            self._drain = subprocess.Popen(["parec", f"--device={SOURCE}", "--raw"],
+                                           env=self.env, stdout=subprocess.DEVNULL,
+                                           stderr=subprocess.DEVNULL)
+        if self._feeder is None or not self._feeder.is_alive():
+            self._feeder = threading.Thread(target=self._feed_forever, name="pulse-feeder",
+                                            daemon=True)
+            self._feeder.start()
 
     def _answers(self) -> bool:
         probe = subprocess.run(["pactl", "info"], env=self.env, capture_output=True, check=False)

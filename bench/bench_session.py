@@ -1,0 +1,190 @@
+"""What a person hears of the hands-free session's speed, through a real audio server.
+
+A private PulseAudio (tests/pulse.py) gives the skill a loudspeaker whose output is recorded
+with timestamps (tests/monitor.py). The real Session, real pocketsphinx and the real device
+speaker run in this process; questions synthesised by espeak-ng and flite are fed to the
+session chunk by chunk (100 ms) at real-time pace, as a microphone delivers them.
+
+  gap        last speech sample fed -> first sample of the answer heard (median, p95), split
+             into trailing silence waited by the endpointer (audio time) and the rest
+  stop       the last sample of a spoken "stop" fed -> the answer falls silent
+  idle CPU   CPU seconds per second of idle listening (room noise), always-on and wake mode
+
+Usage: python bench/bench_session.py [--questions 12]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import dataclasses
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "bench"))
+from bench_loop import last_loud_byte  # noqa: E402
+from monitor import MonitorRecorder  # noqa: E402
+from pulse import SINK, PulseServer  # noqa: E402
+from speech import synthesize, synthesize_flite  # noqa: E402
+
+CHUNK = 3200  # 100 ms of 16 kHz s16le
+QUESTIONS = (
+    "why is my calf twitching", "what is restless legs syndrome", "can dehydration cause "
+    "twitching", "how do i stretch my calf", "what is sciatica", "is magnesium good for cramps",
+)
+
+
+def paced(session, pcm: bytes, started: float | None = None) -> float:
+    """Feed pcm at real-time pace; returns when it was all fed (monotonic)."""
+    started = time.monotonic() if started is None else started
+    for index, at in enumerate(range(0, len(pcm), CHUNK)):
+        delay = started + index * CHUNK / 32000 - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        session.feed(pcm[at:at + CHUNK])
+    return time.monotonic()
+
+
+def room(seconds: float, rng: np.random.Generator) -> bytes:
+    return rng.normal(0, 40, int(16000 * seconds)).astype("<i2").tobytes()
+
+
+def build(settings, speaker, events):
+    from voice_skill.asr.models import models_dir
+    from voice_skill.asr.registry import open_recognizer
+    from voice_skill.content.loader import load_content
+    from voice_skill.nlu.dialog import Skill
+    from voice_skill.settings import shipped_dialogs
+    from voice_skill.voice.app import build_session, listening_phrases
+
+    skill = Skill(load_content(shipped_dialogs()), settings)
+    recognizer = open_recognizer(settings.asr, listening_phrases(skill, settings), models_dir())
+    return build_session(skill, recognizer, speaker, settings, [events.append])
+
+
+def measure_gaps(server, settings, clips, rng) -> list[tuple[float, float]]:
+    """(gap, trailing silence) per question, seconds."""
+    from voice_skill.tts.speaker import open_speaker
+    from voice_skill.voice.events import Answered
+
+    events: list = []
+    speaker = open_speaker(settings.tts)
+    session = build(settings, speaker, events)
+    session.begin()
+    speaker.stop()
+    paced(session, room(1.0, rng))
+    results = []
+    for clip in clips:
+        with MonitorRecorder(server.env, SINK) as recording:
+            speech_end = last_loud_byte(clip) / 32000
+            started = time.monotonic()
+            answered_before = sum(isinstance(e, Answered) for e in events)
+            paced(session, clip + room(2.0, rng), started)
+            last_speech = started + speech_end
+            deadline = time.monotonic() + 10
+            while sum(isinstance(e, Answered) for e in events) == answered_before and \
+                    time.monotonic() < deadline:
+                paced(session, room(0.1, rng))
+            time.sleep(1.5)
+            speaker.stop()
+        heard = [recording.time_of(int(i)) for i in recording.loud_windows()]
+        first = next((t for t in heard if t > last_speech), None)
+        if first is not None:
+            results.append((first - last_speech, settings.audio.trailing_silence))
+        paced(session, room(1.0, rng))
+    speaker.close()
+    return results
+
+
+def measure_stop(server, settings, rng, voice: str) -> float | None:
+    """Seconds from the end of a spoken 'stop' to the answer falling silent."""
+    from voice_skill.tts.speaker import open_speaker
+
+    events: list = []
+    speaker = open_speaker(settings.tts)
+    session = build(settings, speaker, events)
+    session.begin()
+    speaker.stop()
+    paced(session, room(1.0, rng))
+    stop = synthesize("stop", voice=voice)
+    with MonitorRecorder(server.env, SINK) as recording:
+        paced(session, synthesize("why is my calf twitching", voice=voice) + room(3.0, rng))
+        fed_at = paced(session, stop)
+        stop_end = fed_at - (len(stop) - last_loud_byte(stop)) / 32000
+        paced(session, room(2.0, rng))
+    speaker.close()
+    last = recording.last_sound()
+    return None if last is None else last - stop_end
+
+
+def idle_cpu(settings, seconds: float, rng) -> float:
+    """CPU seconds per second of room noise handled by a listening session."""
+
+    class Silent:
+        speaking = False
+
+        def start(self, text, delivery=None):
+            pass
+
+        def wait(self, timeout=None):
+            return True
+
+        def stop(self):
+            pass
+
+        def earcon(self, name):
+            pass
+
+    session = build(settings, Silent(), [])
+    session.begin()
+    noise = room(seconds, rng)
+    started = time.process_time()
+    for at in range(0, len(noise), CHUNK):
+        session.feed(noise[at:at + CHUNK])
+    return (time.process_time() - started) / seconds
+
+
+def main() -> None:
+    from voice_skill.settings import Settings
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--questions", type=int, default=12)
+    args = parser.parse_args()
+    rng = np.random.default_rng(3)
+    base = Settings()
+    settings = dataclasses.replace(base, dialog=dataclasses.replace(base.dialog,
+                                                                    safety_check=False))
+    clips = [synthesize(q, voice="en-us") if i % 2 == 0 else synthesize_flite(q, voice="slt")
+             for i, q in enumerate((QUESTIONS * 4)[: args.questions])]
+    server = PulseServer(Path("/tmp") / f"bench-session-{time.time_ns()}")
+    server.start()
+    os.environ["PULSE_SERVER"] = server.env["PULSE_SERVER"]  # before PortAudio loads
+    try:
+        gaps = measure_gaps(server, settings, clips, rng)
+        stops = [measure_stop(server, settings, rng, voice) for voice in ("en-us", "en-gb")]
+    finally:
+        server.stop()
+    values = sorted(g for g, _ in gaps) or [float("nan")]
+    p95 = values[min(len(values) - 1, round(0.95 * (len(values) - 1)))] if values else float("nan")
+    print(f"gap, last speech sample -> first answer sample heard, {len(values)} questions: "
+          f"median {statistics.median(values) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms "
+          f"(trailing silence waited: up to {settings.audio.trailing_silence * 1000:.0f} ms, "
+          f"{settings.audio.early_end_silence * 1000:.0f} ms when the words already made a "
+          f"confident question)")
+    print("stop, end of the spoken 'stop' -> answer silent: "
+          + ", ".join("none heard" if s is None else f"{s * 1000:.0f} ms" for s in stops))
+    for start in ("always",):
+        voice = dataclasses.replace(settings.voice, start=start)
+        cpu = idle_cpu(dataclasses.replace(settings, voice=voice), 30.0, rng)
+        print(f"idle CPU ({start}): {cpu * 1000:.1f} ms of CPU per second of room noise "
+              f"({cpu * 100:.2f}% of one core)")
+
+
+if __name__ == "__main__":
+    main()

@@ -175,9 +175,9 @@ def cmd_start(args: argparse.Namespace, settings: Settings) -> int:
     from ..errors import AudioError
 
     try:
-        from ..audio.devices import find_input_device
+        from ..audio.devices import find_device
 
-        find_input_device(settings.audio.device)
+        find_device(settings.audio.device, "input")
     except (AudioError, OSError) as error:
         log.warning("no microphone (%s); starting typed chat", error)
         return cmd_chat(args, settings)

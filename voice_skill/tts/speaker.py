@@ -17,13 +17,15 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol, TextIO
 
+from ..audio.devices import find_device
+from ..audio.pcm import resample_s16
 from ..errors import AudioError, EngineError
 from ..settings import TtsSettings
 from .worker import Speech, SpeechWorker
 
 __all__ = [
     "DeviceSpeaker", "Speaker", "Speech", "SpeechWorker", "TextSpeaker", "WavFileSpeaker",
-    "find_output_device", "open_speaker", "split_sentences", "synthesize_wav", "wav_bytes",
+    "open_speaker", "split_sentences", "synthesize_wav", "wav_bytes",
 ]
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -63,16 +65,11 @@ def join_speech(parts: Sequence[Speech], sample_rate: int) -> Speech:
 
 
 def resample(speech: Speech, sample_rate: int) -> Speech:
-    """Speech at another rate (hertz) by linear interpolation; the same Speech if rates match."""
+    """Speech at another rate (hertz), through the one band-limited resampler (audio.pcm);
+    the same Speech if rates match."""
     if speech.sample_rate == sample_rate or not speech.pcm:
         return speech
-    import numpy  # only needed for devices that refuse the engine's rate
-
-    source = numpy.frombuffer(speech.pcm, dtype="<i2").astype(numpy.float64)
-    count = int(len(source) * sample_rate / speech.sample_rate)
-    positions = numpy.arange(count) * (speech.sample_rate / sample_rate)
-    out = numpy.interp(positions, numpy.arange(len(source)), source)
-    return Speech(numpy.round(out).astype("<i2").tobytes(), sample_rate)
+    return Speech(resample_s16(speech.pcm, speech.sample_rate, sample_rate), sample_rate)
 
 
 def wav_bytes(speech: Speech) -> bytes:
@@ -204,24 +201,6 @@ def _sounddevice() -> Any:
     return sounddevice
 
 
-def find_output_device(name: str | None) -> tuple[int, str, float]:
-    """Index, name and native rate (hertz) of the output device: an index, part of a name, or
-    the default; AudioError when there is none."""
-    sd = _sounddevice()
-    if name is None:
-        try:
-            info = sd.query_devices(kind="output")
-        except sd.PortAudioError:
-            raise AudioError("no audio output device found") from None
-        return int(info["index"]), str(info["name"]), float(info["default_samplerate"])
-    outputs = [d for d in sd.query_devices() if d["max_output_channels"] > 0]
-    for device in outputs:
-        if name.strip() == str(device["index"]) or name.lower() in device["name"].lower():
-            return int(device["index"]), str(device["name"]), float(device["default_samplerate"])
-    known = ", ".join(f"{d['index']}: {d['name']}" for d in outputs) or "none"
-    raise AudioError(f"output device {name!r} not found (output devices: {known})")
-
-
 class _Prefetch:
     """Runs a speech iterator on a background thread, so the next sentence is synthesised
     while this one plays."""
@@ -258,15 +237,16 @@ class DeviceSpeaker:
     def __init__(self, settings: TtsSettings, output_device: str | None = None, *,
                  worker: SpeechWorker | None = None, text_stream: TextIO | None = None) -> None:
         self._sd = _sounddevice()
-        self._device, device_name, native_rate = find_output_device(output_device)
+        device = find_device(output_device, "output")
+        self._device = device.index
         voice = _Voice(_started_worker(settings, worker), TextSpeaker(text_stream))
         try:
-            self._rate = self._playable_rate(voice.worker.sample_rate, native_rate)
+            self._rate = self._playable_rate(voice.worker.sample_rate, device.default_samplerate)
         except BaseException:
             voice.worker.close()
             raise
         self._voice = voice
-        self.description = f"{voice.label} → output device {device_name!r}"
+        self.description = f"{voice.label} → output device {device.name!r}"
 
     def say(self, text: str) -> None:
         """Play the speech of text, sentence by sentence; prints instead if the device fails."""

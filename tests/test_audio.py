@@ -674,6 +674,29 @@ def test_early_end_hook_during_speech_does_not_cut_it(sentence: bytes) -> None:
     assert len(heard) == 1 and heard[0].start <= on and heard[0].end >= off
 
 
+def test_a_judgement_between_chunks_ends_at_once_after_enough_quiet(sentence: bytes) -> None:
+    endpointer = Endpointer()
+    events = endpointer.feed(silence(1.0) + sentence + silence(0.1))  # 0.4 s of quiet
+    assert not any(isinstance(e, Utterance) for e in events)
+    assert endpointer.judge_complete(False) == []
+    (ended,) = endpointer.judge_complete(True)
+    assert isinstance(ended, Utterance) and ended.early
+
+
+def test_a_withdrawn_judgement_waits_the_whole_trailing_silence(sentence: bytes) -> None:
+    stream = silence(1.0) + sentence + silence(2.0)
+    _, off = speech_span(sentence, 1.0)
+    endpointer, fired = Endpointer(), None
+    for i in range(0, len(stream), 320):
+        now = (i + 320) / 2 / SAMPLE_RATE
+        # Complete for the first 0.1 s of quiet, then withdrawn (the words went on changing).
+        complete = off <= now < off + 0.1
+        if any(isinstance(e, Utterance) for e in endpointer.feed(stream[i:i + 320], complete)):
+            fired = now - off
+            break
+    assert fired is not None and fired >= AudioSettings().trailing_silence - 0.05
+
+
 @pytest.mark.parametrize("field,value", [("trailing_silence", -1.0), ("calibration", 100.0),
                                           ("max_utterance", 0.1)])
 def test_unusable_settings_are_config_errors(field: str, value: float) -> None:

@@ -2,7 +2,8 @@
 
 The recogniser is fed while the person is still speaking, so when the endpointer fires only
 the last fraction of a second is left to decode. When the words so far already make a
-confident, complete question, the endpointer is told, and waits a shorter silence.
+confident, complete question and have stopped changing, the endpointer is told, and waits a
+shorter silence.
 """
 
 from __future__ import annotations
@@ -117,8 +118,9 @@ class StreamingListener:
 
     def feed(self, chunk: bytes) -> list[Heard]:
         """Process one chunk; returns every utterance it ended, in order (usually none)."""
-        # Older audio is behind both the recogniser and any pre-roll still to come.
-        while self._recent and sum(self._recent[0][:2]) < self._position - self._keep:
+        # Older audio is behind both the recogniser and any utterance still to be replayed.
+        oldest = self._position - self._keep
+        while self._recent and self._recent[0][0] + self._recent[0][1] < oldest:
             self._recent.popleft()
         self._recent.append((self._position, len(chunk) // 2, chunk))
         self._position += len(chunk) // 2
@@ -141,12 +143,14 @@ class StreamingListener:
         """Feed the recogniser the stream from where it stopped up to sample until; returns
         its partial text."""
         pieces = []
-        for first, count, chunk in self._recent:
+        for first, count, chunk in reversed(self._recent):  # newest first: usually one chunk
+            if first + count <= self._fed:
+                break
             begin, end = max(first, self._fed), min(first + count, until)
             if begin < end:
                 pieces.append(chunk[2 * (begin - first) : 2 * (end - first)])
         self._fed = max(self._fed, until)
-        pcm = b"".join(pieces)
+        pcm = b"".join(reversed(pieces))
         # A chunk of silence can leave pocketsphinx with no best path: keep the words so far.
         return (self.recognizer.accept(pcm) if pcm else "") or self.partial
 

@@ -339,7 +339,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="spoken questions in WAV files, one answer per file, in order")
     listen = add("listen", cmd_listen, "hands-free loop: listen, answer aloud, until 'stop'",
                  speech=True)
-    listen.add_argument("--output-device", metavar="DEV", help="playback device name")
+    listen.add_argument("--output-device", metavar="DEV",
+                        help="playback device: index or part of its name")
     listen.add_argument("--out", type=Path, metavar="FILE.wav",
                         help="write what is said to a WAV file instead of playing it")
     listen.add_argument("--start", choices=("always", "wake", "button"),

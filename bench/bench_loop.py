@@ -26,14 +26,18 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from speech import synthesize
+from speech import synthesize  # noqa: E402
 
-from voice_skill.asr.models import models_dir
-from voice_skill.asr.registry import open_recognizer
-from voice_skill.content.loader import load_content
-from voice_skill.nlu.dialog import Skill
-from voice_skill.settings import AsrSettings, Settings
-from voice_skill.voice.listener import BYTES_PER_SECOND, StreamingListener, confident_question
+from voice_skill.asr.models import models_dir  # noqa: E402
+from voice_skill.asr.registry import open_recognizer  # noqa: E402
+from voice_skill.content.loader import load_content  # noqa: E402
+from voice_skill.nlu.dialog import Skill  # noqa: E402
+from voice_skill.settings import AsrSettings, Settings  # noqa: E402
+from voice_skill.voice.listener import (  # noqa: E402
+    BYTES_PER_SECOND,
+    StreamingListener,
+    confident_question,
+)
 
 QUESTIONS = (
     "why is my calf twitching",
@@ -62,8 +66,7 @@ def run_question(skill: Skill, listener: StreamingListener, text: str) -> tuple[
     pcm = b"\0\0" * 8000 + speech + b"\0\0" * 32000
     speech_end = (8000 * 2 + last_loud_byte(speech)) / BYTES_PER_SECOND
     for offset in range(0, len(pcm), CHUNK):
-        heard = listener.feed(pcm[offset:offset + CHUNK])
-        if heard is not None:
+        for heard in listener.feed(pcm[offset:offset + CHUNK]):
             fired_at = (offset + CHUNK) / BYTES_PER_SECOND
             skill.decide(heard.transcript.text)
             return fired_at - speech_end, time.perf_counter() - heard.endpoint_at
@@ -97,7 +100,7 @@ def main() -> None:
         listener = StreamingListener(recognizer, settings.audio,
                                      confident_question(skill) if early else (lambda p: False))
         listener.feed(b"\0\0" * 8000)  # noise-floor calibration
-        delays, decides = zip(*(run_question(skill, listener, q) for q in QUESTIONS))
+        delays, decides = zip(*(run_question(skill, listener, q) for q in QUESTIONS), strict=True)
         label = "early end on" if early else "early end off"
         print(f"{label:14} endpoint delay median {statistics.median(delays):.3f} s, "
               f"endpoint -> decided median {statistics.median(decides) * 1000:.0f} ms "

@@ -21,7 +21,7 @@ import pytest
 from speech import add_noise, synthesize, write_wav
 
 from voice_skill.audio import pcm
-from voice_skill.audio.devices import DeviceInfo, choose_input_device
+from voice_skill.audio.devices import DeviceInfo, choose_device
 from voice_skill.audio.endpoint import Discarded, Endpointer, SpeechStarted, Utterance, utterances
 from voice_skill.audio.pcm import ROLLOFF, SAMPLE_RATE, Resampler, filter_bank, to_mono16k
 from voice_skill.audio.wav import iter_wav, read_raw_pcm, read_wav
@@ -114,7 +114,8 @@ VARIANTS = {
 
 
 @pytest.mark.parametrize("options", VARIANTS.values(), ids=VARIANTS.keys())
-def test_wav_variant_matches_sox_conversion(espeak_wav: Path, tmp_path: Path, options: list[str]) -> None:
+def test_wav_variant_matches_sox_conversion(espeak_wav: Path, tmp_path: Path,
+                                            options: list[str]) -> None:
     path = tmp_path / "variant.wav"
     sox(espeak_wav, *options, path)
     reference = sox(path, *_RAW16K, "-")
@@ -491,7 +492,7 @@ DEVICES = [
     (None, 4), ("", 4), ("2", 2), ("usb", 2), ("USB HEADSET", 2), ("pulse", 3), (" alc892 ", 0),
 ])
 def test_choose_input_device(spec: str | None, index: int) -> None:
-    assert choose_input_device(spec, DEVICES, default_index=4).index == index
+    assert choose_device(spec, DEVICES, 4, "input").index == index
 
 
 @pytest.mark.parametrize("spec,message", [
@@ -502,13 +503,45 @@ def test_choose_input_device(spec: str | None, index: int) -> None:
 ])
 def test_choose_input_device_errors_list_the_choices(spec: str, message: str) -> None:
     with pytest.raises(AudioError, match=message) as error:
-        choose_input_device(spec, DEVICES, default_index=4)
+        choose_device(spec, DEVICES, 4, "input")
     assert "choices: " in str(error.value)
 
 
 def test_no_input_device_at_all() -> None:
     with pytest.raises(AudioError, match="no audio input device"):
-        choose_input_device(None, [DEVICES[1]], default_index=None)
+        choose_device(None, [DEVICES[1]], None, "input")
+
+
+OUTPUTS = [
+    DeviceInfo(0, "HDA Intel PCH: ALC1220 Analog (hw:0,0)", 2, 2, 44100.0),  # "1" in its name
+    DeviceInfo(1, "HDMI 1 (hw:0,3)", 0, 8, 48000.0),
+    DeviceInfo(2, "USB Mic (hw:2,0)", 1, 0, 48000.0),  # input only
+    DeviceInfo(3, "default", 32, 32, 44100.0),
+]
+
+
+@pytest.mark.parametrize("spec,index", [
+    ("1", 1),  # an index, although device 0's name contains "1" and is listed first
+    (" 0 ", 0), (None, 3), ("hdmi", 1), ("ALC1220", 0), ("DEFAULT", 3),
+])
+def test_choose_output_device(spec: str | None, index: int) -> None:
+    assert choose_device(spec, OUTPUTS, 3, "output").index == index
+
+
+@pytest.mark.parametrize("spec,message", [
+    ("2", "no output device number 2; choices: 0: HDA"),  # the USB mic cannot play
+    ("mic", "'mic' matches no output device; choices: 0: HDA"),
+    ("hw:0", "'hw:0' matches several output devices; choices: 0: HDA.*, 1: HDMI 1"),
+])
+def test_choose_output_device_errors_list_the_choices(spec: str, message: str) -> None:
+    with pytest.raises(AudioError, match=message):
+        choose_device(spec, OUTPUTS, 3, "output")
+
+
+def test_no_default_output_device_takes_the_first_output() -> None:
+    assert choose_device(None, OUTPUTS, None, "output").index == 0
+    with pytest.raises(AudioError, match="^no audio output device found$"):
+        choose_device(None, [OUTPUTS[2]], None, "output")
 
 
 # --- endpointing on synthesised speech -----------------------------------------------------
@@ -520,10 +553,11 @@ def test_two_sentences_make_two_utterances(sentence: bytes, question: bytes) -> 
     gap_start = 1.0 + len(sentence) / 2 / SAMPLE_RATE
     for utterance, (on, off) in zip((first, second), (
         speech_span(sentence, 1.0), speech_span(question, gap_start + 1.5)
-    )):
+    ), strict=True):
         pre_roll = AudioSettings().pre_roll
         # The pre-roll is kept before the onset, so the first phoneme is never clipped.
-        assert on - pre_roll - 0.05 <= utterance.start <= on - pre_roll + 0.05, (utterance.start, on)
+        assert on - pre_roll - 0.05 <= utterance.start <= on - pre_roll + 0.05, \
+            (utterance.start, on)
         assert off <= utterance.end <= off + pre_roll + 0.05, (utterance.end, off)
         begin = int(utterance.start * SAMPLE_RATE) * 2
         assert utterance.pcm == stream[begin : begin + len(utterance.pcm)]
@@ -558,7 +592,8 @@ def test_click_or_short_noise_burst_is_not_speech(seconds: float) -> None:
 
 
 @pytest.mark.parametrize("colour", ["pinknoise", "whitenoise", "brownnoise"])
-def test_speech_in_noise_at_10db_snr_is_found(sentence: bytes, question: bytes, colour: str) -> None:
+def test_speech_in_noise_at_10db_snr_is_found(sentence: bytes, question: bytes,
+                                              colour: str) -> None:
     clean = silence(1.0) + sentence + silence(1.5) + question + silence(1.0)
     first, second = found(add_noise(clean, snr_db=10, colour=colour))
     gap_start = 1.0 + len(sentence) / 2 / SAMPLE_RATE
@@ -637,6 +672,29 @@ def test_early_end_hook_during_speech_does_not_cut_it(sentence: bytes) -> None:
     heard = [e for e in got + endpointer.finish() if isinstance(e, Utterance)]
     on, off = speech_span(sentence, 1.0)
     assert len(heard) == 1 and heard[0].start <= on and heard[0].end >= off
+
+
+def test_a_judgement_between_chunks_ends_at_once_after_enough_quiet(sentence: bytes) -> None:
+    endpointer = Endpointer()
+    events = endpointer.feed(silence(1.0) + sentence + silence(0.1))  # 0.4 s of quiet
+    assert not any(isinstance(e, Utterance) for e in events)
+    assert endpointer.judge_complete(False) == []
+    (ended,) = endpointer.judge_complete(True)
+    assert isinstance(ended, Utterance) and ended.early
+
+
+def test_a_withdrawn_judgement_waits_the_whole_trailing_silence(sentence: bytes) -> None:
+    stream = silence(1.0) + sentence + silence(2.0)
+    _, off = speech_span(sentence, 1.0)
+    endpointer, fired = Endpointer(), None
+    for i in range(0, len(stream), 320):
+        now = (i + 320) / 2 / SAMPLE_RATE
+        # Complete for the first 0.1 s of quiet, then withdrawn (the words went on changing).
+        complete = off <= now < off + 0.1
+        if any(isinstance(e, Utterance) for e in endpointer.feed(stream[i:i + 320], complete)):
+            fired = now - off
+            break
+    assert fired is not None and fired >= AudioSettings().trailing_silence - 0.05
 
 
 @pytest.mark.parametrize("field,value", [("trailing_silence", -1.0), ("calibration", 100.0),

@@ -19,7 +19,7 @@ import pytest
 from pulse import SINK, SOURCE, PulseServer, pulse_audio_fixture  # noqa: F401 - the fixture
 from speech import synthesize
 
-from voice_skill.audio.devices import Microphone, find_input_device, list_devices
+from voice_skill.audio.devices import Microphone, find_device, list_devices
 from voice_skill.audio.endpoint import utterances
 from voice_skill.audio.pcm import SAMPLE_RATE
 from voice_skill.audio.wav import read_wav
@@ -39,14 +39,14 @@ def _best_correlation(reference: bytes, recorded: bytes) -> float:
 def test_list_devices_sees_the_pulse_device(pulse_audio: PulseServer) -> None:
     names = [device.name for device in list_devices()]
     assert "pulse" in names, names
-    device = find_input_device("PULSE")  # case-insensitive part of the name
+    device = find_device("PULSE", "input")  # case-insensitive part of the name
     assert device.name == "pulse"
     assert device.max_input_channels > 0
     assert device.default_samplerate > 0
 
 
 def test_default_input_is_the_pulse_server(pulse_audio: PulseServer) -> None:
-    device = find_input_device(None)
+    device = find_device(None, "input")
     assert device.name in ("default", "pulse")
     assert pulse_audio.pactl("get-default-source").strip() == SOURCE
 
@@ -123,3 +123,27 @@ def test_microphone_without_any_input_device_is_a_clear_error() -> None:
     if "HAS-INPUT" in result.stdout:
         pytest.skip("this machine has a real input device, so 'no device' cannot be produced")
     assert result.stdout.startswith("AUDIO-ERROR no audio input device found"), result
+
+
+def test_an_output_device_number_is_its_index_and_speech_reaches_the_null_sink(
+    pulse_audio: PulseServer, tmp_path: Path
+) -> None:
+    """The speaker finds its device through the same matcher as the microphone: "N" is device
+    number N (never a device with N in its name), and what it says plays into the null sink."""
+    from voice_skill.settings import TtsSettings
+    from voice_skill.tts.speaker import DeviceSpeaker
+
+    pulse = find_device("pulse", "output")
+    assert pulse.max_output_channels > 0
+    assert find_device(str(pulse.index), "output") == pulse
+    assert find_device(None, "output").name in ("default", "pulse")
+    speaker = DeviceSpeaker(TtsSettings(voice="en-us", timeout=10.0), str(pulse.index))
+    try:
+        assert speaker.description.endswith("output device 'pulse'")
+        with pulse_audio.record_sink(tmp_path / "sink.wav") as recording:
+            speaker.say("Stretch your calves gently.")
+    finally:
+        speaker.close()
+    heard = np.frombuffer(read_wav(recording), dtype="<i2").astype(np.float64)
+    assert len(heard) > SAMPLE_RATE // 2
+    assert np.sqrt(np.mean(heard**2)) > 300, "the sink monitor recorded silence"

@@ -35,7 +35,8 @@ from voice_skill.cli.doctor import (
     run_doctor,
 )
 from voice_skill.errors import AudioError, EngineError
-from voice_skill.settings import AsrSettings, TtsSettings, load_settings
+from voice_skill.config import load_settings
+from voice_skill.settings import AsrSettings, TtsSettings
 
 
 def run_doctor_command(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:

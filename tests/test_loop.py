@@ -7,13 +7,16 @@ microphone delivers it.
 from __future__ import annotations
 
 import io
+import math
 import subprocess
 from pathlib import Path
 
 import pytest
 from speech import add_noise, synthesize, synthesize_flite, write_wav
 
+from voice_skill.asr.base import Transcript, make_transcript
 from voice_skill.asr.sphinx import SphinxRecognizer
+from voice_skill.audio.endpoint import utterances
 from voice_skill.content.loader import load_content
 from voice_skill.nlu.dialog import Skill
 from voice_skill.settings import PROJECT_ROOT, AudioSettings, Settings
@@ -71,15 +74,113 @@ def test_a_confident_question_ends_early(skill: Skill) -> None:
             confident_question(skill) if early else (lambda partial: False))
         turns = 0
         for number, chunk in enumerate(chunks(stream), start=1):
-            heard = listener.feed(chunk)
-            turns += heard is not None
-            if heard is not None and turns == 2:
+            for heard in listener.feed(chunk):
+                turns += 1
+                if turns < 2:
+                    continue
                 assert heard.early == early
                 assert skill.decide(heard.transcript.text).intent == "calm_calf"
                 return number * CHUNK / BYTES_PER_SECOND
         raise AssertionError("no second endpoint")
 
     assert second_endpoint(early=True) < second_endpoint(early=False) - 0.5
+
+
+@pytest.mark.parametrize("chunk_seconds", [0.1, 0.05, 0.32])
+@pytest.mark.parametrize("judge", ["skill", "any three words"])
+def test_a_question_said_twice_is_heard_whole_both_times(skill: Skill, chunk_seconds: float,
+                                                         judge: str) -> None:
+    """The early end waits for the words to settle and the voice to stop: "why is my calf" is
+    already a confident question (about the calf muscle), but "twitching" is still being said.
+    The second judge calls every partial of three words complete, whatever the dialogs say.
+    However the stream is cut into chunks, the listener goes by the stream's own time."""
+    said = synthesize("why is my calf twitching")
+    stream = silence(1.0) + said + silence(1.0) + said + silence(1.5)  # a pause of 1.6 s
+    is_complete = (confident_question(skill) if judge == "skill"
+                   else lambda partial: len(partial.split()) >= 3)
+    listener = StreamingListener(SphinxRecognizer(skill.content.recognition_phrases()),
+                                 AudioSettings(), is_complete)
+    size = int(BYTES_PER_SECOND * chunk_seconds)
+    heard = list(heard_turns((stream[i:i + size] for i in range(0, len(stream), size)),
+                             listener))
+    assert [skill.decide(h.transcript.text).intent for h in heard] == ["twitch_causes"] * 2, \
+        [h.transcript.text for h in heard]
+    assert "twitching" in heard[1].transcript.text
+    assert heard[1].early  # the second, streamed, still ends early: after the last word
+
+
+def test_one_chunk_can_end_an_utterance_and_start_the_next(
+        skill: Skill, recognizer: SphinxRecognizer) -> None:
+    """Every event of a chunk is handled: here one chunk holds both questions."""
+    stream = (silence(1.0) + synthesize("what is sciatica") + silence(1.5)
+              + synthesize("how do i stretch my calf") + silence(1.5))
+    listener = StreamingListener(recognizer, AudioSettings())
+    heard = listener.feed(stream)
+    assert [h.transcript.text for h in heard] == ["what is sciatica", "how do i stretch my calf"]
+    assert listener.finish() == []
+
+
+class RecordingRecognizer:
+    """A stand-in that keeps the audio of each utterance: what the listener hands a recogniser."""
+
+    description = "recording"
+
+    def __init__(self) -> None:
+        self.current, self.utterances = b"", []
+
+    def accept(self, pcm: bytes) -> str:
+        self.current += pcm
+        return ""
+
+    def finish(self) -> Transcript:
+        self.utterances.append(self.current)
+        self.current = b""
+        return make_transcript([], "recording")
+
+    def reset(self) -> None:
+        self.current = b""
+
+
+@pytest.mark.parametrize("chunk_bytes", [320, 3200, 10_000, 1_000_000])
+def test_the_recogniser_gets_each_utterances_audio_and_no_other(chunk_bytes: int) -> None:
+    tone = b"".join(int(8000 * math.sin(i / 3)).to_bytes(2, "little", signed=True)
+                    for i in range(16000))  # 1 s, loud
+    stream = silence(1.0) + tone + silence(1.0) + tone[:12000] + silence(1.0)
+    recognizer = RecordingRecognizer()
+    listener = StreamingListener(recognizer, AudioSettings())
+    got = [event for event in utterances(chunks_of(stream, chunk_bytes), AudioSettings())]
+    heard = list(heard_turns(chunks_of(stream, chunk_bytes), listener))
+    assert len(heard) == len(got) == 2
+    for streamed, utterance in zip(recognizer.utterances, got, strict=True):
+        # Each utterance from its pre-roll on; past its end, only the silence streamed while
+        # the endpointer waited (never the next utterance's audio).
+        assert streamed[:len(utterance.pcm)] == utterance.pcm
+        assert not streamed[len(utterance.pcm):].strip(b"\0")
+
+
+def chunks_of(pcm: bytes, size: int) -> list[bytes]:
+    return [pcm[i:i + size] for i in range(0, len(pcm), size)]
+
+
+def test_the_first_utterance_is_decoded_whole_the_rest_streamed(skill: Skill) -> None:
+    calls: list[str] = []
+
+    class Counting(SphinxRecognizer):
+        def recognize_whole(self, pcm: bytes) -> Transcript:
+            calls.append("whole")
+            return super().recognize_whole(pcm)
+
+        def finish(self) -> Transcript:
+            calls.append("streamed")
+            return super().finish()
+
+    stream = (silence(1.0) + synthesize("what is sciatica") + silence(1.5)
+              + synthesize("how do i stretch my calf") + silence(1.5))
+    listener = StreamingListener(Counting(skill.content.recognition_phrases()), AudioSettings(),
+                                 confident_question(skill))
+    heard = list(heard_turns(chunks(stream), listener))
+    assert [h.transcript.text for h in heard] == ["what is sciatica", "how do i stretch my calf"]
+    assert calls == ["whole", "streamed"]
 
 
 def test_a_quiet_question_in_steady_noise_is_found_in_a_file_on_a_second_look(

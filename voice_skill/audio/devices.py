@@ -1,12 +1,12 @@
-"""Audio devices through PortAudio (sounddevice): listing, choosing by index or name, and the
-microphone as a stream of 16 kHz mono s16le chunks."""
+"""Audio devices through PortAudio (sounddevice): listing, choosing one for recording or
+playback by index or name, and the microphone as a stream of 16 kHz mono s16le chunks."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from types import ModuleType, TracebackType
-from typing import Self
+from typing import Literal, Self
 
 from ..errors import AudioError
 from ..settings import AudioSettings
@@ -59,40 +59,52 @@ def list_devices(rescan: bool = False) -> list[DeviceInfo]:
     ]
 
 
+Direction = Literal["input", "output"]
+"""Which way a device is used: recording (input) or playback (output)."""
+
+
 def _describe(devices: Iterable[DeviceInfo]) -> str:
     return ", ".join(f"{d.index}: {d.name}" for d in devices) or "none"
 
 
-def choose_input_device(
-    spec: str | None, devices: list[DeviceInfo], default_index: int | None
-) -> DeviceInfo:
-    """Pick an input device by index or by case-insensitive part of its name (None: default)."""
-    inputs = [d for d in devices if d.max_input_channels > 0]
-    if not inputs:
-        raise AudioError("no audio input device found (is a microphone connected?)")
+def channels(device: DeviceInfo, direction: Direction) -> int:
+    """The device's channel count in that direction (0: it cannot be used that way)."""
+    return device.max_input_channels if direction == "input" else device.max_output_channels
+
+
+def choose_device(spec: str | None, devices: list[DeviceInfo], default_index: int | None,
+                  direction: Direction = "input") -> DeviceInfo:
+    """Pick a device for direction: by index, else by case-insensitive name or part of one
+    (None or blank: the default). A number is always an index, never part of a name."""
+    usable = [d for d in devices if channels(d, direction) > 0]
+    if not usable:
+        hint = " (is a microphone connected?)" if direction == "input" else ""
+        raise AudioError(f"no audio {direction} device found{hint}")
     if spec is None or not spec.strip():
-        chosen = [d for d in inputs if d.index == default_index] or inputs[:1]
-        return chosen[0]
+        return ([d for d in usable if d.index == default_index] or usable)[0]
     spec = spec.strip()
     if spec.isdigit():
-        for device in inputs:
+        for device in usable:
             if device.index == int(spec):
                 return device
-        raise AudioError(f"no input device number {spec}; choices: {_describe(inputs)}")
-    exact = [d for d in inputs if d.name.lower() == spec.lower()]
-    matches = exact or [d for d in inputs if spec.lower() in d.name.lower()]
+        raise AudioError(f"no {direction} device number {spec}; choices: {_describe(usable)}")
+    exact = [d for d in usable if d.name.lower() == spec.lower()]
+    matches = exact or [d for d in usable if spec.lower() in d.name.lower()]
     if len(matches) == 1:
         return matches[0]
-    problem = "matches several input devices" if matches else "matches no input device"
-    raise AudioError(f"--device {spec!r} {problem}; choices: {_describe(matches or inputs)}")
+    problem = (f"matches several {direction} devices" if matches
+               else f"matches no {direction} device")
+    raise AudioError(f"{spec!r} {problem}; choices: {_describe(matches or usable)}")
 
 
-def find_input_device(spec: str | None) -> DeviceInfo:
-    """The input device named by spec (an index or part of its name), or the default one."""
+def find_device(spec: str | None, direction: Direction = "input") -> DeviceInfo:
+    """The system's device for direction named by spec (an index or part of its name), or
+    its default one."""
     sd = _sounddevice()
     devices = list_devices()
-    default = sd.default.device[0]
-    return choose_input_device(spec, devices, default if isinstance(default, int) and default >= 0 else None)
+    default = sd.default.device[0 if direction == "input" else 1]
+    return choose_device(spec, devices, default if isinstance(default, int) and default >= 0
+                         else None, direction)
 
 
 class Microphone:
@@ -111,7 +123,7 @@ class Microphone:
 
     def __enter__(self) -> Self:
         sd = _sounddevice()
-        self.device = find_input_device(self.settings.device)
+        self.device = find_device(self.settings.device, "input")
         rate = int(self.device.default_samplerate)
         errors = []
         for channels in dict.fromkeys((1, min(self.device.max_input_channels, 2))):
@@ -143,7 +155,8 @@ class Microphone:
     def chunks(self) -> Iterator[bytes]:
         """Yield 16 kHz mono s16le chunks until close(); overruns lose audio, never stall."""
         if self._stream is None or self._converter is None:
-            raise AudioError("Microphone.chunks() needs an open microphone (use `with Microphone(...)`)")
+            raise AudioError("Microphone.chunks() needs an open microphone "
+                             "(use `with Microphone(...)`)")
         blocksize = max(int(self._converter.format.rate * self.chunk_seconds), 1)
         failure = _sounddevice().PortAudioError
         while self._stream is not None:

@@ -1,10 +1,11 @@
 """Endpointing: cut a stream of 16 kHz mono s16le into utterances, with no I/O at all.
 
-Energy in the speech band (300-3400 Hz) against an adaptive noise floor: the floor is calibrated from the first
-`AudioSettings.calibration` seconds (a low percentile, so speech in that window barely moves
-it), then follows the background while nobody speaks — down quickly, up slowly. Speech starts
-after a few consecutive frames clearly above the floor and ends after `trailing_silence` of
-frames near it. Bursts shorter than `min_speech` are reported as Discarded, never as speech.
+Energy in the speech band (300-3400 Hz) against an adaptive noise floor: the floor is
+calibrated from the first `AudioSettings.calibration` seconds (a low percentile, so speech in
+that window barely moves it), then follows the background while nobody speaks — down quickly,
+up slowly. Speech starts after a few consecutive frames clearly above the floor and ends after
+`trailing_silence` of frames near it. Bursts shorter than `min_speech` are reported as
+Discarded, never as speech.
 """
 
 from __future__ import annotations
@@ -56,6 +57,8 @@ class Utterance:
     """Time just after the last sample in pcm (seconds from stream start)."""
     truncated: bool = False
     """True when `max_utterance` cut it; the speech goes on in the next Utterance."""
+    early: bool = False
+    """True when it ended after only `early_end_silence`, because the phrase was complete."""
 
     @property
     def duration(self) -> float:
@@ -165,25 +168,36 @@ class Endpointer:
     def feed(self, chunk: bytes, phrase_complete: bool = False) -> list[Event]:
         """Process the next chunk and return the events it completes.
 
-        phrase_complete: the recogniser reports the phrase is finished (e.g. Vosk's
-        AcceptWaveform returned True). The utterance then ends after only
-        `AudioSettings.early_end_silence` of quiet instead of `trailing_silence`; the flag
-        stays in force until speech resumes, so passing it once is enough, and a wrong
-        guess costs nothing while the speaker is still audible.
+        phrase_complete: the recogniser's latest judgement that the phrase is finished. While
+        it holds, an utterance ends after only `AudioSettings.early_end_silence` of quiet
+        instead of `trailing_silence`. It holds for this chunk only: the caller passes it
+        again with every chunk while it still stands (False withdraws it), and a loud frame
+        withdraws it too, so a wrong guess costs nothing while the speaker is still audible.
         """
-        if phrase_complete and self._speech is not None:
-            self._complete = True
+        self._complete = phrase_complete and self._speech is not None
         data = self._pending + chunk
         whole = len(data) - len(data) % FRAME_BYTES
         self._pending = data[whole:]
         events: list[Event] = []
         frames = [data[i : i + FRAME_BYTES] for i in range(0, whole, FRAME_BYTES)]
-        for frame, energy in zip(frames, frame_energies(data[:whole]).tolist()):
+        for frame, energy in zip(frames, frame_energies(data[:whole]).tolist(), strict=True):
             if self.floor_db is None:
                 events += self._calibrate(frame, energy)
             else:
                 events += self._step(frame, energy)
         return events
+
+    def judge_complete(self, phrase_complete: bool) -> list[Event]:
+        """The recogniser's judgement, given between chunks: the early end may fire at once,
+        if the quiet since the last loud frame is already `early_end_silence` long."""
+        self._complete = phrase_complete and self._speech is not None
+        if not self._complete:
+            return []
+        assert self._speech is not None
+        quiet = self._frame_index - 1 - self._speech.last_loud
+        if quiet >= self._early_trailing:
+            return [self._close(truncated=False, trim=True, early=True)]
+        return []
 
     def finish(self) -> list[Event]:
         """End of stream: flush calibration and close any utterance in progress."""
@@ -209,7 +223,8 @@ class Endpointer:
 
     def _end_calibration(self) -> list[Event]:
         energies = [energy for _, energy in self._calibration]
-        floor = np.percentile(energies, self.thresholds.calibration_percentile) if energies else -60.0
+        percentile = self.thresholds.calibration_percentile
+        floor = np.percentile(energies, percentile) if energies else -60.0
         self.floor_db = max(float(floor), self.thresholds.floor_min_db)
         # Replay the calibration audio so speech in the first moments is not lost.
         buffered, self._calibration = self._calibration, []
@@ -252,8 +267,10 @@ class Endpointer:
             speech.last_loud = index
             self._complete = False
         quiet = index - speech.last_loud
-        if quiet >= (self._early_trailing if self._complete else self._trailing):
+        if quiet >= self._trailing:
             return [self._close(truncated=False, trim=True)]
+        if quiet >= self._early_trailing and self._complete:
+            return [self._close(truncated=False, trim=True, early=True)]
         if len(speech.frames) >= self._max_frames:
             return self._cut(index)
         return []
@@ -271,7 +288,7 @@ class Endpointer:
         self._speech = _Speech([], index + 1, index + 1, index)
         return [utterance]
 
-    def _close(self, truncated: bool, trim: bool) -> Event:
+    def _close(self, truncated: bool, trim: bool, early: bool = False) -> Event:
         speech, self._speech = self._speech, None
         assert speech is not None
         self._complete = False
@@ -283,15 +300,17 @@ class Endpointer:
             return Discarded(self._time(speech.onset_frame), self._time(speech.last_loud + 1))
         pcm = b"".join(frames)
         start = self._time(speech.start_frame)
-        return Utterance(pcm, start, start + len(pcm) / 2 / SAMPLE_RATE, truncated)
+        return Utterance(pcm, start, start + len(pcm) / 2 / SAMPLE_RATE, truncated, early)
 
     def _adapt_floor(self, energy: float) -> None:
         assert self.floor_db is not None
         rate = self.thresholds.fall_rate if energy < self.floor_db else self.thresholds.rise_rate
-        self.floor_db = max(self.floor_db + rate * (energy - self.floor_db), self.thresholds.floor_min_db)
+        self.floor_db = max(self.floor_db + rate * (energy - self.floor_db),
+                            self.thresholds.floor_min_db)
 
 
-def utterances(chunks: Iterable[bytes], settings: AudioSettings | None = None) -> Iterator[Utterance]:
+def utterances(chunks: Iterable[bytes],
+               settings: AudioSettings | None = None) -> Iterator[Utterance]:
     """The utterances in a stream of 16 kHz mono s16le chunks (silence and noise bursts dropped)."""
     endpointer = Endpointer(settings)
     for chunk in chunks:

@@ -89,7 +89,8 @@ class Resampler:
         return out.astype(np.float32)
 
     def flush(self) -> np.ndarray:
-        """End of stream: the remaining output, so the total is ceil(inputs * rate_out / rate_in)."""
+        """End of stream: the remaining output, so the total is
+        ceil(inputs * rate_out / rate_in)."""
         if self._identity:
             return np.zeros(0, dtype=np.float32)
         total = -(-self._consumed * self._up // self._down)
@@ -160,7 +161,8 @@ def decode_samples(data: bytes, fmt: PcmFormat) -> np.ndarray:
         values = ((packed << 8) >> 8).astype(np.float32) / 8388608.0  # sign-extend 24 bits
     else:
         dtype = "<i2" if fmt.width == 2 else "<i4"
-        values = np.frombuffer(data, dtype=dtype).astype(np.float32) / float(1 << (8 * fmt.width - 1))
+        full_scale = float(1 << (8 * fmt.width - 1))
+        values = np.frombuffer(data, dtype=dtype).astype(np.float32) / full_scale
     if fmt.channels > 1:
         values = values.reshape(-1, fmt.channels).mean(axis=1, dtype=np.float32)
     return values
@@ -196,6 +198,15 @@ class PcmConverter:
         if self._passthrough:
             return b""
         return encode_s16(self._resampler.flush())
+
+
+def resample_s16(pcm: bytes, rate_in: int, rate_out: int) -> bytes:
+    """Mono s16le from rate_in to rate_out (hertz), band-limited like every other conversion
+    here; the same bytes when the rates match."""
+    if rate_in == rate_out or not pcm:
+        return pcm
+    converter = PcmConverter(PcmFormat(rate_in, 1, 2), rate_out)
+    return converter.convert(pcm) + converter.flush()
 
 
 def to_mono16k(data: bytes, rate: int, channels: int, width: int, is_float: bool = False) -> bytes:

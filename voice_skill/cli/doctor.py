@@ -16,10 +16,13 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from ..errors import VoiceSkillError
 from ..settings import AsrSettings, AudioSettings, Settings, TtsSettings
+
+if TYPE_CHECKING:
+    from ..audio.devices import DeviceInfo
 
 OK, WARNING, PROBLEM = "ok", "warning", "problem"
 
@@ -218,16 +221,10 @@ def check_disk(folder: Path, free_bytes: Callable[[Path], int] | None = None) ->
 
 
 def settings_file(explicit: Path | None) -> Path | None:
-    """The settings file the command line reads: --config, $VOICE_SKILL_CONFIG, else the first
-    default that exists (the same order as settings.load_settings)."""
-    from ..settings import DEFAULT_CONFIG_PATHS
+    """The settings file the command line reads (config.find_config's search order)."""
+    from ..config import find_config
 
-    if explicit is not None:
-        return explicit
-    env = os.environ.get("VOICE_SKILL_CONFIG")
-    if env:
-        return Path(env)
-    return next((p for p in DEFAULT_CONFIG_PATHS if p.is_file()), None)
+    return find_config(explicit, os.environ)
 
 
 class _OpenMicrophone(AbstractContextManager[tuple[str, Iterable[bytes]]]):
@@ -270,18 +267,23 @@ def _recognizer(settings: Settings, models: Path) -> Callable[[], object]:
     return run
 
 
+def _summary(device: DeviceInfo) -> tuple[int, str, float]:
+    """A device's index, name and native rate (hertz), as check_speaker reports them."""
+    return device.index, device.name, device.default_samplerate
+
+
 def machine_checks(settings: Settings, config: Path | None) -> Iterator[Check]:
     """Every check, against this machine, in the order they are printed."""
     from ..asr.models import models_dir
-    from ..settings import load_settings
-    from ..tts.speaker import find_output_device
+    from ..audio.devices import find_device
+    from ..config import load_settings
 
     models = models_dir()
     yield check_platform()
     yield check_settings(settings_file(config), load_settings)
     yield check_dialogs(settings.content.dialogs_dir)
     yield check_microphone(lambda: _OpenMicrophone(settings.audio))
-    yield check_speaker(lambda: find_output_device(None))
+    yield check_speaker(lambda: _summary(find_device(None, "output")))
     yield check_recognizer(settings.asr, _recognizer(settings, models), str(models))
     yield check_speech(settings.tts, _synthesize(settings.tts))
     yield check_disk(models)

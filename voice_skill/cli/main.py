@@ -176,9 +176,9 @@ def cmd_start(args: argparse.Namespace, settings: Settings) -> int:
     from ..errors import AudioError
 
     try:
-        from ..audio.devices import find_input_device
+        from ..audio.devices import find_device
 
-        find_input_device(settings.audio.device)
+        find_device(settings.audio.device, "input")
     except (AudioError, OSError) as error:
         log.warning("no microphone (%s); starting typed chat", error)
         return cmd_chat(args, settings)
@@ -340,7 +340,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="spoken questions in WAV files, one answer per file, in order")
     listen = add("listen", cmd_listen, "hands-free loop: listen, answer aloud, until 'stop'",
                  speech=True)
-    listen.add_argument("--output-device", metavar="DEV", help="playback device name")
+    listen.add_argument("--output-device", metavar="DEV",
+                        help="playback device: index or part of its name")
     listen.add_argument("--out", type=Path, metavar="FILE.wav",
                         help="write what is said to a WAV file instead of playing it")
     listen.add_argument("--start", choices=("always", "wake", "button"),

@@ -17,24 +17,6 @@ def _sounddevice() -> Any:
     return sounddevice
 
 
-def find_output_device(name: str | None) -> tuple[int, str, float]:
-    """Index, name and native rate (hertz) of the output device: an index, part of a name, or
-    the default; AudioError when there is none."""
-    sd = _sounddevice()
-    if name is None:
-        try:
-            info = sd.query_devices(kind="output")
-        except sd.PortAudioError:
-            raise AudioError("no audio output device found") from None
-        return int(info["index"]), str(info["name"]), float(info["default_samplerate"])
-    outputs = [d for d in sd.query_devices() if d["max_output_channels"] > 0]
-    for device in outputs:
-        if name.strip() == str(device["index"]) or name.lower() in device["name"].lower():
-            return int(device["index"]), str(device["name"]), float(device["default_samplerate"])
-    known = ", ".join(f"{d['index']}: {d['name']}" for d in outputs) or "none"
-    raise AudioError(f"output device {name!r} not found (output devices: {known})")
-
-
 class WavOutput:
     """An Output that appends to an open WAV file; the file is complete after every write."""
 

@@ -17,16 +17,18 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO, Protocol, TextIO
 
+from ..audio.devices import find_device
+from ..audio.pcm import resample_s16
 from ..errors import AudioError, EngineError
 from ..settings import TtsSettings
 from .earcon import EARCONS, EarconName, earcon_speech
-from .outputs import DeviceOutput, WavOutput, _sounddevice, find_output_device
+from .outputs import DeviceOutput, WavOutput, _sounddevice
 from .playback import Delivery, Output, Player, Playing
 from .worker import Speech, SpeechWorker
 
 __all__ = [
     "Delivery", "DeviceSpeaker", "Playing", "Speaker", "Speech", "SpeechWorker", "TextSpeaker",
-    "WavFileSpeaker", "find_output_device", "open_speaker", "split_sentences", "synthesize_wav",
+    "WavFileSpeaker", "open_speaker", "split_sentences", "synthesize_wav",
     "wav_bytes",
 ]
 
@@ -94,16 +96,11 @@ def join_speech(parts: Sequence[Speech], sample_rate: int) -> Speech:
 
 
 def resample(speech: Speech, sample_rate: int) -> Speech:
-    """Speech at another rate (hertz) by linear interpolation; the same Speech if rates match."""
+    """Speech at another rate (hertz), through the one band-limited resampler (audio.pcm);
+    the same Speech if rates match."""
     if speech.sample_rate == sample_rate or not speech.pcm:
         return speech
-    import numpy  # only needed for devices that refuse the engine's rate
-
-    source = numpy.frombuffer(speech.pcm, dtype="<i2").astype(numpy.float64)
-    count = int(len(source) * sample_rate / speech.sample_rate)
-    positions = numpy.arange(count) * (speech.sample_rate / sample_rate)
-    out = numpy.interp(positions, numpy.arange(len(source)), source)
-    return Speech(numpy.round(out).astype("<i2").tobytes(), sample_rate)
+    return Speech(resample_s16(speech.pcm, speech.sample_rate, sample_rate), sample_rate)
 
 
 def wav_bytes(speech: Speech) -> bytes:
@@ -304,15 +301,16 @@ class DeviceSpeaker(_Playable):
                  worker: SpeechWorker | None = None, text_stream: TextIO | None = None,
                  earcon_volume: float | None = None) -> None:
         self._sd = _sounddevice()
-        self._device, device_name, native_rate = find_output_device(output_device)
+        device = find_device(output_device, "output")
+        self._device = device.index
         voice = _Voice(_started_worker(settings, worker), TextSpeaker(text_stream))
         try:
-            rate = self._playable_rate(voice.worker.sample_rate, native_rate)
+            rate = self._playable_rate(voice.worker.sample_rate, device.default_samplerate)
         except BaseException:
             voice.worker.close()
             raise
         self._make_player(voice, DeviceOutput(self._sd, self._device, rate), earcon_volume)
-        self.description = f"{voice.label} → output device {device_name!r}"
+        self.description = f"{voice.label} → output device {device.name!r}"
 
     def _playable_rate(self, engine_rate: int, native_rate: float) -> int:
         """The engine's rate if the device takes it, else the device's own (speech is resampled)."""

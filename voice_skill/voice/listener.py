@@ -2,7 +2,8 @@
 
 The recogniser is fed while the person is still speaking, so when the endpointer fires only
 the last fraction of a second is left to decode. When the words so far already make a
-confident, complete question, the endpointer is told, and waits a shorter silence.
+confident, complete question and have stopped changing, the endpointer is told, and waits a
+shorter silence.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from ..asr.base import Recognizer, Transcript
 from ..audio.endpoint import (
     Discarded,
     Endpointer,
+    Event,
     SpeechStarted,
     Utterance,
 )
@@ -37,25 +39,48 @@ class Heard:
     """time.perf_counter() when the utterance ended (seconds)."""
     early: bool
     """The endpoint came early because the words made a complete question."""
+    heard_at: float = 0.0
+    """Stream position when the endpoint fired: end of the chunk that ended it (seconds)."""
 
 
-def _feed(recognizer: Recognizer, pcm: bytes) -> str:
-    return recognizer.accept(pcm) if pcm else ""
+STABLE_SECONDS = 0.2
+"""A confident partial ends speech early only once it has stayed unchanged this long (stream
+seconds): a partial still changing is a hypothesis still growing, and "why is my calf" is a
+confident question on its way to "why is my calf twitching" (bench/eval_early_end.py)."""
+
+SAMPLES_PER_SECOND = BYTES_PER_SECOND // 2
+
+
+def _samples(seconds: float) -> int:
+    """A stream time (seconds) as a sample count; the endpointer's times are whole frames."""
+    return round(seconds * SAMPLES_PER_SECOND)
 
 
 class StreamingListener:
-    """Endpointer and recogniser run together over one audio stream."""
+    """Endpointer and recogniser run together over one audio stream.
+
+    The recogniser gets exactly each utterance's audio (pre-roll to end), however the chunks
+    fall: a chunk may end one utterance and start the next. Time is the stream's own (samples
+    fed), never the clock, so a stream fed faster or slower than real time is cut the same.
+    """
 
     def __init__(self, recognizer: Recognizer, settings: AudioSettings,
-                 is_complete: Callable[[str], bool] = lambda partial: False) -> None:
+                 is_complete: Callable[[str], bool] = lambda partial: False,
+                 stable_seconds: float = STABLE_SECONDS) -> None:
         self.recognizer = recognizer
         self.endpointer = Endpointer(settings)
         self.is_complete = is_complete
-        self._recent: deque[tuple[float, bytes]] = deque(maxlen=64)
-        self._position = 0.0
+        self.stable_seconds = stable_seconds
+        self._recent: deque[tuple[int, int, bytes]] = deque()  # (first sample, samples, chunk)
+        # Enough to replay the longest utterance from its pre-roll, when hear() comes late.
+        self._keep = _samples(settings.max_utterance + settings.pre_roll + 1.0)
+        self._position = 0  # samples fed
+        self._fed = 0  # the recogniser has had the stream up to this sample
         self._in_speech = False
-        self._speech_start: float | None = None
-        self._complete = False
+        self._speech_start = 0  # sample where the open utterance's audio begins
+        self._complete = False  # the latest judgement, handed to the endpointer
+        self._stable_partial = ""  # the partial being timed for stability
+        self._partial_since = 0  # sample where it last changed
         self._utterances = 0
         self.hearing = True
         """False: the endpointer still follows the room (noise floor, where speech is), but
@@ -75,62 +100,91 @@ class StreamingListener:
         if self.hearing:
             return
         self.hearing = True
-        self.recognizer.reset()
-        self.partial = ""
-        if self._in_speech and self._speech_start is not None:
-            for at, chunk in self._recent:
-                if at + len(chunk) / BYTES_PER_SECOND > self._speech_start:
-                    self.partial = _feed(self.recognizer, chunk) or self.partial
+        self._restart_recognizer(self._speech_start)
+        if self._in_speech:
+            self.partial = self._catch_up(self._position)
 
     def abandon(self) -> None:
         """Forget the utterance under way (the skill's own voice, heard back): the endpointer
         looks for a new start, and nothing of it is replayed by hear()."""
         self.endpointer.abandon()
-        self.recognizer.reset()
-        self._in_speech, self._complete, self._speech_start, self.partial = False, False, None, ""
+        self._in_speech, self._complete = False, False
+        self._restart_recognizer(self._position)
 
     def stop_hearing(self) -> None:
         """Stop recognising; the utterance under way, if any, will not be answered."""
         self.hearing = False
         self.partial = ""
 
-    def feed(self, chunk: bytes) -> Heard | None:
-        """Process one chunk; returns a Heard when an utterance has just ended."""
-        start, self._position = self._position, self._position + len(chunk) / BYTES_PER_SECOND
-        self._recent.append((start, chunk))
+    def feed(self, chunk: bytes) -> list[Heard]:
+        """Process one chunk; returns every utterance it ended, in order (usually none)."""
+        # Older audio is behind both the recogniser and any utterance still to be replayed.
+        oldest = self._position - self._keep
+        while self._recent and self._recent[0][0] + self._recent[0][1] < oldest:
+            self._recent.popleft()
+        self._recent.append((self._position, len(chunk) // 2, chunk))
+        self._position += len(chunk) // 2
+        heard = self._handle(self.endpointer.feed(chunk, phrase_complete=self._complete))
+        self._complete = False
         if self._in_speech and self.hearing:
-            self.partial = _feed(self.recognizer, chunk) or self.partial
-            self._complete = self._complete or self.is_complete(self.partial)
-        for event in self.endpointer.feed(chunk, phrase_complete=self._complete):
-            heard = self._on_event(event)
-            if heard is not None:
-                return heard
-        return None
+            self.partial = self._catch_up(self._position)
+            self._complete = self._stable_and_complete(self.partial)
+            heard += self._handle(self.endpointer.judge_complete(self._complete))
+        return heard
 
-    def _on_event(self, event: object) -> Heard | None:
+    def finish(self) -> list[Heard]:
+        """End of stream: speech still open is recognised as it is."""
+        return self._handle(self.endpointer.finish())
+
+    def _handle(self, events: list[Event]) -> list[Heard]:
+        return [heard for event in events if (heard := self._on_event(event)) is not None]
+
+    def _catch_up(self, until: int) -> str:
+        """Feed the recogniser the stream from where it stopped up to sample until; returns
+        its partial text."""
+        pieces = []
+        for first, count, chunk in reversed(self._recent):  # newest first: usually one chunk
+            if first + count <= self._fed:
+                break
+            begin, end = max(first, self._fed), min(first + count, until)
+            if begin < end:
+                pieces.append(chunk[2 * (begin - first) : 2 * (end - first)])
+        self._fed = max(self._fed, until)
+        pcm = b"".join(reversed(pieces))
+        # A chunk of silence can leave pocketsphinx with no best path: keep the words so far.
+        return (self.recognizer.accept(pcm) if pcm else "") or self.partial
+
+    def _stable_and_complete(self, partial: str) -> bool:
+        """The partial is a complete question and has not changed for stable_seconds."""
+        if partial != self._stable_partial:
+            self._stable_partial, self._partial_since = partial, self._position
+        stable = self._position - self._partial_since >= _samples(self.stable_seconds)
+        return stable and self.is_complete(partial)
+
+    def _restart_recognizer(self, start: int) -> None:
+        """A fresh utterance for the recogniser, to be fed from sample start on."""
+        self.recognizer.reset()
+        self._fed, self.partial = start, ""
+        self._stable_partial, self._partial_since = "", self._position
+
+    def _on_event(self, event: Event) -> Heard | None:
         if isinstance(event, SpeechStarted):
-            self.recognizer.reset()
-            self._in_speech, self._complete = True, False
-            self._speech_start, self.partial = event.start, ""
-            if not self.hearing:
-                return None
-            # Replay the pre-roll the endpointer kept before it was sure this is speech.
-            for at, chunk in self._recent:
-                if at + len(chunk) / BYTES_PER_SECOND > event.start:
-                    self.partial = _feed(self.recognizer, chunk) or self.partial
+            self._in_speech, self._speech_start = True, _samples(event.start)
+            self._restart_recognizer(self._speech_start)  # the pre-roll, from the chunks kept
         elif isinstance(event, Discarded):
-            self.recognizer.reset()
-            self._in_speech, self.partial = False, ""
-        elif isinstance(event, Utterance) and not self.hearing:
-            self._in_speech, self._complete, self.partial = event.truncated, False, ""
-            self._speech_start = event.end if event.truncated else None
+            self._in_speech = False
+            self._restart_recognizer(self._position)
         elif isinstance(event, Utterance):
-            self.partial = ""
-            early, endpoint_at = self._complete, time.perf_counter()
-            heard = Heard(self._final(event), endpoint_at, early)
-            self._in_speech, self._complete = event.truncated, False
-            self._speech_start = event.end if event.truncated else None
-            self._utterances += 1
+            endpoint_at = time.perf_counter()  # before the last of the decoding
+            heard = None
+            if self.hearing:
+                self._catch_up(_samples(event.end))
+                heard = Heard(self._final(event), endpoint_at, event.early,
+                              self._position / SAMPLES_PER_SECOND)
+                self._utterances += 1
+            self._in_speech = event.truncated  # a cut utterance goes straight on
+            self._speech_start = _samples(event.end)
+            self._restart_recognizer(self._speech_start)
             return heard
         return None
 
@@ -142,14 +196,6 @@ class StreamingListener:
         if self._utterances == 0 and whole is not None:
             return whole(utterance.pcm)  # type: ignore[no-any-return]
         return self.recognizer.finish()
-
-    def finish(self) -> Heard | None:
-        """End of stream: speech still open is recognised as it is."""
-        for event in self.endpointer.finish():
-            heard = self._on_event(event)
-            if heard is not None:
-                return heard
-        return None
 
 
 def confident_question(skill: Skill) -> Callable[[str], bool]:
@@ -172,12 +218,8 @@ def confident_question(skill: Skill) -> Callable[[str], bool]:
 def heard_turns(chunks: Iterable[bytes], listener: StreamingListener) -> Iterator[Heard]:
     """Every utterance in a stream, recognised."""
     for chunk in chunks:
-        heard = listener.feed(chunk)
-        if heard is not None:
-            yield heard
-    heard = listener.finish()
-    if heard is not None:
-        yield heard
+        yield from listener.feed(chunk)
+    yield from listener.finish()
 
 
 def respond_to_speech(skill: Skill, state: Conversation, transcript: Transcript) -> Reply:

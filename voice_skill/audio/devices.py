@@ -3,6 +3,8 @@ playback by index or name, and the microphone as a stream of 16 kHz mono s16le c
 
 from __future__ import annotations
 
+import contextlib
+import queue
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from types import ModuleType, TracebackType
@@ -107,19 +109,35 @@ def find_device(spec: str | None, direction: Direction = "input") -> DeviceInfo:
                          else None, direction)
 
 
+STALL_SECONDS = 2.0
+"""A microphone that delivers nothing for this long is treated as gone: over PulseAudio a
+device that was removed often stops delivering rather than failing."""
+QUEUE_CHUNKS = 200
+"""Chunks held for a reader that falls behind (10 s at 50 ms); beyond that audio is lost."""
+
+
+class Stalled(AudioError):
+    """The device stopped delivering without an error."""
+
+
 class Microphone:
     """A live input device as an AudioSource; use as a context manager.
 
     The device is opened at its native rate (resampling is ours, and band-limited), mono if
-    it allows, else at its own channel count, which is then mixed down.
+    it allows, else at its own channel count, which is then mixed down. PortAudio hands each
+    block to a callback on its own thread: a blocking read() on one thread while another
+    closes the stream aborts the process inside libpulse (seen here), a callback does not.
     """
 
-    def __init__(self, settings: AudioSettings | None = None, chunk_seconds: float = 0.05) -> None:
+    def __init__(self, settings: AudioSettings | None = None, chunk_seconds: float = 0.05,
+                 stall_seconds: float = STALL_SECONDS) -> None:
         self.settings = settings or AudioSettings()
         self.chunk_seconds = chunk_seconds
+        self.stall_seconds = stall_seconds
         self.device: DeviceInfo | None = None
         self._stream: object | None = None
         self._converter: PcmConverter | None = None
+        self._blocks: queue.Queue[bytes] = queue.Queue(maxsize=QUEUE_CHUNKS)
 
     def __enter__(self) -> Self:
         sd = _sounddevice()
@@ -130,7 +148,8 @@ class Microphone:
             try:
                 stream = sd.RawInputStream(device=self.device.index, samplerate=rate,
                                            channels=channels, dtype="int16",
-                                           blocksize=max(int(rate * self.chunk_seconds), 1))
+                                           blocksize=max(int(rate * self.chunk_seconds), 1),
+                                           callback=self._arrived)
                 stream.start()
             except sd.PortAudioError as error:
                 errors.append(f"{channels} channel(s): {error}")
@@ -141,28 +160,33 @@ class Microphone:
         raise AudioError(f"cannot open input device {self.device.index} ({self.device.name}) "
                          f"at {rate} Hz: {'; '.join(errors)}")
 
+    def _arrived(self, data: object, frames: int, time_info: object, status: object) -> None:
+        """PortAudio's thread: hand the block over; if nobody reads, lose it, never block."""
+        with contextlib.suppress(queue.Full):
+            self._blocks.put_nowait(bytes(data))  # type: ignore[call-overload]
+
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:
         self.close()
 
     def close(self) -> None:
-        """Stop and release the device; chunks() then ends."""
+        """Release the device at once (abort: what is buffered is dropped); chunks() ends."""
         stream, self._stream = self._stream, None
         if stream is not None:
-            stream.stop()  # type: ignore[attr-defined]
+            stream.abort()  # type: ignore[attr-defined]
             stream.close()  # type: ignore[attr-defined]
 
     def chunks(self) -> Iterator[bytes]:
-        """Yield 16 kHz mono s16le chunks until close(); overruns lose audio, never stall."""
+        """Yield 16 kHz mono s16le chunks until close(); Stalled when the device goes quiet
+        (no blocks at all, not silence) for stall_seconds."""
         if self._stream is None or self._converter is None:
             raise AudioError("Microphone.chunks() needs an open microphone "
                              "(use `with Microphone(...)`)")
-        blocksize = max(int(self._converter.format.rate * self.chunk_seconds), 1)
-        failure = _sounddevice().PortAudioError
         while self._stream is not None:
             try:
-                data, _overflowed = self._stream.read(blocksize)  # type: ignore[attr-defined]
-            except failure as error:  # unplugged, or the sound server went away
+                data = self._blocks.get(timeout=self.stall_seconds)
+            except queue.Empty:
                 name = self.device.name if self.device else "?"
-                raise AudioError(f"input device {name!r} stopped: {error}") from None
-            yield self._converter.convert(bytes(data))
+                raise Stalled(f"input device {name!r} gave no audio for "
+                              f"{self.stall_seconds:g} s") from None
+            yield self._converter.convert(data)

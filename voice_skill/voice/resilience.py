@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import queue
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from ..asr.base import Recognizer, Transcript
+from ..audio.devices import Stalled
 from ..errors import AudioError
 from .events import Fault, Observer, Recovered, Tick
 
@@ -24,9 +23,6 @@ log = logging.getLogger("voice_skill.session")
 
 BACKOFF_SECONDS = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
 """Waits between attempts to reopen a lost microphone; the last repeats."""
-STALL_SECONDS = 2.0
-"""A microphone that delivers nothing for this long is treated as gone: PortAudio over
-PulseAudio blocks rather than failing when its source is removed."""
 
 
 def backoff(failures: int) -> float:
@@ -38,13 +34,11 @@ class LiveMicrophone:
     """Chunks from a microphone for as long as the session runs, across device faults."""
 
     def __init__(self, open_source: Callable[[], Any], observers: Sequence[Observer] = (),
-                 sleep: Callable[[float], None] = time.sleep,
-                 stall_seconds: float = STALL_SECONDS) -> None:
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.open_source = open_source
         """Returns a context manager whose value has .chunks() (audio.devices.Microphone)."""
         self.observers = list(observers)
         self.sleep = sleep
-        self.stall_seconds = stall_seconds
         self.stopped = False
 
     def chunks(self) -> Iterator[bytes]:
@@ -54,16 +48,20 @@ class LiveMicrophone:
             opened = None
             try:
                 opened = self.open_source()
-                reader = _Reader(opened.__enter__().chunks())
-                while not self.stopped:
-                    chunk = reader.next(self.stall_seconds)
+                for chunk in opened.__enter__().chunks():
                     if failures:
                         self._emit(Recovered("microphone"))
                         failures = 0
                     yield chunk
+                    if self.stopped:
+                        break
+                else:
+                    raise AudioError("the microphone closed")
             except AudioError as error:
                 if isinstance(error, Stalled):
-                    opened = None  # see Stalled: left open, never closed
+                    # A stream the sound server dropped can block in close for ever: it is
+                    # left as it is (a leaked stream per stall is the price of staying up).
+                    opened = None
                 if failures == 0:
                     self._emit(Fault("microphone", f"{error}; retrying until it is back"))
                 failures += 1
@@ -83,45 +81,6 @@ class LiveMicrophone:
     def _emit(self, event: object) -> None:
         for observer in self.observers:
             observer(event)  # type: ignore[arg-type]
-
-
-class Stalled(AudioError):
-    """The device stopped delivering without an error. Its stream is left as it is, never
-    closed: PortAudio's ALSA-over-PulseAudio stream blocks in read() for ever once the sound
-    server has dropped it, and closing it from another thread aborts the process inside
-    libpulse (seen here, "Assertion 'pa_atomic_load(&(c)->_ref) >= 1' failed"). A leaked
-    stream and its reader thread per stall is the price of staying up."""
-
-
-class _Reader:
-    """Reads a blocking chunk iterator on a thread, so a device that stalls is noticed."""
-
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self._queue: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=200)
-        thread = threading.Thread(target=self._pump, args=(chunks,), daemon=True,
-                                  name="microphone")
-        thread.start()
-
-    def _pump(self, chunks: Iterator[bytes]) -> None:
-        try:
-            for chunk in chunks:
-                self._queue.put(chunk)
-            self._queue.put(None)
-        except BaseException as error:  # handed to the session's thread, raised there
-            self._queue.put(error)
-
-    def next(self, timeout: float) -> bytes:
-        try:
-            item = self._queue.get(timeout=timeout)
-        except queue.Empty:
-            raise Stalled(f"the microphone gave no audio for {timeout:g} s") from None
-        if item is None:
-            raise AudioError("the microphone closed")
-        if isinstance(item, AudioError):
-            raise item
-        if isinstance(item, BaseException):
-            raise AudioError(f"the microphone failed: {item}") from None
-        return item
 
 
 class ResilientRecognizer:

@@ -348,3 +348,28 @@ def test_a_recogniser_that_raises_is_replaced():
     assert recognizer.accept(b"\0\0") == "hello"
     assert recognizer.finish().text == "hello there"
     assert any(isinstance(e, Fault) and e.part == "recogniser" for e in events)
+
+
+def test_unanswered_spoken_questions_are_logged_only_when_the_owner_opts_in(skill, tmp_path):
+    import io
+
+    from voice_skill.settings import PrivacySettings
+    from voice_skill.voice.app import observers_for
+
+    log = tmp_path / "unanswered.jsonl"
+    audio = silence(1) + burst() + silence(1) + burst() + silence(1)
+    script = ["what is the capital of france", "why is my calf twitching"]
+    for opted_in in (False, True):
+        settings = dataclasses.replace(settings_with(), privacy=PrivacySettings(
+            log_unanswered=opted_in, unanswered_log=log))
+        observers = observers_for(settings, io.StringIO(), io.StringIO())
+        session = build_session(skill, ScriptedRecognizer(script), RecordingVoice(), settings,
+                                observers, live=False)
+        session.begin()
+        for chunk in chunks(audio):
+            session.feed(chunk)
+        session.finish()
+        assert log.exists() == opted_in
+    lines = log.read_text().splitlines()
+    assert len(lines) == 1 and "capital of france" in lines[0]
+    assert "twitching" not in lines[0]

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import IO
 
 from ..asr.base import Recognizer
 from ..errors import ConfigError
 from ..nlu.dialog import Skill
 from ..settings import Settings
+from ..unanswered import UnansweredLog
 from .buttons import EnterButton, GpioButton
 from .captions import Captions
 from .commands import INTERRUPTIONS
-from .events import Observer, log_event
+from .events import Answered, Observer, log_event
 from .listener import StreamingListener, confident_question
 from .resilience import LiveMicrophone, ResilientRecognizer
 from .session import Session, Voice, WakeSpotter
@@ -51,7 +53,20 @@ def observers_for(settings: Settings, out: IO[str], status: IO[str]) -> list[Obs
         # journal's, and on a terminal they would say everything twice (--debug shows them).
         if not logging.getLogger().isEnabledFor(logging.DEBUG):
             logging.getLogger("voice_skill.session").setLevel(logging.WARNING)
+    unanswered = UnansweredLog.open(settings.privacy)
+    if unanswered is not None:
+        observers.append(unanswered_recorder(unanswered))
     return observers
+
+
+def unanswered_recorder(log: UnansweredLog) -> Observer:
+    """Opt-in ([privacy] log_unanswered): questions the skill could not answer, as text."""
+
+    def observe(event: object) -> None:
+        if isinstance(event, Answered):
+            log.record(event.reply, datetime.now().astimezone())
+
+    return observe
 
 
 def build_session(skill: Skill, recognizer: Recognizer, speaker: Voice, settings: Settings,

@@ -144,3 +144,37 @@ def test_a_speaker_pulled_out_leaves_captions_and_comes_back(pulse_audio) -> Non
         if pulse_audio._module("module-null-sink") is None:
             pulse_audio.plug_speaker()
     assert recording.sound_between(answered, answered + 5.0) > 0.5, listen.seen
+
+
+@contextlib.contextmanager
+def a_room(pulse_audio):
+    """A room the skill hears: a null sink whose monitor is its microphone, into which the
+    skill's own loudspeaker is looped back (as a speaker a metre from the microphone is)."""
+    modules = [pulse_audio.pactl("load-module", "module-null-sink", "sink_name=room").strip()]
+    try:
+        modules.append(pulse_audio.pactl(
+            "load-module", "module-loopback", f"source={SINK}.monitor", "sink=room",
+            "latency_msec=60").strip())
+        pulse_audio.pactl("set-default-source", "room.monitor")
+        yield lambda pcm: subprocess.run(
+            ["pacat", "--device=room", "--format=s16le", "--rate=16000", "--channels=1",
+             "--latency-msec=60"], input=pcm + bytes(16000), env=pulse_audio.env, check=True,
+            timeout=60)
+    finally:
+        pulse_audio.pactl("set-default-source", "test_mic")
+        for module in reversed(modules):
+            pulse_audio.pactl("unload-module", module)
+
+
+def test_the_skill_never_answers_its_own_voice(pulse_audio) -> None:
+    with a_room(pulse_audio) as say, listening(pulse_audio) as listen:
+        # The opening came back through the room while it was spoken, and was not answered.
+        say(synthesize("what is restless legs syndrome", voice="en-us"))
+        listen.wait_for("skill> ", timeout=60)
+        listen.wait_for("voice-skill: listening", timeout=90)  # its answer, heard back, done
+        time.sleep(3.0)
+        while not listen.lines.empty():
+            listen.seen.append(listen.lines.get()[1])
+    questions = [line for line in listen.seen if line.startswith("you> ")]
+    assert len(questions) == 1 and "restless" in questions[0], listen.seen
+    assert not any("stopped speaking" in line for line in listen.seen), listen.seen

@@ -202,10 +202,17 @@ def filler_words(in_vocabulary: Any, phrase: Sequence[str], count: int = FILLER_
     return known[::step][:count]
 
 
+VOSK_SETTLE = 0.3
+"""Vosk: once a partial result holds the phrase, audio that must follow it before the result is
+finalised for word times (seconds), unless another word follows sooner. A partial result says
+"안녕 도우미" while 도우미 is still being spoken (measured: 0.26 s before its end), and Vosk 0.3.45
+gives no partial word times with a grammar (SetPartialWords empties the partials)."""
+
+
 class VoskWakeSpotter:
     """A Vosk recogniser whose grammar is the phrase, the unknown word and filler words; it wakes
-    when a partial or final result holds the phrase's words in a row, each at least
-    min_confidence sure."""
+    when a result holds the phrase's words in a row, each at least min_confidence sure. A partial
+    result that holds them is finalised once VOSK_SETTLE has passed or another word follows."""
 
     def __init__(self, model: Any, path: Path, phrase: str, min_confidence: float,
                  refractory: float = 0.0) -> None:
@@ -226,11 +233,11 @@ class VoskWakeSpotter:
         self._recognizer = vosk.KaldiRecognizer(model, SAMPLE_RATE,
                                                 json.dumps(grammar, ensure_ascii=False))
         self._recognizer.SetWords(True)
-        self._recognizer.SetPartialWords(True)
         self._min_confidence = min_confidence
         self._refractory = Refractory(refractory)
         self._fed = 0.0  # Vosk's word times count from its creation, across Reset()
         self._origin = 0.0
+        self._pending: float | None = None  # when a partial result first held the phrase
         self.description = (f'vosk grammar "{self.phrase}" (+{len(grammar) - 1} filler words), '
                             f"word confidence >= {min_confidence:.2f}, refractory "
                             f"{refractory:g} s, model {path}")
@@ -238,22 +245,36 @@ class VoskWakeSpotter:
     def reset(self) -> None:
         """Forget the audio so far; positions count from zero again."""
         self._recognizer.Reset()
-        self._origin = self._fed
+        self._origin, self._pending = self._fed, None
         self._refractory.reset()
 
     def feed(self, pcm: bytes) -> WakeHeard | None:
-        """Feed a chunk; the wake, when the phrase's last word ended in what Vosk has heard."""
+        """Feed a chunk; the wake, once Vosk has placed the phrase's words in time."""
         check_pcm(pcm)
         self._fed += len(pcm) / 2 / SAMPLE_RATE
         if self._recognizer.AcceptWaveform(pcm):
             result = json.loads(self._recognizer.Result()).get("result", [])
+        elif self._settled(json.loads(self._recognizer.PartialResult()).get("partial", "")):
+            result = json.loads(self._recognizer.FinalResult()).get("result", [])
         else:
-            result = json.loads(self._recognizer.PartialResult()).get("partial_result", [])
+            return None
+        self._pending = None
         heard = self._find(result)
         if heard is None:
             return None
         self._recognizer.Reset()  # so the same words cannot wake again
         return heard if self._refractory.admits(heard.end) else None
+
+    def _settled(self, partial: str) -> bool:
+        """True when a partial result holding the phrase should be finalised now."""
+        words, n = partial.split(), len(self._words)
+        starts = [i for i in range(len(words) - n + 1) if words[i:i + n] == self._words]
+        if not starts:
+            self._pending = None
+            return False
+        if self._pending is None:
+            self._pending = self._fed
+        return starts[0] + n < len(words) or self._fed - self._pending >= VOSK_SETTLE
 
     def _find(self, result: list[dict[str, Any]]) -> WakeHeard | None:
         """The first run of the phrase's words in a Vosk result, each sure enough."""

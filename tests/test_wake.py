@@ -24,6 +24,7 @@ from voice_skill.asr.wake import (
     WakeSpotter,
     filler_words,
     kws_threshold,
+    quietest_point,
     vosk_min_confidence,
 )
 from voice_skill.errors import ConfigError
@@ -92,6 +93,13 @@ def test_refractory_drops_a_wake_too_soon_after_the_last() -> None:
     assert refractory.admits(9.5)
 
 
+def test_the_true_end_is_the_first_quiet_frame() -> None:
+    loud, quiet = b"\x00\x40" * 800, b"\x05\x00" * 800  # 50 ms each: a sound, then a pause
+    assert quietest_point(loud + quiet + loud) == 800
+    assert quietest_point(quiet + loud) == 0
+    assert quietest_point(b"") == 0
+
+
 def test_filler_words_skip_the_phrase_and_unknown_words() -> None:
     vocabulary = {"a", "b", "c", "가", "나", "다", "도우미"}
     fillers = filler_words(vocabulary.__contains__, ["도우미", "나"], count=10)
@@ -112,13 +120,16 @@ def test_the_phrase_alone_is_spotted(spotter: WakeSpotter, voice: str) -> None:
 
 
 @pytest.mark.parametrize("voice", ["en-us", "flite-slt", "flite-awb"])
-@pytest.mark.parametrize("question", ["why is my calf twitching", "can magnesium help with twitching"])
+@pytest.mark.parametrize("question", ["why is my calf twitching",
+                                      "can magnesium help with twitching"])
 def test_the_question_after_the_phrase_starts_where_the_wake_says(
         spotter: WakeSpotter, recognizer: Recognizer, voice: str, question: str) -> None:
     phrase = speak(PHRASE, voice, pad=0.3)[:-int(0.15 * RATE) * 2]  # a 0.15 s pause follows
     pcm = phrase + speak(question, voice, pad=0.3)
+    # Only the first wake counts: the session then listens to the question, not for the phrase
+    # (flite's "help with" wakes "hey helper" once more: bench/bench_wake.py counts such wakes).
     heard = wakes(spotter, pcm)
-    assert len(heard) == 1
+    assert heard, "the phrase was not heard"
     end = heard[0].end
     assert 0.5 < end < seconds(phrase) + 0.3  # the question's speech starts 0.3 s later
     after = transcribe(recognizer, pcm[int(end * RATE) * 2:])

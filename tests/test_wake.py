@@ -4,6 +4,7 @@ test time; where it ended is checked by decoding the audio after it with the ski
 from __future__ import annotations
 
 import subprocess
+import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -27,7 +28,7 @@ from voice_skill.asr.wake import (
     quietest_point,
     vosk_min_confidence,
 )
-from voice_skill.errors import ConfigError
+from voice_skill.errors import ConfigError, EngineError
 from voice_skill.settings import AsrSettings, Settings, VoiceSettings
 
 RATE = 16000
@@ -213,15 +214,35 @@ def test_a_word_missing_from_the_dictionary_is_a_config_error() -> None:
         open_wake_spotter(settings, "pocketsphinx")
 
 
-@pytest.mark.parametrize(("voice", "message"), [
-    (VoiceSettings(wake_phrase="  "), r"\[voice\] wake_phrase '  ' is not a phrase"),
-    (VoiceSettings(wake_sensitivity=1.5), r"\[voice\] wake_sensitivity 1.5 is not between"),
-    (VoiceSettings(wake_sensitivity="high"), r"\[voice\] wake_sensitivity 'high'"),  # type: ignore[arg-type]
-    (VoiceSettings(wake_refractory=-1.0), r"\[voice\] wake_refractory -1.0 is not between"),
+@pytest.mark.parametrize(("values", "message"), [
+    ({"wake_phrase": "  "}, r"\[voice\] wake_phrase '  ' is not a phrase"),
+    ({"wake_sensitivity": 1.5}, r"\[voice\] wake_sensitivity 1.5 is not a number from 0 to 1"),
+    ({"wake_sensitivity": "high"}, r"\[voice\] wake_sensitivity 'high' is not a number"),
+    ({"wake_refractory": -1.0}, r"\[voice\] wake_refractory -1.0 is not a number from 0 to 60"),
 ])
-def test_bad_wake_settings_are_config_errors(voice: VoiceSettings, message: str) -> None:
+def test_bad_wake_settings_are_config_errors(values: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        open_wake_spotter(replace(DEFAULT, voice=voice), "pocketsphinx")
+        VoiceSettings(**values)  # type: ignore[arg-type]
+
+
+def test_a_bad_wake_setting_in_a_file_is_one_line_naming_file_and_key(tmp_path: Path) -> None:
+    config = tmp_path / "voice-skill.toml"
+    config.write_text("[voice]\nwake_sensitivity = 2\n")
+    result = subprocess.run([sys.executable, "-m", "voice_skill", "--config", str(config), "ask",
+                             "hello"], capture_output=True, text=True, check=False)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"voice-skill: {config}: [voice] wake_sensitivity 2 is not a number from 0 to 1"]
+
+
+def test_the_registry_picks_pocketsphinx_without_a_vosk_model(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("VOSK_MODEL_PATH", raising=False)
+    assert isinstance(open_wake_spotter(DEFAULT, "auto", tmp_path), SphinxWakeSpotter)
+    with pytest.raises(EngineError, match="no Vosk model found for the wake phrase"):
+        open_wake_spotter(DEFAULT, "vosk", tmp_path)
+    with pytest.raises(ConfigError, match="asr engine 'julius' is not one of"):
+        open_wake_spotter(DEFAULT, "julius", tmp_path)
 
 
 def test_description_names_the_phrase_and_threshold(spotter: WakeSpotter) -> None:

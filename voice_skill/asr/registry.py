@@ -10,7 +10,7 @@ from pathlib import Path
 from ..errors import ConfigError, EngineError
 from ..settings import AsrSettings, Settings
 from . import lexicon
-from .base import MODEL_HINT, Recognizer
+from .base import ENGINES, MODEL_HINT, Recognizer
 from .sphinx import SphinxRecognizer, find_adaptation
 from .vosk import TwoPassRecognizer, VoskRecognizer, find_vosk_model, load_vosk_model
 from .wake import (
@@ -74,7 +74,7 @@ def open_wake_spotter(settings: Settings, engine: str, models_dir: Path | None =
     """The spotter for settings.voice's wake phrase (VoiceSettings checks its values) on engine
     (pocketsphinx, vosk, or auto as open_recognizer resolves it); vosk_model reuses a model the
     recogniser already loaded."""
-    voice, asr = settings.voice, settings.asr
+    voice, asr = settings.voice, settings.asr  # checked for type and range when they were built
     if engine not in ENGINES:
         raise ConfigError(f"asr engine {engine!r} is not one of {', '.join(ENGINES)}")
     if engine != "pocketsphinx":
@@ -91,9 +91,6 @@ def open_wake_spotter(settings: Settings, engine: str, models_dir: Path | None =
         if engine == "vosk":
             raise EngineError(f"no Vosk model found for the wake phrase (no --model, no "
                               f"$VOSK_MODEL_PATH, none in {models_dir}); {MODEL_HINT}")
-    names = asr.sphinx_adaptations
-    if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
-        raise ConfigError(f"asr sphinx_adaptations {names!r} is not a list of adaptation "
-                          "names or paths")
     return SphinxWakeSpotter(voice.wake_phrase, kws_threshold(voice.wake_sensitivity),
-                             voice.wake_refractory, tuple(find_adaptation(n) for n in names))
+                             voice.wake_refractory,
+                             tuple(find_adaptation(n) for n in asr.sphinx_adaptations))

@@ -54,8 +54,9 @@ false wakes went from 7.6 to 35.6 an hour."""
 
 VOSK_CONFIDENCE_RANGE = (0.3, 1.0)
 """Lowest word confidence Vosk must give each wake word, at sensitivity 1 and at 0. Not tuned:
-the Korean model gave its wake words 0.66 to 1.0 where the tests heard them (0.56 is needed at
-the default sensitivity)."""
+in the Korean results examined the heard wake words had 1.0, and the phrase read into speech
+without it (a grammar without filler words) had 0.5 to 1.0, so the filler words, not this
+threshold, keep false wakes out (0.56 is needed at the default sensitivity)."""
 
 
 def kws_threshold(sensitivity: float) -> float:

@@ -1,5 +1,6 @@
 """Choosing a recogniser: the engine settings name, or auto (Vosk given an English model, else
-pocketsphinx, which needs no download). Every engine sits behind `base.Recognizer`."""
+pocketsphinx, which needs no download). Every engine sits behind `base.Recognizer`; their wake
+phrase spotters behind `wake.WakeSpotter`."""
 
 from __future__ import annotations
 
@@ -7,11 +8,18 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import ConfigError, EngineError
-from ..settings import AsrSettings
+from ..settings import AsrSettings, Settings
 from . import lexicon
-from .base import MODEL_HINT, Recognizer
+from .base import ENGINES, MODEL_HINT, Recognizer
 from .sphinx import SphinxRecognizer, find_adaptation
 from .vosk import TwoPassRecognizer, VoskRecognizer, find_vosk_model, load_vosk_model
+from .wake import (
+    SphinxWakeSpotter,
+    VoskWakeSpotter,
+    WakeSpotter,
+    kws_threshold,
+    vosk_min_confidence,
+)
 
 # --- choosing an engine -----------------------------------------------------------------------
 
@@ -56,3 +64,33 @@ def open_recognizer(settings: AsrSettings, phrases: Sequence[str], models_dir: P
     if settings.engine == "auto":
         recognizer.description += f" (auto: no English Vosk model in {models_dir})"
     return recognizer
+
+
+# --- the wake phrase --------------------------------------------------------------------------
+
+
+def open_wake_spotter(settings: Settings, engine: str, models_dir: Path | None = None,
+                      vosk_model: object | None = None) -> WakeSpotter:
+    """The spotter for settings.voice's wake phrase (VoiceSettings checks its values) on engine
+    (pocketsphinx, vosk, or auto as open_recognizer resolves it); vosk_model reuses a model the
+    recogniser already loaded."""
+    voice, asr = settings.voice, settings.asr  # checked for type and range when they were built
+    if engine not in ENGINES:
+        raise ConfigError(f"asr engine {engine!r} is not one of {', '.join(ENGINES)}")
+    if engine != "pocketsphinx":
+        if models_dir is None:
+            from .models import models_dir as default_models_dir
+
+            models_dir = default_models_dir()
+        path = find_vosk_model(asr.model_path, models_dir)
+        if path is not None:
+            model = vosk_model if vosk_model is not None else load_vosk_model(path)[0]
+            return VoskWakeSpotter(model, path, voice.wake_phrase,
+                                   vosk_min_confidence(voice.wake_sensitivity),
+                                   voice.wake_refractory)
+        if engine == "vosk":
+            raise EngineError(f"no Vosk model found for the wake phrase (no --model, no "
+                              f"$VOSK_MODEL_PATH, none in {models_dir}); {MODEL_HINT}")
+    return SphinxWakeSpotter(voice.wake_phrase, kws_threshold(voice.wake_sensitivity),
+                             voice.wake_refractory,
+                             tuple(find_adaptation(n) for n in asr.sphinx_adaptations))

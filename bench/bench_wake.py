@@ -269,11 +269,14 @@ def vosk_korean(sensitivity: float) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer questions and voices")
+    parser.add_argument("--phrase", default=PHRASE, help=f"the wake phrase (default {PHRASE!r})")
     parser.add_argument("--adaptations", default="espeak-ng",
                         help="comma-separated pocketsphinx adaptations ('' for none)")
     parser.add_argument("--refractory", type=float, default=2.0)
     parser.add_argument("--only", choices=("detect", "false", "cpu", "vosk"))
     args = parser.parse_args()
+    global PHRASE  # noqa: PLW0603 - the functions above speak and print the phrase
+    PHRASE = args.phrase
     adaptations = tuple(find_adaptation(n) for n in args.adaptations.split(",") if n)
     print(f"pocketsphinx wake spotter, adaptations: {args.adaptations or 'none'}")
 

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from voice_skill.asr.base import Transcript, Word
+from voice_skill.asr.wake.base import WakeHeard
 from voice_skill.audio.devices import Stalled
 from voice_skill.content.loader import load_content
 from voice_skill.errors import AudioError
@@ -118,11 +119,13 @@ class ScriptedWake:
         self.position = 0.0
         self.resets = 0
 
-    def feed(self, pcm: bytes):
+    description = "scripted"
+
+    def feed(self, pcm: bytes) -> WakeHeard | None:
         self.position += len(pcm) / 2 / RATE
         if self.at and self.position >= self.at[0]:
             self.at.pop(0)
-            return type("WakeHeard", (), {"phrase": "hey helper", "end": self.position})()
+            return WakeHeard("hey helper", self.position)
         return None
 
     def reset(self) -> None:

@@ -178,3 +178,30 @@ def test_the_skill_never_answers_its_own_voice(pulse_audio) -> None:
     questions = [line for line in listen.seen if line.startswith("you> ")]
     assert len(questions) == 1 and "restless" in questions[0], listen.seen
     assert not any("stopped speaking" in line for line in listen.seen), listen.seen
+
+
+def test_on_a_kiosk_only_what_follows_the_wake_phrase_is_answered(pulse_audio) -> None:
+    from voice_skill.settings import VoiceSettings
+
+    phrase = VoiceSettings().wake_phrase
+    with MonitorRecorder(pulse_audio.env, SINK) as recording, \
+            listening(pulse_audio, "--start", "wake") as listen:
+        listen.wait_for("voice-skill: waiting", timeout=60)  # the follow-up window closed
+        # People in the waiting room talk among themselves: nothing is answered.
+        pulse_audio.feed(synthesize("the bus was late again this morning", voice="en-us"),
+                         pad=1.0)
+        pulse_audio.feed(synthesize("my calf has been twitching all week", voice="en-gb"),
+                         pad=1.0)
+        pulse_audio.wait_fed()
+        time.sleep(3.0)
+        assert not any(line.startswith("you> ") for line in listen.seen), listen.seen
+        pulse_audio.feed(synthesize(f"{phrase}, can dehydration cause twitching",
+                                    voice="en-us"), pad=1.5)
+        listen.wait_for("wake phrase heard", timeout=60)
+        asked = listen.wait_for("you> ", timeout=60)
+        listen.wait_for("skill> ", timeout=60)
+        time.sleep(4.0)
+    questions = [line for line in listen.seen if line.startswith("you> ")]
+    assert len(questions) == 1 and "dehydration" in questions[0], listen.seen
+    assert "water" in "\n".join(listen.seen).lower(), listen.seen
+    assert recording.sound_between(asked, asked + 4.0) > 1.0, "the answer was not spoken"

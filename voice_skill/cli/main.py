@@ -153,6 +153,12 @@ def cmd_listen(args: argparse.Namespace, settings: Settings) -> int:
         lambda: open_recognizer(settings.asr, phrases, models_dir()), observers)
     log.info("listening with %s", recognizer.description)
     button = app.choose_button(settings, args.stdin, sys.stdin)
+    wake = None
+    if settings.voice.start == "wake":
+        from ..asr.registry import open_wake_spotter
+
+        wake = open_wake_spotter(settings, settings.asr.engine, models_dir())
+        log.info("wake phrase: %s", wake.description)
     with contextlib.ExitStack() as resources:
         # The captions print every reply already; a speaker that can only print stays quiet.
         quiet = resources.enter_context(open(os.devnull, "w"))
@@ -162,7 +168,7 @@ def cmd_listen(args: argparse.Namespace, settings: Settings) -> int:
         # A recording on stdin is not a room: answers are spoken whole, nothing barges in.
         live = not args.stdin and args.out is None
         session = app.build_session(skill, recognizer, speaker, settings, observers,
-                                    button=button, live=live)
+                                    wake=wake, button=button, live=live)
         chunks = (read_raw_pcm(sys.stdin.buffer) if args.stdin
                   else app.microphone_chunks(settings, observers))
         try:

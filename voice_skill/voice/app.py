@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import IO
 
 from ..asr.base import Recognizer
+from ..asr.wake.base import WakeSpotter
 from ..errors import ConfigError
 from ..nlu.dialog import Skill
 from ..settings import Settings
@@ -19,7 +20,7 @@ from .commands import INTERRUPTIONS
 from .events import Answered, Observer, log_event
 from .listener import StreamingListener, confident_question
 from .resilience import LiveMicrophone, ResilientRecognizer
-from .session import Session, Voice, WakeSpotter
+from .session import Session, Voice
 
 
 def listening_phrases(skill: Skill, settings: Settings) -> tuple[str, ...]:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from ..asr.base import Transcript
+from ..asr.wake.base import WakeSpotter
 from ..nlu.dialog import Conversation, Skill
 from ..settings import Settings
 from ..tts.playback import Delivery
@@ -55,16 +56,6 @@ class Voice(Protocol):
 
     def earcon(self, name: str) -> None:
         """Play a short tone: "listening" or "done"."""
-
-
-class WakeSpotter(Protocol):
-    """Spots the wake phrase in 16 kHz mono s16le chunks (asr/wake.py)."""
-
-    def feed(self, pcm: bytes) -> object | None:
-        """Returns a WakeHeard (with .phrase and .end, seconds since reset) or None."""
-
-    def reset(self) -> None:
-        """Forget the audio so far; positions count from here."""
 
 
 class Button(Protocol):
@@ -138,8 +129,7 @@ class Session:
             return
         spotted = self.wake.feed(chunk)
         if spotted is not None:
-            at = self._wake_origin + float(getattr(spotted, "end", 0.0))
-            self._emit(WakeDetected(str(getattr(spotted, "phrase", "")), at))
+            self._emit(WakeDetected(spotted.phrase, self._wake_origin + spotted.end))
             self._open_window("wake phrase")
 
     def _while_listening(self, chunk: bytes, start: float) -> None:

@@ -16,8 +16,8 @@ Usage: python bench/bench_session.py [--questions 12]
 from __future__ import annotations
 
 import argparse
-import os
 import dataclasses
+import os
 import statistics
 import sys
 import time
@@ -123,6 +123,53 @@ def measure_stop(server, settings, rng, voice: str) -> float | None:
     return None if last is None else last - stop_end
 
 
+def measure_wake(server, settings, rng) -> tuple[list[float], int, int]:
+    """(wake phrase end -> listening earcon heard, per wake), first words kept, wakes tried.
+
+    Each item is the wake phrase then, 0.1 s later, a question, spoken as one breath; the
+    question's first word must survive in what the session answers."""
+    from voice_skill.asr.models import models_dir
+    from voice_skill.asr.registry import open_wake_spotter
+    from voice_skill.tts.earcon import earcon_volume
+    from voice_skill.tts.speaker import open_speaker
+    from voice_skill.voice.events import Answered, State, StateChanged
+
+    events: list = []
+    speaker = open_speaker(settings.tts, earcon_volume=earcon_volume(settings.voice))
+    session = build(settings, speaker, events)
+    session.wake = open_wake_spotter(settings, "pocketsphinx", models_dir())
+    session.begin()
+    speaker.stop()
+    latencies, kept, tried = [], 0, 0
+    for index, question in enumerate(QUESTIONS):
+        while session.state is not State.WAITING:
+            paced(session, room(0.5, rng))
+        voice = "en-us" if index % 2 == 0 else "en-gb"
+        phrase = synthesize(settings.voice.wake_phrase, voice=voice, pad=0.0)
+        asked = synthesize(question, voice=voice, pad=0.0)
+        before = len(events)
+        with MonitorRecorder(server.env, SINK) as recording:
+            started = time.monotonic()
+            phrase_end = started + (0.5 + last_loud_byte(phrase) / 32000)
+            paced(session, room(0.5, rng) + phrase + room(0.1, rng) + asked + room(2.5, rng),
+                  started)
+            time.sleep(1.0)
+            speaker.stop()
+        tried += 1
+        woke = [e for e in events[before:] if isinstance(e, StateChanged)
+                and e.reason == "wake phrase"]
+        heard = [recording.time_of(int(i)) for i in recording.loud_windows()]
+        tone = next((at for at in heard if at > phrase_end - 0.2), None)
+        if woke and tone is not None:
+            latencies.append(tone - phrase_end)
+        answers = [e for e in events[before:] if isinstance(e, Answered)]
+        if answers and answers[0].question.split()[:1] == question.split()[:1]:
+            kept += 1
+        paced(session, room(settings.voice.follow_up + 1.0, rng))
+    speaker.close()
+    return latencies, kept, tried
+
+
 def idle_cpu(settings, seconds: float, rng) -> float:
     """CPU seconds per second of room noise handled by a listening session."""
 
@@ -142,6 +189,11 @@ def idle_cpu(settings, seconds: float, rng) -> float:
             pass
 
     session = build(settings, Silent(), [])
+    if settings.voice.start == "wake":
+        from voice_skill.asr.models import models_dir
+        from voice_skill.asr.registry import open_wake_spotter
+
+        session.wake = open_wake_spotter(settings, "pocketsphinx", models_dir())
     session.begin()
     noise = room(seconds, rng)
     started = time.process_time()
@@ -168,6 +220,9 @@ def main() -> None:
     try:
         gaps = measure_gaps(server, settings, clips, rng)
         stops = [measure_stop(server, settings, rng, voice) for voice in ("en-us", "en-gb")]
+        woken = dataclasses.replace(settings, voice=dataclasses.replace(
+            settings.voice, start="wake", follow_up=2.0))
+        wakes, kept, tried = measure_wake(server, woken, rng)
     finally:
         server.stop()
     values = sorted(g for g, _ in gaps) or [float("nan")]
@@ -179,7 +234,10 @@ def main() -> None:
           f"confident question)")
     print("stop, end of the spoken 'stop' -> answer silent: "
           + ", ".join("none heard" if s is None else f"{s * 1000:.0f} ms" for s in stops))
-    for start in ("always",):
+    wake_ms = ", ".join(f"{w * 1000:.0f}" for w in sorted(wakes))
+    print(f"wake phrase end -> listening earcon heard: {wake_ms or 'none'} ms "
+          f"({len(wakes)} of {tried} woken); first word of the question kept: {kept} of {tried}")
+    for start in ("always", "wake"):
         voice = dataclasses.replace(settings.voice, start=start)
         cpu = idle_cpu(dataclasses.replace(settings, voice=voice), 30.0, rng)
         print(f"idle CPU ({start}): {cpu * 1000:.1f} ms of CPU per second of room noise "

@@ -267,6 +267,7 @@ def vosk_korean(sensitivity: float) -> None:
 
 
 def main() -> None:
+    global PHRASE  # noqa: PLW0603 - the functions above speak and print the phrase
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer questions and voices")
     parser.add_argument("--phrase", default=PHRASE, help=f"the wake phrase (default {PHRASE!r})")
@@ -275,7 +276,6 @@ def main() -> None:
     parser.add_argument("--refractory", type=float, default=2.0)
     parser.add_argument("--only", choices=("detect", "false", "cpu", "vosk"))
     args = parser.parse_args()
-    global PHRASE  # noqa: PLW0603 - the functions above speak and print the phrase
     PHRASE = args.phrase
     adaptations = tuple(find_adaptation(n) for n in args.adaptations.split(",") if n)
     print(f"pocketsphinx wake spotter, adaptations: {args.adaptations or 'none'}")

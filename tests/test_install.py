@@ -152,3 +152,15 @@ def test_pipx_installs_the_wheel(wheel: Path, user: dict[str, Path],
     result = _run([str(base / "bin" / "voice-skill"), "ask", "--json",
                    "why is my calf twitching"], env=env, cwd=user["work"])
     assert json.loads(result.stdout)["intent"] == "twitch_causes"
+
+
+def test_every_package_of_the_checkout_ships_in_the_wheel() -> None:
+    """pyproject.toml lists the packages by hand (dialogs/ is mapped into the package), so a
+    new subpackage left off the list would be missing from every install."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+                 ["packages"])
+    found = {".".join(init.parent.relative_to(ROOT).parts)
+             for init in (ROOT / "voice_skill").rglob("__init__.py")}
+    assert found <= listed, f"not in pyproject.toml's packages: {sorted(found - listed)}"

@@ -132,11 +132,14 @@ def measure_wake(server, settings, rng) -> tuple[list[float], int, int]:
     from voice_skill.asr.registry import open_wake_spotter
     from voice_skill.tts.earcon import earcon_volume
     from voice_skill.tts.speaker import open_speaker
-    from voice_skill.voice.events import Answered, State, StateChanged
+    from voice_skill.voice.events import Answered, State, StateChanged, WakeDetected
 
     events: list = []
+    woken_at: list[float] = []
     speaker = open_speaker(settings.tts, earcon_volume=earcon_volume(settings.voice))
     session = build(settings, speaker, events)
+    session.observers.append(lambda e: woken_at.append(time.monotonic())
+                             if isinstance(e, WakeDetected) else None)
     session.wake = open_wake_spotter(settings, "pocketsphinx", models_dir())
     session.begin()
     speaker.stop()
@@ -161,13 +164,13 @@ def measure_wake(server, settings, rng) -> tuple[list[float], int, int]:
         heard = [recording.time_of(int(i)) for i in recording.loud_windows()]
         tone = next((at for at in heard if at > phrase_end - 0.2), None)
         if woke and tone is not None:
-            latencies.append(tone - phrase_end)
+            latencies.append((tone - phrase_end, woken_at[-1] - phrase_end))
         answers = [e for e in events[before:] if isinstance(e, Answered)]
         if answers and answers[0].question.split()[:1] == question.split()[:1]:
             kept += 1
         paced(session, room(settings.voice.follow_up + 1.0, rng))
     speaker.close()
-    return latencies, kept, tried
+    return latencies, kept, tried  # type: ignore[return-value]
 
 
 def idle_cpu(settings, seconds: float, rng) -> float:
@@ -207,6 +210,7 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--questions", type=int, default=12)
+    parser.add_argument("--only", choices=("gap", "stop", "wake", "cpu"))
     args = parser.parse_args()
     rng = np.random.default_rng(3)
     base = Settings()
@@ -218,11 +222,14 @@ def main() -> None:
     server.start()
     os.environ["PULSE_SERVER"] = server.env["PULSE_SERVER"]  # before PortAudio loads
     try:
-        gaps = measure_gaps(server, settings, clips, rng)
-        stops = [measure_stop(server, settings, rng, voice) for voice in ("en-us", "en-gb")]
+        wanted = {args.only} if args.only else {"gap", "stop", "wake", "cpu"}
+        gaps = measure_gaps(server, settings, clips, rng) if "gap" in wanted else []
+        stops = ([measure_stop(server, settings, rng, voice) for voice in ("en-us", "en-gb")]
+                 if "stop" in wanted else [])
         woken = dataclasses.replace(settings, voice=dataclasses.replace(
             settings.voice, start="wake", follow_up=2.0))
-        wakes, kept, tried = measure_wake(server, woken, rng)
+        wakes, kept, tried = (measure_wake(server, woken, rng) if "wake" in wanted
+                              else ([], 0, 0))
     finally:
         server.stop()
     values = sorted(g for g, _ in gaps) or [float("nan")]
@@ -234,10 +241,10 @@ def main() -> None:
           f"confident question)")
     print("stop, end of the spoken 'stop' -> answer silent: "
           + ", ".join("none heard" if s is None else f"{s * 1000:.0f} ms" for s in stops))
-    wake_ms = ", ".join(f"{w * 1000:.0f}" for w in sorted(wakes))
+    wake_ms = ", ".join(f"{w * 1000:.0f} (spotted {s * 1000:.0f})" for w, s in sorted(wakes))
     print(f"wake phrase end -> listening earcon heard: {wake_ms or 'none'} ms "
           f"({len(wakes)} of {tried} woken); first word of the question kept: {kept} of {tried}")
-    for start in ("always", "wake"):
+    for start in ("always", "wake") if "cpu" in wanted else ():
         voice = dataclasses.replace(settings.voice, start=start)
         cpu = idle_cpu(dataclasses.replace(settings, voice=voice), 30.0, rng)
         print(f"idle CPU ({start}): {cpu * 1000:.1f} ms of CPU per second of room noise "

@@ -257,9 +257,9 @@ class Session:
     def _open_window(self, reason: str) -> None:
         """Listen without the wake phrase for a while (after a wake, a press or an answer)."""
         self._window_ends = self.position + self.settings.follow_up
-        self.listener.hear()
-        if self.settings.earcons:
+        if self.settings.earcons:  # first: hear() may decode a second of speech already said
             self.voice.earcon("listening")
+        self.listener.hear()
         self._move(State.LISTENING, reason)
 
     def _close_window(self, reason: str) -> None:

@@ -353,7 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
     listen.add_argument("--start", choices=("always", "wake", "button"),
                         help="always: every utterance is a question (default); wake: only after "
                         "the wake phrase; button: after Enter or the GPIO button")
-    listen.add_argument("--wake-phrase", metavar="WORDS", help="default 'hey helper'")
+    listen.add_argument("--wake-phrase", metavar="WORDS", help="default 'hey computer'")
     listen.add_argument("--quiet", dest="captions", action="store_false", default=None,
                         help="no captions on the terminal (a service; the log still tells)")
     listen.add_argument("--no-earcons", dest="earcons", action="store_false", default=None,

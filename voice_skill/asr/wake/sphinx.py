@@ -15,22 +15,33 @@ from .base import Refractory, WakeHeard, phrase_words
 
 _SAMPLES_PER_FRAME = SAMPLE_RATE // 100  # pocketsphinx's default frame rate is 100 per second
 
-END_SEARCH = 0.25
+END_SEARCH = 0.35
 """How far past pocketsphinx's end of the phrase its true end is looked for (seconds). The
 keyphrase search ends the phrase early, while its last sound fades: espeak-ng en-us "hey
 helper" 0.97 s where the speech ends at 1.05 s, en-us+f2 0.98 s for 1.18 s, flite slt 1.11 s for
-1.23 s; replayed from there, the question recogniser heard the fading "-er" as a first word."""
+1.23 s; replayed from there, the question recogniser heard the fading "-er" as a first word.
+For flite slt "hey computer" the end came 0.18 s early, before "-ter": hence 0.35 s."""
 
 
 def quietest_point(pcm: bytes, frame: int = _SAMPLES_PER_FRAME) -> int:
-    """Sample offset in pcm of the first 10 ms frame no louder than twice the quietest one:
-    the pause after a word, or the dip between two words said without one."""
+    """Sample offset in pcm where its longest run of quiet 10 ms frames (no louder than twice
+    the quietest) begins: the pause after a word, or the dip between two words said without
+    one, rather than the closure of a stop inside the word ("compu-t-er")."""
     samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
     count = samples.size // frame
     if count == 0:
         return 0
     power = (samples[:count * frame].reshape(count, frame) ** 2).mean(axis=1)
-    return int(np.flatnonzero(power <= 4 * power.min())[0]) * frame
+    quiet = power <= 4 * power.min()
+    best_start, best_length, start = 0, 0, None
+    for index, is_quiet in enumerate([*quiet, False]):
+        if is_quiet and start is None:
+            start = index
+        elif not is_quiet and start is not None:
+            if index - start > best_length:
+                best_start, best_length = start, index - start
+            start = None
+    return best_start * frame
 
 
 class SphinxWakeSpotter:

@@ -36,6 +36,7 @@ from .events import (
     WakeDetected,
 )
 from .listener import BYTES_PER_SECOND, ECHO_GUARD_SECONDS, StreamingListener, respond_to_speech
+from .listener import Heard as HeardTurn
 
 
 class Voice(Protocol):
@@ -162,13 +163,13 @@ class Session:
             self._swallow_utterance = True  # its final reading is this same "stop"
             self._interrupt(word)
             return
-        for transcript in _transcripts(heard):
-            self._barge_in(transcript)
+        for turn in heard:
+            self._barge_in(turn.transcript)
 
     # --- what was heard ----------------------------------------------------------------
 
-    def _heard(self, heard: object) -> None:
-        for transcript in _transcripts(heard):
+    def _heard(self, heard: list[HeardTurn]) -> None:
+        for transcript in (turn.transcript for turn in heard):
             if self.state is not State.LISTENING:
                 return
             if self._swallow_utterance:
@@ -282,11 +283,3 @@ class Session:
     def _emit(self, event: Event) -> None:
         for observer in self.observers:
             observer(event)
-
-
-def _transcripts(heard: object) -> list[Transcript]:
-    """The listener's result for a chunk (one Heard, a list of them, or None) as transcripts."""
-    if heard is None:
-        return []
-    items = heard if isinstance(heard, list) else [heard]
-    return [item.transcript for item in items]

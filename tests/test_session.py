@@ -34,6 +34,7 @@ from voice_skill.voice.resilience import LiveMicrophone, ResilientRecognizer, ba
 
 RATE = 16000
 CHUNK = 1600  # 100 ms
+PHRASE = VoiceSettings().wake_phrase
 
 
 def silence(seconds: float) -> bytes:
@@ -125,7 +126,7 @@ class ScriptedWake:
         self.position += len(pcm) / 2 / RATE
         if self.at and self.position >= self.at[0]:
             self.at.pop(0)
-            return WakeHeard("hey helper", self.position)
+            return WakeHeard(PHRASE, self.position)
         return None
 
     def reset(self) -> None:
@@ -183,7 +184,7 @@ def test_goodbye_ends_an_always_on_session_but_only_the_conversation_on_a_kiosk(
     audio = silence(1) + burst() + silence(1) + burst() + silence(1)
     session, _, events = run(skill, ["goodbye", "why is my calf twitching"], audio)
     assert answers(events) == [("goodbye", "stop")] and session.stopped
-    _, _, events = run(skill, ["hey helper goodbye", "hey helper why is my calf twitching"],
+    _, _, events = run(skill, [f"{PHRASE} goodbye", f"{PHRASE} why is my calf twitching"],
                        audio, wake=ScriptedWake([1.2, 1.0]), start="wake")
     assert [intent for _, intent in answers(events)] == ["stop", "twitch_causes"]
 
@@ -194,7 +195,7 @@ def test_wake_mode_answers_only_after_the_wake_phrase(skill):
     # The window after the opening closes at 3 s, where the spotter's positions start; it
     # fires half way through the second burst (17.9 s), which is then recognised whole.
     wake = ScriptedWake([14.9])
-    _, voice, events = run(skill, ["hey helper why is my calf twitching"], audio, wake=wake,
+    _, voice, events = run(skill, [f"{PHRASE} why is my calf twitching"], audio, wake=wake,
                            start="wake", follow_up=3.0)
     assert [q for q, _ in answers(events)] == ["why is my calf twitching"]
     assert any(isinstance(e, WakeDetected) for e in events)

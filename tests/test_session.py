@@ -377,3 +377,83 @@ def test_unanswered_spoken_questions_are_logged_only_when_the_owner_opts_in(skil
     lines = log.read_text().splitlines()
     assert len(lines) == 1 and "capital of france" in lines[0]
     assert "twitching" not in lines[0]
+
+
+class PressedOnce:
+    """A button pressed once, at a given chunk."""
+
+    def __init__(self, at_chunk: int) -> None:
+        self.at_chunk, self.calls = at_chunk, 0
+
+    def pressed(self) -> bool:
+        self.calls += 1
+        return self.calls == self.at_chunk
+
+
+def test_push_to_talk_answers_only_after_a_press(skill):
+    # follow_up 3 s: the window after the opening closes at 3 s; a question at 4-5 s is not
+    # answered; the press at about 9 s opens the window for the one at 10-11 s.
+    audio = silence(4) + burst() + silence(5) + burst() + silence(4)
+    settings = settings_with(start="button", follow_up=3.0)
+    events: list = []
+    button = PressedOnce(at_chunk=92)  # the button is asked once a chunk (100 ms)
+    session = build_session(skill, ScriptedRecognizer(["why is my calf twitching"]),
+                            RecordingVoice(), settings, [events.append], button=button)
+    session.begin()
+    for chunk in chunks(audio):
+        session.feed(chunk)
+    session.finish()
+    reasons = [e.reason for e in events if isinstance(e, StateChanged)]
+    assert "button pressed" in reasons
+    assert [q for q, _ in answers(events)] == ["why is my calf twitching"]
+
+
+def test_enter_is_a_press_and_gpio_without_gpiozero_is_one_clear_error():
+    import os
+    import time
+
+    from voice_skill.errors import ConfigError
+    from voice_skill.voice.buttons import EnterButton, GpioButton
+
+    read_end, write_end = os.pipe()
+    button = EnterButton(os.fdopen(read_end))
+    assert not button.pressed()
+    os.write(write_end, b"\n")
+    deadline = time.monotonic() + 5
+    while not button.pressed():
+        assert time.monotonic() < deadline, "Enter was never seen"
+        time.sleep(0.01)
+    assert not button.pressed()  # one press, taken once
+    os.close(write_end)
+    try:
+        import gpiozero  # noqa: F401
+    except ImportError:
+        with pytest.raises(ConfigError, match=r"\[voice\] button_gpio needs gpiozero"):
+            GpioButton(17)
+
+
+def test_captions_show_partial_words_on_a_terminal_and_escalations_unmistakably(skill):
+    import io
+
+    from voice_skill.nlu.dialog import Conversation
+    from voice_skill.voice.captions import Captions
+    from voice_skill.voice.events import Heard, Partial
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    out, status = Terminal(), io.StringIO()
+    captions = Captions(out, status)
+    captions(Partial("my leg"))
+    captions(Heard("my leg suddenly went weak", 1.0))
+    reply = skill.respond(Conversation(), "my leg suddenly went weak and i fell", 0.0,
+                          spoken=True)
+    captions(Answered("my leg suddenly went weak and i fell", reply))
+    shown = out.getvalue()
+    assert "… my leg" in shown and "you> my leg suddenly went weak" in shown
+    assert reply.escalation in ("urgent", "emergency")
+    assert f"[{reply.escalation.upper()}]" in shown and "\033[1;" in shown
+    piped = io.StringIO()
+    Captions(piped, status)(Partial("my leg"))
+    assert piped.getvalue() == ""  # a pipe or a log gets whole lines only

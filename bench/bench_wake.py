@@ -35,11 +35,12 @@ from voice_skill.asr.wake import (  # noqa: E402
     kws_threshold,
     vosk_min_confidence,
 )
+from voice_skill.settings import VoiceSettings  # noqa: E402
 
 RATE = 16000
 RAW = ["-t", "raw", "-r", str(RATE), "-c", "1", "-b", "16", "-e", "signed-integer"]
 CHUNK = 3200  # 100 ms, what the session feeds
-PHRASE = "hey helper"
+PHRASE = VoiceSettings().wake_phrase
 SENSITIVITIES = (0.0, 0.25, 0.5, 0.625, 0.75, 1.0)
 QUESTIONS = ("why is my calf twitching", "can magnesium help with twitching",
              "what tests will the doctor do", "I have trouble breathing",

@@ -90,6 +90,7 @@ class Session:
         self._ending = False
         self._after_speaking = "open"
         self._swallow_utterance = False
+        self._hear_pending = False
 
     # --- the outside -------------------------------------------------------------------
 
@@ -134,6 +135,9 @@ class Session:
             self._open_window("wake phrase")
 
     def _while_listening(self, chunk: bytes, start: float) -> None:
+        if self._hear_pending:
+            self._hear_pending = False
+            self.listener.hear()
         if start < self._guard_until:
             return  # the tail of the skill's own voice, still in the room
         if self.button is not None and self.button.pressed() and not self.listener.in_speech:
@@ -258,9 +262,13 @@ class Session:
     def _open_window(self, reason: str) -> None:
         """Listen without the wake phrase for a while (after a wake, a press or an answer)."""
         self._window_ends = self.position + self.settings.follow_up
-        if self.settings.earcons:  # first: hear() may decode a second of speech already said
+        if self.settings.earcons:
             self.voice.earcon("listening")
-        self.listener.hear()
+            # hear() may decode a second of speech already said, in C, holding the GIL the
+            # speaker's thread needs to start the tone: it waits for the next chunk.
+            self._hear_pending = True
+        else:
+            self.listener.hear()
         self._move(State.LISTENING, reason)
 
     def _close_window(self, reason: str) -> None:

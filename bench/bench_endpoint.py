@@ -1,18 +1,32 @@
 """Endpointing and conversion costs, and how long the endpoint takes to fire. Prints numbers.
 
-    .venv/bin/python bench/bench_endpoint.py
+    .venv/bin/python bench/bench_endpoint.py [--part cost|latency|detection|babble|human|all]
 
-Speech is made with espeak-ng and noise with sox at run time, as in the tests.
+Speech is made with espeak-ng (and flite) and noise with sox at run time, as in the tests.
+
+babble  development questions spoken by flite and espeak-ng voices, with four other espeak-ng
+        talkers saying other sentences over them at 20, 15, 10 and 5 dB below the question,
+        starting 1 s in and going on 6 s after it: how long after the question the utterance
+        closes (it should be about trailing_silence) and whether the question was cut short.
+        Each setting of Thresholds.speaker_relative_db (inf = off).
+human   the 13 human recordings of Debian's pocketsphinx-testdata (read sentences, spoken
+        lists): how many utterances each becomes, per speaker_relative_db (more than one is a
+        split at a pause, which on a read sentence is a question cut short).
 """
 
 from __future__ import annotations
 
+import argparse
+import dataclasses
+import glob
+import json
 import subprocess
 import time
+from pathlib import Path
 
 import numpy as np
 
-from voice_skill.audio.endpoint import Endpointer, Utterance
+from voice_skill.audio.endpoint import Endpointer, Thresholds, Utterance
 from voice_skill.audio.pcm import SAMPLE_RATE, Resampler
 from voice_skill.settings import AudioSettings
 
@@ -128,11 +142,155 @@ def report_detection(signal: np.ndarray, spans: list[tuple[float, float]]) -> No
         print(f"  {colour:11s} " + "  ".join(cells))
 
 
+DEV_QUESTIONS = Path(__file__).resolve().parents[2] / "shared" / "eval" / "dev_questions.jsonl"
+OTHER_TALK = (
+    "The bus was late again this morning so I walked the whole way into town.",
+    "Did you see the match last night, the second half was unbelievable.",
+    "I need to pick up some bread and milk on the way home from work.",
+    "She said the appointment had been moved to Thursday afternoon at three.",
+    "We are thinking of going to the seaside for a few days in August.",
+    "My sister has just bought a new flat near the station.",
+    "They have been doing roadworks outside the house for weeks now.",
+    "Honestly the weather this year has been all over the place.",
+)
+BABBLE_VOICES = ("en-us+m3", "en-gb+f3", "en-us+f4", "en-gb+m5")
+QUESTION_VOICES = ("flite-slt", "en-us", "flite-rms", "en-gb+m3", "flite-awb", "en-us+f2")
+RELATIVE_SETTINGS = (float("inf"), 15.0, 12.0, 10.0, 8.0)
+"""Settings of Thresholds.speaker_relative_db compared (inf: off; 12 is the default)."""
+
+
+def speak_as(text: str, voice: str) -> np.ndarray:
+    if not voice.startswith("flite-"):
+        return speak(text) if voice == "en-us" else _espeak(text, voice)
+    wav = subprocess.run(["flite", "-voice", voice.removeprefix("flite-"), "-t", text, "-o",
+                          "/dev/stdout"], capture_output=True, check=True).stdout
+    raw = subprocess.run(["sox", "-t", "wav", "-", *RAW, "-"], input=wav, capture_output=True,
+                         check=True).stdout
+    return np.frombuffer(raw, dtype="<i2").astype(np.float64)
+
+
+def _espeak(text: str, voice: str, rate: int = 160) -> np.ndarray:
+    wav = subprocess.run(["espeak-ng", "-v", voice, "-s", str(rate), "--stdout", text],
+                         capture_output=True, check=True).stdout
+    raw = subprocess.run(["sox", "-t", "wav", "-", *RAW, "-"], input=wav, capture_output=True,
+                         check=True).stdout
+    return np.frombuffer(raw, dtype="<i2").astype(np.float64)
+
+
+def talker(number: int, samples: int, rng: np.random.Generator) -> np.ndarray:
+    """One other person talking for samples, sentence after sentence with short pauses."""
+    parts, total, sentence = [], 0, number
+    while total < samples:
+        said = _espeak(OTHER_TALK[sentence % len(OTHER_TALK)], BABBLE_VOICES[number],
+                       150 + 10 * number)
+        pause = np.zeros(int(rng.uniform(0.1, 0.5) * SAMPLE_RATE))
+        parts += [said, pause]
+        total, sentence = total + len(said) + len(pause), sentence + 3
+    return np.roll(np.concatenate(parts), int(rng.uniform(0, 2) * SAMPLE_RATE))[:samples]
+
+
+def active_power(signal: np.ndarray) -> float:
+    """Mean power of the 20 ms frames within 45 dB of the loudest (speech, not pauses)."""
+    frames = signal[: len(signal) // 320 * 320].reshape(-1, 320)
+    power = (frames**2).mean(axis=1)
+    return float(power[power >= power.max() * 10**-4.5].mean())
+
+
+def in_babble(question: np.ndarray, snr_db: float | None, seed: int,
+              lead: float = 2.0, tail: float = 6.0) -> tuple[np.ndarray, float, float]:
+    """The question in a quiet room, babble over it at snr_db; and where the question is."""
+    loud = np.flatnonzero(np.abs(question) > 300)
+    onset, offset = lead + loud[0] / SAMPLE_RATE, lead + (loud[-1] + 1) / SAMPLE_RATE
+    total = int((lead + tail) * SAMPLE_RATE) + len(question)
+    rng = np.random.default_rng(seed)
+    signal = rng.standard_normal(total) * 3.0  # a quiet room's hiss, about -80 dBFS
+    signal[int(lead * SAMPLE_RATE) : int(lead * SAMPLE_RATE) + len(question)] += question
+    if snr_db is not None:
+        others = sum(talker(n, total - SAMPLE_RATE, rng) for n in range(len(BABBLE_VOICES)))
+        babble = np.concatenate([np.zeros(SAMPLE_RATE), others])
+        signal += babble * np.sqrt(active_power(question) / (active_power(babble) * 10 ** (snr_db / 10)))
+    return signal, onset, offset
+
+
+def endpoint(signal: np.ndarray, thresholds: Thresholds) -> list[tuple[Utterance, float]]:
+    """Utterances of a signal fed in 0.1 s chunks, with the audio time each was emitted."""
+    endpointer, pcm, out = Endpointer(AudioSettings(), thresholds), to_pcm(signal), []
+    for i in range(0, len(pcm), 3200):
+        out += [(e, (i + 3200) / 2 / SAMPLE_RATE) for e in endpointer.feed(pcm[i : i + 3200])
+                if isinstance(e, Utterance)]
+    return out + [(e, len(pcm) / 2 / SAMPLE_RATE) for e in endpointer.finish()
+                  if isinstance(e, Utterance)]
+
+
+def judge(heard: list[tuple[Utterance, float]], onset: float, offset: float) -> tuple[str, float]:
+    """'ok', 'cut' (ends before the question does), 'max' (max_utterance) or 'lost'; and how
+    long after the question's end the utterance was emitted."""
+    for utterance, emitted in heard:
+        if utterance.start <= onset + 0.1 and utterance.end >= onset:
+            if utterance.end < offset - 0.3:
+                return "cut", float("nan")
+            return ("max" if utterance.truncated else "ok"), emitted - offset
+    return "lost", float("nan")
+
+
+def report_babble(count: int = 24) -> None:
+    questions = [json.loads(line)["text"] for line in DEV_QUESTIONS.read_text().splitlines()]
+    spoken = [speak_as(questions[3 * n], QUESTION_VOICES[n % len(QUESTION_VOICES)])
+              for n in range(count)]
+    print(f"\nbabble: {count} questions; closed after the question's end (median, max s), "
+          "cut short, lost")
+    scenes = {snr: [in_babble(q, snr, n) for n, q in enumerate(spoken)]
+              for snr in (None, 20.0, 15.0, 10.0, 5.0)}
+    for relative in RELATIVE_SETTINGS:
+        thresholds = dataclasses.replace(Thresholds(), speaker_relative_db=relative)
+        cells = []
+        for snr, scene in scenes.items():
+            verdicts = [judge(endpoint(signal, thresholds), on, off) for signal, on, off in scene]
+            hangs = [h for kind, h in verdicts if kind != "cut" and h == h]
+            cut = sum(kind == "cut" for kind, _ in verdicts)
+            lost = sum(kind == "lost" for kind, _ in verdicts)
+            cells.append(f"{'clean' if snr is None else f'{snr:g} dB'}: "
+                         f"{np.median(hangs):.2f}/{max(hangs):.2f} cut {cut} lost {lost}")
+        print(f"  relative {relative:>4g} dB  " + " | ".join(cells))
+
+
+def human_recordings() -> list[np.ndarray]:
+    folder = "/usr/share/pocketsphinx/test/data"
+    signals = []
+    for path in sorted(glob.glob(f"{folder}/librivox/*.wav") + glob.glob(f"{folder}/cards/*.wav")):
+        raw = subprocess.run(["sox", path, *RAW, "-"], capture_output=True, check=True).stdout
+        signals.append(np.frombuffer(raw, dtype="<i2").astype(np.float64))
+    for name in ("goforward", "numbers", "something"):
+        signals.append(np.fromfile(f"{folder}/{name}.raw", dtype="<i2").astype(np.float64))
+    hiss = np.random.default_rng(0).standard_normal(SAMPLE_RATE) * 3.0
+    return [np.concatenate([hiss, signal, hiss]) for signal in signals]
+
+
+def report_human() -> None:
+    signals = human_recordings()
+    print(f"\nhuman recordings ({len(signals)}, pocketsphinx-testdata): utterances each")
+    for relative in RELATIVE_SETTINGS:
+        thresholds = dataclasses.replace(Thresholds(), speaker_relative_db=relative)
+        counts = [len(endpoint(signal, thresholds)) for signal in signals]
+        print(f"  relative {relative:>4g} dB  {counts}  ({sum(counts)} in all)")
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parts = ("cost", "latency", "detection", "babble", "human")
+    parser.add_argument("--part", choices=(*parts, "all"), default="all")
+    chosen = parts if parser.parse_args().part == "all" else (parser.parse_args().part,)
     signal, spans = two_sentences()
-    report_cost(signal)
-    report_latency(signal, spans)
-    report_detection(signal, spans)
+    if "cost" in chosen:
+        report_cost(signal)
+    if "latency" in chosen:
+        report_latency(signal, spans)
+    if "detection" in chosen:
+        report_detection(signal, spans)
+    if "babble" in chosen:
+        report_babble()
+    if "human" in chosen:
+        report_human()
 
 
 if __name__ == "__main__":

@@ -723,3 +723,55 @@ def test_digital_silence_before_speech_does_not_hold_the_utterance_open() -> Non
     at, utterance = ended[0]
     assert not utterance.truncated
     assert at / 32000 < 1.3 + 1.0 + 1.0  # within a second of the speech's end at 2.3 s
+
+
+OTHER_TALK = ("The bus was late again this morning so I walked the whole way into town.",
+              "Did you see the match last night, the second half was unbelievable.",
+              "I need to pick up some bread and milk on the way home from work.")
+
+
+def _babble(seconds: float) -> np.ndarray:
+    """Three other espeak-ng talkers, each saying the sentences above one after another."""
+    samples = int(SAMPLE_RATE * seconds)
+    mix = np.zeros(samples)
+    for number, voice in enumerate(("en-us+m3", "en-gb+f3", "en-us+f4")):
+        talk = np.concatenate([np.frombuffer(synthesize(OTHER_TALK[(number + i) % 3], voice,
+                                                        150 + 10 * number, pad=0.2), "<i2")
+                               for i in range(4)]).astype(np.float64)
+        mix += np.resize(np.roll(talk, 7000 * number), samples)
+    return mix
+
+
+@pytest.mark.parametrize("relative_db,closes", [(12.0, True), (float("inf"), False)])
+def test_other_people_talking_do_not_hold_the_question_open(relative_db: float,
+                                                            closes: bool) -> None:
+    """A question with babble 20 dB below it that goes on 5 s after it: the utterance closes
+    soon after the question, because babble is far below the speaker's own level (and with
+    that check off, it stays open while they talk, which is what it fixes)."""
+    from dataclasses import replace
+
+    from voice_skill.audio.endpoint import Thresholds
+
+    question = np.frombuffer(synthesize("Why does my calf keep twitching at night?", pad=0.0),
+                             "<i2").astype(np.float64)
+    lead, tail = 2.0, 5.0
+    signal = np.random.default_rng(3).normal(0, 3.0, int(SAMPLE_RATE * (lead + tail)) +
+                                             len(question))
+    start = int(SAMPLE_RATE * lead)
+    signal[start:start + len(question)] += question
+    babble = _babble(len(signal) / SAMPLE_RATE - 1.0)
+    gain = np.sqrt(np.mean(question[np.abs(question) > 300] ** 2) /
+                   np.mean(babble[np.abs(babble) > 300] ** 2) / 10 ** (20 / 10))
+    signal[SAMPLE_RATE:] += gain * babble
+    pcm_bytes = np.clip(signal, -32768, 32767).astype("<i2").tobytes()
+    endpointer = Endpointer(AudioSettings(), replace(Thresholds(), speaker_relative_db=relative_db))
+    ended = [(at + 3200, event) for at in range(0, len(pcm_bytes), 3200)
+             for event in endpointer.feed(pcm_bytes[at:at + 3200]) if isinstance(event, Utterance)]
+    question_end = lead + len(question) / SAMPLE_RATE
+    first = next(((at / 32000, u) for at, u in ended if u.end > lead + 0.5), None)
+    if closes:
+        assert first is not None and first[1].start <= lead + 0.1
+        assert first[1].end >= question_end - 0.3  # the whole question
+        assert first[0] < question_end + 1.2  # trailing_silence 0.6 s and a little
+    else:
+        assert first is None or first[0] > question_end + 3.0

@@ -273,10 +273,13 @@ class AsrSettings(Stage):
     accents: tuple[str, ...] = ("en-gb",)
     """pocketsphinx: espeak-ng voices whose pronunciations of the dialogs' words are added to
     the American dictionary (for example en-gb, en-gb-scotland, en-029); empty for American only."""
-    sphinx_adaptations: tuple[str, ...] = ("espeak-ng",)
+    sphinx_adaptations: tuple[str, ...] = ()
     """pocketsphinx: adaptations of its model, each decoded beside the plain model (the best
     reading wins): shipped ones by name (espeak-ng) or paths of MLLR transform files or MAP
-    folders (scripts/build_adaptation.py); empty for the plain model only."""
+    folders (scripts/build_adaptation.py); empty (the default) for the plain model only.
+    Off by default: the shipped espeak-ng adaptation helps espeak-ng's own synthetic voices
+    only (chosen for 0 of 339 flite files, 2 of 339 festival files and none of the human
+    recordings, issue 3's measurement) and each adaptation doubles decoding CPU."""
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import re
 import socket
+import threading
+import time
 import zipfile
 from dataclasses import replace
 from pathlib import Path
@@ -27,7 +29,7 @@ from voice_skill.asr.models import (
     render_bar,
     resolve_url,
 )
-from voice_skill.errors import ModelStoreError, VoiceSkillError
+from voice_skill.errors import ModelStoreError, ModelUnreachableError, VoiceSkillError
 from voice_skill.settings import PROJECT_ROOT
 
 
@@ -45,10 +47,10 @@ class Recorder:
         self.said.append(text)
 
 
-def fetch_with(
-    info: ModelInfo, directory: Path, recorder: Recorder, url: str | None = None
-) -> Path:
-    return download(info, directory, recorder.on_progress, url=url, say=recorder.say)
+def fetch_with(info: ModelInfo, directory: Path, recorder: Recorder, url: str | None = None,
+               connect_timeout: float = models.TIMEOUT_SECONDS) -> Path:
+    return download(info, directory, recorder.on_progress, url=url, say=recorder.say,
+                    connect_timeout=connect_timeout)
 
 
 def leftovers(directory: Path) -> list[str]:
@@ -74,6 +76,12 @@ def test_catalog_has_the_two_english_models_with_checked_facts() -> None:
 
 def test_find_model_returns_the_entry() -> None:
     assert find_model("vosk-model-small-en-us-0.15").size_bytes == 41205931
+
+
+def test_the_recommended_model_is_the_small_english_one() -> None:
+    info = models.recommended()
+    assert info.name == "vosk-model-small-en-us-0.15" and info.language == "en-us"
+    assert info.sha256 is None and info.md5 == "09ab50ccd62b674cbaa231b825f9c1cb"
 
 
 def test_unknown_model_names_the_known_ones() -> None:
@@ -320,7 +328,7 @@ def test_offline_connection_refused_explains_how_to_install_by_hand(tmp_path: Pa
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     info = info_for(build_zip(LAYOUT), f"http://127.0.0.1:{port}")
-    with pytest.raises(ModelStoreError) as caught:
+    with pytest.raises(ModelUnreachableError) as caught:
         fetch_with(info, tmp_path / "models", Recorder())
     message = str(caught.value)
     assert "\n" not in message
@@ -328,6 +336,46 @@ def test_offline_connection_refused_explains_how_to_install_by_hand(tmp_path: Pa
     assert f"unzip it into {tmp_path / 'models'}" in message
     assert "VOSK_MODEL_PATH" in message and "--model" in message
     assert leftovers(tmp_path / "models") == []
+
+
+def test_a_server_that_never_answers_is_given_up_within_the_connect_timeout(
+        tmp_path: Path) -> None:
+    with socket.socket() as listener, socket.socket() as queued:
+        # A backlog of one, taken: the kernel drops further connection requests unanswered, as
+        # a firewall that drops packets or a dead route does.
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        queued.connect(listener.getsockname())
+        info = info_for(build_zip(LAYOUT), f"http://127.0.0.1:{listener.getsockname()[1]}")
+        started = time.monotonic()
+        with pytest.raises(ModelUnreachableError, match="timed out.*by hand"):
+            download(info, tmp_path, progress=lambda done, total: None, say=lambda text: None,
+                     connect_timeout=0.5)
+        assert time.monotonic() - started < 5
+    assert leftovers(tmp_path) == []
+
+
+def test_a_short_connect_timeout_does_not_cut_a_slow_download(
+        server: Server, tmp_path: Path) -> None:
+    info = server.serve(build_zip(LAYOUT))
+    server.state.hold_half = True
+    releaser = threading.Timer(1.5, server.state.release.set)  # silent 3 times the limit
+    releaser.start()
+    try:
+        path = fetch_with(info, tmp_path, Recorder(), connect_timeout=0.5)
+    finally:
+        releaser.cancel()
+    assert looks_like_vosk_model(path)
+    assert server.state.statuses == [200]  # one request: never cut, never resumed
+
+
+def test_https_goes_through_the_same_connect_limit(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    info = info_for(b"x", f"https://127.0.0.1:{port}")
+    with pytest.raises(ModelUnreachableError, match="connection refused"):
+        fetch_with(info, tmp_path, Recorder(), connect_timeout=0.5)
 
 
 def test_unknown_host_is_reported_as_offline_or_dns(tmp_path: Path) -> None:

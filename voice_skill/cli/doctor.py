@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
+from ..asr.models import RECOMMENDED, ModelInfo, by_hand, format_size
 from ..errors import VoiceSkillError
 from ..settings import AsrSettings, AudioSettings, Settings, TtsSettings
 
@@ -28,7 +29,7 @@ OK, WARNING, PROBLEM = "ok", "warning", "problem"
 
 PORTAUDIO_FIX = "apt-get install libportaudio2"
 ESPEAK_FIX = "apt-get install espeak-ng libespeak-ng1"
-VOSK_MODEL = "vosk-model-small-en-us-0.15"
+VOSK_MODEL = RECOMMENDED
 MIC_SECONDS = 1.0
 """How long the microphone is listened to for its level (seconds)."""
 SILENT_DBFS = -90.0
@@ -131,6 +132,19 @@ def check_recognizer(settings: AsrSettings, open_engine: Callable[[], object],
         return Check("recognition", OK, f"loads: {description}; auto picks Vosk once a model is "
                      f"in {folder}: voice-skill models download {VOSK_MODEL}")
     return Check("recognition", OK, f"loads: {description}")
+
+
+def check_model(info: ModelInfo, found: Path | None, folder: Path) -> Check:
+    """Whether a Vosk model is at hand (`found`, the recommended `info` or another), and how to
+    get the recommended one into `folder` when none is."""
+    if found is not None and found.name == info.name:
+        return Check("model", OK, f"the recommended {info.name} is installed in {found.parent}")
+    if found is not None:
+        return Check("model", OK, f"Vosk model {found} (the recommended one is {info.name})")
+    return Check("model", WARNING, f"no English Vosk model in {folder}, so pocketsphinx "
+                 f"listens; the recommended {info.name} ({format_size(info.size_bytes)}) "
+                 f"recognises better", f"voice-skill models download {info.name}. "
+                 f"{by_hand(info, folder)}")
 
 
 def check_speech(settings: TtsSettings, synthesize: Callable[[str], tuple[int, int, str]],
@@ -274,7 +288,8 @@ def _summary(device: DeviceInfo) -> tuple[int, str, float]:
 
 def machine_checks(settings: Settings, config: Path | None) -> Iterator[Check]:
     """Every check, against this machine, in the order they are printed."""
-    from ..asr.models import models_dir
+    from ..asr.models import models_dir, recommended
+    from ..asr.vosk import find_vosk_model
     from ..audio.devices import find_device
     from ..config import load_settings
 
@@ -285,6 +300,7 @@ def machine_checks(settings: Settings, config: Path | None) -> Iterator[Check]:
     yield check_microphone(lambda: _OpenMicrophone(settings.audio))
     yield check_speaker(lambda: _summary(find_device(None, "output")))
     yield check_recognizer(settings.asr, _recognizer(settings, models), str(models))
+    yield check_model(recommended(), find_vosk_model(settings.asr.model_path, models), models)
     yield check_speech(settings.tts, _synthesize(settings.tts))
     yield check_disk(models)
 

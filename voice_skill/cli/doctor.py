@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from ..asr.models import RECOMMENDED, ModelInfo, by_hand, format_size
+from ..asr.models import RECOMMENDED, ModelInfo, by_hand, format_size, recommended
 from ..errors import VoiceSkillError
 from ..settings import AsrSettings, AudioSettings, Settings, TtsSettings
 
@@ -218,12 +218,10 @@ def check_disk(folder: Path, free_bytes: Callable[[Path], int] | None = None) ->
         existing = existing.parent
     free = (free_bytes or (lambda p: shutil.disk_usage(p).free))(existing)
     found = f"{free / 2**20:.0f} MiB free for models in {folder}"
-    from ..asr.models import find_model
-
-    small = find_model(VOSK_MODEL).size_bytes
-    if free < 2 * small:  # the archive and its unpacked folder sit side by side a moment
-        return Check("disk", PROBLEM, f"{found}; {VOSK_MODEL} alone needs its "
-                     f"{small / 2**20:.1f} MiB archive and the unpacked model",
+    small = recommended()
+    if free < 2 * small.size_bytes:  # the archive and its unpacked folder side by side a moment
+        return Check("disk", PROBLEM, f"{found}; {small.name} alone needs its "
+                     f"{format_size(small.size_bytes)} archive and the unpacked model",
                      "free some space, or pass --models-dir on a larger disk")
     if free < DISK_WARNING_BYTES:
         return Check("disk", WARNING, f"{found}: room for one small model at most",
@@ -288,7 +286,7 @@ def _summary(device: DeviceInfo) -> tuple[int, str, float]:
 
 def machine_checks(settings: Settings, config: Path | None) -> Iterator[Check]:
     """Every check, against this machine, in the order they are printed."""
-    from ..asr.models import models_dir, recommended
+    from ..asr.models import models_dir
     from ..asr.vosk import find_vosk_model
     from ..audio.devices import find_device
     from ..config import load_settings

@@ -90,7 +90,7 @@ def why_not(settings: Settings, interactive: bool, found: Path | None, refused: 
     if found is not None:
         return f"a Vosk model is at hand: {found}"
     if info.name in refused:
-        return f"declined before (remembered in {state_file()})"
+        return "declined before"
     return None
 
 

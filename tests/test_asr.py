@@ -29,7 +29,7 @@ from voice_skill.asr.base import (
     make_transcript,
     transcribe,
 )
-from voice_skill.asr.registry import open_recognizer
+from voice_skill.asr.registry import choose_engine, open_recognizer
 from voice_skill.asr.sphinx import SphinxRecognizer, _best, doubts_only_sure_words, find_adaptation
 from voice_skill.asr.vosk import (
     TwoPassRecognizer,
@@ -523,6 +523,23 @@ def test_auto_without_an_english_vosk_model_uses_pocketsphinx_and_says_so(
     assert isinstance(recognizer, SphinxRecognizer)
     assert recognizer.description.startswith("pocketsphinx, mix language model")
     assert f"auto: no English Vosk model in {tmp_path}" in recognizer.description
+
+
+def test_auto_uses_an_installed_english_vosk_model_and_never_a_korean_one(
+        tmp_path: Path, ko_model_path: Path, no_env_model: None) -> None:
+    """The real Korean model stands in for an English one: auto goes by the folder's name
+    (vosk-model[-small]-LANG-VERSION, as alphacephei names them), which is all that differs."""
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "vosk-model-small-ko-0.22").symlink_to(ko_model_path, target_is_directory=True)
+    assert choose_engine("auto", AsrSettings(), models).name == "pocketsphinx"
+    english = models / "vosk-model-small-en-us-0.15"
+    english.symlink_to(ko_model_path, target_is_directory=True)
+    recognizer = open_recognizer(AsrSettings(engine="auto"), KO_PHRASES, models)
+    assert isinstance(recognizer, TwoPassRecognizer)
+    assert str(english) in recognizer.description and "auto:" not in recognizer.description
+    transcript = transcribe(recognizer, synthesize("종아리 근육 떨림", voice="ko", rate=120))
+    assert transcript.text == "종아리 근육 떨림"
 
 
 def test_vosk_without_a_model_says_how_to_get_one(tmp_path: Path, no_env_model: None) -> None:

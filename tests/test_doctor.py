@@ -26,6 +26,7 @@ from voice_skill.cli.doctor import (
     check_dialogs,
     check_disk,
     check_microphone,
+    check_model,
     check_platform,
     check_recognizer,
     check_settings,
@@ -34,6 +35,7 @@ from voice_skill.cli.doctor import (
     level_dbfs,
     run_doctor,
 )
+from voice_skill.asr.models import recommended
 from voice_skill.errors import AudioError, EngineError
 from voice_skill.config import load_settings
 from voice_skill.settings import AsrSettings, TtsSettings
@@ -82,7 +84,7 @@ def test_doctor_without_an_audio_server_names_the_problem_and_the_fix(tmp_path: 
     assert "-- fix: connect a microphone" in lines["microphone"]
     assert lines["speaker"].startswith("problem ")
     # The rest of the machine is still examined and reported.
-    for name in ("platform", "settings", "dialogs", "recognition", "speech", "disk"):
+    for name in ("platform", "settings", "dialogs", "recognition", "model", "speech", "disk"):
         assert lines[name].startswith(("ok ", "warning ")), result.stdout
     assert result.stdout.rstrip().endswith("2 problem(s) found")
     assert "Traceback" not in result.stderr
@@ -158,6 +160,24 @@ def test_recognizer_reports_what_auto_picked_and_the_missing_model_fix() -> None
     check = check_recognizer(AsrSettings(engine="vosk"), no_model, "/models")
     assert check.status == PROBLEM
     assert check.fix == "voice-skill models download vosk-model-small-en-us-0.15"
+
+
+def test_model_says_whether_the_recommended_one_is_installed_and_how_to_get_it(
+        tmp_path: Path) -> None:
+    info = recommended()
+    check = check_model(info, None, tmp_path)
+    assert check.status == WARNING
+    assert f"no English Vosk model in {tmp_path}, so pocketsphinx listens" in check.detail
+    assert "vosk-model-small-en-us-0.15 (39.3 MiB)" in check.detail
+    assert check.fix.startswith("voice-skill models download vosk-model-small-en-us-0.15. ")
+    assert f"To install it by hand: download {info.url}" in check.fix
+    assert f"unzip it into {tmp_path}" in check.fix
+    installed = check_model(info, tmp_path / info.name, tmp_path)
+    assert installed == Check("model", OK, f"the recommended {info.name} is installed in "
+                                           f"{tmp_path}")
+    other = check_model(info, tmp_path / "vosk-model-en-us-0.22-lgraph", tmp_path)
+    assert other.status == OK and "the recommended one is vosk-model-small-en-us-0.15" in \
+        other.detail
 
 
 def test_speech_engine() -> None:

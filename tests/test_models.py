@@ -1,25 +1,19 @@
-"""Model store: catalog facts, and downloads from a real HTTP server on 127.0.0.1.
-
-The server is http.server in a thread on a random free port; it serves archives the tests build
-(laid out like Vosk models), records every request's headers, and can cut a response half-way
-or ignore Range headers the way some servers do.
-"""
+"""Model store: catalog facts, and downloads from a real HTTP server on 127.0.0.1
+(tests/model_server.py)."""
 
 from __future__ import annotations
 
-import hashlib
 import io
-import os
 import re
 import socket
 import threading
+import time
 import zipfile
-from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from model_server import LAYOUT, NAME, Server, build_zip, info_for, server_fixture  # noqa: F401
 
 from voice_skill.asr import models
 from voice_skill.asr.models import (
@@ -35,105 +29,8 @@ from voice_skill.asr.models import (
     render_bar,
     resolve_url,
 )
-from voice_skill.errors import ModelStoreError, VoiceSkillError
+from voice_skill.errors import ModelStoreError, ModelUnreachableError, VoiceSkillError
 from voice_skill.settings import PROJECT_ROOT
-
-NAME = "vosk-model-test-0.1"
-LAYOUT = {
-    "am/final.mdl": b"acoustic model " * 4000,
-    "conf/model.conf": b"--min-active=200\n",
-    "conf/mfcc.conf": b"--use-energy=false\n",
-    "graph/HCLr.fst": os.urandom(50_000),  # incompressible, so the archive has real length
-    "graph/phones/word_boundary.int": b"1 nonword\n",
-    "README": b"test model\n",
-}
-
-
-def build_zip(entries: dict[str, bytes], top: str | None = NAME) -> bytes:
-    """A zip archive of `entries`, under one top folder as alphacephei's archives are."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in entries.items():
-            archive.writestr(f"{top}/{name}" if top else name, data)
-    return buffer.getvalue()
-
-
-def info_for(data: bytes, base: str, name: str = NAME) -> ModelInfo:
-    """A catalog entry that matches `data` exactly, served from `base`."""
-    return ModelInfo(
-        name=name, url=f"{base}/{name}.zip", size_bytes=len(data),
-        sha256=hashlib.sha256(data).hexdigest(), md5=hashlib.md5(data).hexdigest(),
-        language="xx", description="built by the test", source="tests/test_models.py",
-    )
-
-
-@dataclass
-class ServerState:
-    files: dict[str, bytes] = field(default_factory=dict)
-    requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
-    honour_range: bool = True
-    cuts_left: int = 0
-    """How many next responses send only half their body, then close the connection."""
-    statuses: list[int] = field(default_factory=list)
-
-
-def make_handler(state: ServerState) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            state.requests.append((self.path, dict(self.headers.items())))
-            body = state.files.get(self.path)
-            if body is None:
-                state.statuses.append(404)
-                self.send_error(404)
-                return
-            start, status = 0, 200
-            match = re.fullmatch(r"bytes=(\d+)-", self.headers.get("Range", ""))
-            if match and state.honour_range:
-                start, status = int(match.group(1)), 206
-                if start >= len(body):
-                    state.statuses.append(416)
-                    self.send_error(416)
-                    return
-            payload = body[start:]
-            state.statuses.append(status)
-            self.send_response(status)
-            self.send_header("Content-Length", str(len(payload)))
-            if status == 206:
-                self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
-            self.end_headers()
-            if state.cuts_left:
-                state.cuts_left -= 1
-                payload = payload[: len(payload) // 2]
-            self.wfile.write(payload)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass  # keep pytest output clean
-
-    return Handler
-
-
-@dataclass
-class Server:
-    base: str
-    state: ServerState
-
-    def serve(self, data: bytes, name: str = NAME) -> ModelInfo:
-        self.state.files[f"/{name}.zip"] = data
-        return info_for(data, self.base, name)
-
-
-@pytest.fixture
-def server() -> Iterator[Server]:
-    state = ServerState()
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(state))
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield Server(f"http://127.0.0.1:{httpd.server_address[1]}", state)
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join()
 
 
 class Recorder:
@@ -150,10 +47,10 @@ class Recorder:
         self.said.append(text)
 
 
-def fetch_with(
-    info: ModelInfo, directory: Path, recorder: Recorder, url: str | None = None
-) -> Path:
-    return download(info, directory, recorder.on_progress, url=url, say=recorder.say)
+def fetch_with(info: ModelInfo, directory: Path, recorder: Recorder, url: str | None = None,
+               connect_timeout: float = models.TIMEOUT_SECONDS) -> Path:
+    return download(info, directory, recorder.on_progress, url=url, say=recorder.say,
+                    connect_timeout=connect_timeout)
 
 
 def leftovers(directory: Path) -> list[str]:
@@ -179,6 +76,12 @@ def test_catalog_has_the_two_english_models_with_checked_facts() -> None:
 
 def test_find_model_returns_the_entry() -> None:
     assert find_model("vosk-model-small-en-us-0.15").size_bytes == 41205931
+
+
+def test_the_recommended_model_is_the_small_english_one() -> None:
+    info = models.recommended()
+    assert info.name == "vosk-model-small-en-us-0.15" and info.language == "en-us"
+    assert info.sha256 is None and info.md5 == "09ab50ccd62b674cbaa231b825f9c1cb"
 
 
 def test_unknown_model_names_the_known_ones() -> None:
@@ -425,7 +328,7 @@ def test_offline_connection_refused_explains_how_to_install_by_hand(tmp_path: Pa
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     info = info_for(build_zip(LAYOUT), f"http://127.0.0.1:{port}")
-    with pytest.raises(ModelStoreError) as caught:
+    with pytest.raises(ModelUnreachableError) as caught:
         fetch_with(info, tmp_path / "models", Recorder())
     message = str(caught.value)
     assert "\n" not in message
@@ -433,6 +336,46 @@ def test_offline_connection_refused_explains_how_to_install_by_hand(tmp_path: Pa
     assert f"unzip it into {tmp_path / 'models'}" in message
     assert "VOSK_MODEL_PATH" in message and "--model" in message
     assert leftovers(tmp_path / "models") == []
+
+
+def test_a_server_that_never_answers_is_given_up_within_the_connect_timeout(
+        tmp_path: Path) -> None:
+    with socket.socket() as listener, socket.socket() as queued:
+        # A backlog of one, taken: the kernel drops further connection requests unanswered, as
+        # a firewall that drops packets or a dead route does.
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        queued.connect(listener.getsockname())
+        info = info_for(build_zip(LAYOUT), f"http://127.0.0.1:{listener.getsockname()[1]}")
+        started = time.monotonic()
+        with pytest.raises(ModelUnreachableError, match="timed out.*by hand"):
+            download(info, tmp_path, progress=lambda done, total: None, say=lambda text: None,
+                     connect_timeout=0.5)
+        assert time.monotonic() - started < 5
+    assert leftovers(tmp_path) == []
+
+
+def test_a_short_connect_timeout_does_not_cut_a_slow_download(
+        server: Server, tmp_path: Path) -> None:
+    info = server.serve(build_zip(LAYOUT))
+    server.state.hold_half = True
+    releaser = threading.Timer(1.5, server.state.release.set)  # silent 3 times the limit
+    releaser.start()
+    try:
+        path = fetch_with(info, tmp_path, Recorder(), connect_timeout=0.5)
+    finally:
+        releaser.cancel()
+    assert looks_like_vosk_model(path)
+    assert server.state.statuses == [200]  # one request: never cut, never resumed
+
+
+def test_https_goes_through_the_same_connect_limit(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    info = info_for(b"x", f"https://127.0.0.1:{port}")
+    with pytest.raises(ModelUnreachableError, match="connection refused"):
+        fetch_with(info, tmp_path, Recorder(), connect_timeout=0.5)
 
 
 def test_unknown_host_is_reported_as_offline_or_dns(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from voice_skill.settings import (
     AudioSettings,
     DialogSettings,
     MatchSettings,
+    ModelsSettings,
     PrivacySettings,
     Settings,
     Stage,
@@ -89,6 +90,8 @@ def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
      '[dialog] safety_check: expected true or false, got the string "yes"'),
     (lambda: DialogSettings(idle_reset_seconds=True),  # type: ignore[arg-type]
      "[dialog] idle_reset_seconds: expected a number of seconds between 1 and 3600, got true"),
+    (lambda: ModelsSettings(offer="no"),  # type: ignore[arg-type]
+     '[models] offer: expected true or false, got the string "no"'),
     (lambda: PrivacySettings(retention_days=0), "[privacy] retention_days: expected a whole "
                                                 "number of days between 1 and 3650, got 0"),
 ])
@@ -201,7 +204,22 @@ def test_environment_beats_the_file_and_flags_beat_both(isolated: Path) -> None:
     assert "[tts] voice = (none)  # default" in lines
 
 
+def test_the_model_offer_is_on_by_default_and_turned_off_in_the_file_or_environment(
+        isolated: Path) -> None:
+    assert Settings().models.offer is True
+    assert settings_from_toml("[models]\noffer = false\n").models.offer is False
+    resolved = resolve(environ={"VOICE_SKILL_MODELS_OFFER": "false"})
+    assert resolved.settings.models.offer is False
+    assert resolved.source("models", "offer") == "environment $VOICE_SKILL_MODELS_OFFER"
+    # The download mirror's variable is no setting, though its name is close to [models].
+    mirror = resolve(environ={"VOICE_SKILL_MODEL_MIRROR": "http://mirror.lan/vosk/"})
+    assert mirror.settings.models.offer is True
+
+
 @pytest.mark.parametrize(("environ", "message"), [
+    ({"VOICE_SKILL_MODELS_OFFER": "sometimes"},
+     ('$VOICE_SKILL_MODELS_OFFER: [models] offer: expected true or false, got the string '
+      '"sometimes"')),
     ({"VOICE_SKILL_AUDIO_TRAILING_SILENCE": "soon"},
      '$VOICE_SKILL_AUDIO_TRAILING_SILENCE: [audio] trailing_silence: expected a number of '
      'seconds between 0.1 and 5, got the string "soon"'),

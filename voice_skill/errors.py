@@ -21,5 +21,9 @@ class ModelStoreError(VoiceSkillError):
     """A speech model cannot be listed, downloaded, verified or installed."""
 
 
+class ModelUnreachableError(ModelStoreError):
+    """The model's server could not be reached at all (offline, no DNS, refused, timed out)."""
+
+
 class ConfigError(VoiceSkillError):
     """A settings file or command-line value is invalid."""

@@ -283,6 +283,17 @@ class AsrSettings(Stage):
 
 
 @dataclass(frozen=True)
+class ModelsSettings(Stage):
+    """Speech models: the offer of the recommended English Vosk model."""
+
+    SECTION = "models"
+
+    offer: bool = True
+    """Ask once, when the skill or doctor starts at a terminal without an English Vosk model,
+    whether to download the recommended one; false never asks."""
+
+
+@dataclass(frozen=True)
 class TtsSettings(Stage):
     SECTION = "tts"
 
@@ -355,6 +366,7 @@ class Settings:
     dialog: DialogSettings = field(default_factory=DialogSettings)
     audio: AudioSettings = field(default_factory=AudioSettings)
     asr: AsrSettings = field(default_factory=AsrSettings)
+    models: ModelsSettings = field(default_factory=ModelsSettings)
     tts: TtsSettings = field(default_factory=TtsSettings)
     voice: VoiceSettings = field(default_factory=VoiceSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)

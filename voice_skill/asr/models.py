@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import http.client
 import os
 import shutil
 import socket
@@ -27,14 +28,15 @@ from pathlib import Path, PurePosixPath
 from typing import TextIO
 
 from .. import paths
-from ..errors import ModelStoreError
+from ..errors import ModelStoreError, ModelUnreachableError
 
 MIRROR_ENV = "VOICE_SKILL_MODEL_MIRROR"
 """Environment variable: base URL of a local mirror holding the official archive files."""
 
 CHUNK_BYTES = 64 * 1024
 TIMEOUT_SECONDS = 30.0
-"""A connection silent for this long counts as cut; the partial download is kept (seconds)."""
+"""A connection silent for this long counts as cut; the partial download is kept (seconds).
+Also the default for connecting; the first-run offer connects with a shorter limit."""
 
 Progress = Callable[[int, int], None]
 """Called with (bytes downloaded so far, archive size in bytes)."""
@@ -102,6 +104,15 @@ CATALOG: tuple[ModelInfo, ...] = (
         source="alphacephei model-list.json (url, size, md5); alphacephei.com/vosk/models",
     ),
 )
+
+
+RECOMMENDED = "vosk-model-small-en-us-0.15"
+"""The model offered on first run and named in hints: English, small, quick on a Raspberry Pi."""
+
+
+def recommended() -> ModelInfo:
+    """The catalog entry of the recommended model."""
+    return find_model(RECOMMENDED, CATALOG)
 
 
 @dataclass(frozen=True)
@@ -270,11 +281,44 @@ def _reason(error: BaseException) -> str:
     return str(getattr(cause, "strerror", None) or cause)
 
 
-def _open(url: str, offset: int) -> HTTPResponse:
+class _PatientReads:
+    """Mixed into http.client's connections: connect within the request's timeout, then wait up
+    to TIMEOUT_SECONDS for each read, so a short connect limit never cuts a slow download."""
+
+    sock: socket.socket
+
+    def connect(self) -> None:
+        super().connect()  # type: ignore[misc]
+        self.sock.settimeout(TIMEOUT_SECONDS)
+
+
+class _Connection(_PatientReads, http.client.HTTPConnection):
+    pass
+
+
+class _SecureConnection(_PatientReads, http.client.HTTPSConnection):
+    pass
+
+
+class _Handler(urllib.request.HTTPHandler):
+    def http_open(self, req: urllib.request.Request) -> HTTPResponse:
+        return self.do_open(_Connection, req)
+
+
+class _SecureHandler(urllib.request.HTTPSHandler):
+    # https_open passes its TLS context on; only the connection class is ours.
+    def do_open(self, http_class: object, req: urllib.request.Request,
+                **kwargs: object) -> HTTPResponse:
+        return super().do_open(_SecureConnection, req, **kwargs)
+
+
+def _open(url: str, offset: int, connect_timeout: float = TIMEOUT_SECONDS) -> HTTPResponse:
     """Start a GET of `url`, asking for the bytes from `offset` on when resuming."""
     headers = {"User-Agent": "voice-skill"} | ({"Range": f"bytes={offset}-"} if offset else {})
     request = urllib.request.Request(url, headers=headers)
-    response: HTTPResponse = urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS)
+    # A fresh opener each time: it reads the proxy settings from the environment, as urlopen's.
+    opener = urllib.request.build_opener(_Handler, _SecureHandler)
+    response: HTTPResponse = opener.open(request, timeout=connect_timeout)
     return response
 
 
@@ -318,8 +362,9 @@ def _receive(response: HTTPResponse, part: Path, start: int, total: int,
 
 
 def fetch(info: ModelInfo, source: str, part: Path, directory: Path,
-          progress: Progress, say: Say) -> None:
-    """Bring `part` to the archive's full size, resuming what it already holds."""
+          progress: Progress, say: Say, connect_timeout: float = TIMEOUT_SECONDS) -> None:
+    """Bring `part` to the archive's full size, resuming what it already holds; connecting
+    takes at most `connect_timeout` seconds (ModelUnreachableError after that)."""
     total = info.size_bytes
     for _attempt in range(2):  # a second try only after a stale partial was dropped
         offset = part.stat().st_size if part.exists() else 0
@@ -329,7 +374,7 @@ def fetch(info: ModelInfo, source: str, part: Path, directory: Path,
         if offset == total:
             return
         try:
-            response = _open(source, offset)
+            response = _open(source, offset, connect_timeout)
         except urllib.error.HTTPError as error:
             error.close()
             if error.code == 416 and offset:  # our partial does not fit the server's file
@@ -338,7 +383,7 @@ def fetch(info: ModelInfo, source: str, part: Path, directory: Path,
             raise ModelStoreError(f"{source}: server answered HTTP {error.code} {error.reason}. "
                                   + by_hand(info, directory)) from None
         except (urllib.error.URLError, OSError) as error:
-            raise ModelStoreError(f"cannot download {info.name} from {source} "
+            raise ModelUnreachableError(f"cannot download {info.name} from {source} "
                                   f"({_reason(error)}). " + by_hand(info, directory)) from None
         try:
             with response:
@@ -427,11 +472,13 @@ def install_archive(archive: Path, target: Path, origin: str) -> None:
 
 
 def download(info: ModelInfo, directory: Path, progress: Progress | None = None,
-             url: str | None = None, *, say: Say | None = None) -> Path:
+             url: str | None = None, *, say: Say | None = None,
+             connect_timeout: float = TIMEOUT_SECONDS) -> Path:
     """Install `info` as directory/NAME and return that path; resumable, verified, atomic.
 
     `url` (or $VOICE_SKILL_MODEL_MIRROR) replaces the official address; `progress` defaults to a
-    text bar on stderr and `say` to status lines on stderr.
+    text bar on stderr and `say` to status lines on stderr. A server not connected within
+    `connect_timeout` seconds is ModelUnreachableError; reads may take TIMEOUT_SECONDS each.
     """
     speak = say if say is not None else functools.partial(print, file=sys.stderr)
     if info.sha256 is None and info.md5 is None:
@@ -450,7 +497,8 @@ def download(info: ModelInfo, directory: Path, progress: Progress | None = None,
                               f"({error.strerror})") from None
     source = resolve_url(info, url)
     part = directory / f"{info.name}.zip.part"
-    fetch(info, source, part, directory, progress or TextProgress(info.name), speak)
+    fetch(info, source, part, directory, progress or TextProgress(info.name), speak,
+          connect_timeout)
     verify_archive(part, info)
     install_archive(part, target, origin=source)
     speak(f"installed {info.name} in {target}")

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
+from ..asr.models import RECOMMENDED, ModelInfo, by_hand, format_size, recommended
 from ..errors import VoiceSkillError
 from ..settings import AsrSettings, AudioSettings, Settings, TtsSettings
 
@@ -28,7 +29,7 @@ OK, WARNING, PROBLEM = "ok", "warning", "problem"
 
 PORTAUDIO_FIX = "apt-get install libportaudio2"
 ESPEAK_FIX = "apt-get install espeak-ng libespeak-ng1"
-VOSK_MODEL = "vosk-model-small-en-us-0.15"
+VOSK_MODEL = RECOMMENDED
 MIC_SECONDS = 1.0
 """How long the microphone is listened to for its level (seconds)."""
 SILENT_DBFS = -90.0
@@ -133,6 +134,19 @@ def check_recognizer(settings: AsrSettings, open_engine: Callable[[], object],
     return Check("recognition", OK, f"loads: {description}")
 
 
+def check_model(info: ModelInfo, found: Path | None, folder: Path) -> Check:
+    """Whether a Vosk model is at hand (`found`, the recommended `info` or another), and how to
+    get the recommended one into `folder` when none is."""
+    if found is not None and found.name == info.name:
+        return Check("model", OK, f"the recommended {info.name} is installed in {found.parent}")
+    if found is not None:
+        return Check("model", OK, f"Vosk model {found} (the recommended one is {info.name})")
+    return Check("model", WARNING, f"no English Vosk model in {folder}, so pocketsphinx "
+                 f"listens; the recommended {info.name} ({format_size(info.size_bytes)}) "
+                 f"recognises better", f"voice-skill models download {info.name}. "
+                 f"{by_hand(info, folder)}")
+
+
 def check_speech(settings: TtsSettings, synthesize: Callable[[str], tuple[int, int, str]],
                  which: Callable[[str], str | None] = shutil.which) -> Check:
     """The speech engine has a voice and says a word (`synthesize` returns samples, rate,
@@ -204,12 +218,10 @@ def check_disk(folder: Path, free_bytes: Callable[[Path], int] | None = None) ->
         existing = existing.parent
     free = (free_bytes or (lambda p: shutil.disk_usage(p).free))(existing)
     found = f"{free / 2**20:.0f} MiB free for models in {folder}"
-    from ..asr.models import find_model
-
-    small = find_model(VOSK_MODEL).size_bytes
-    if free < 2 * small:  # the archive and its unpacked folder sit side by side a moment
-        return Check("disk", PROBLEM, f"{found}; {VOSK_MODEL} alone needs its "
-                     f"{small / 2**20:.1f} MiB archive and the unpacked model",
+    small = recommended()
+    if free < 2 * small.size_bytes:  # the archive and its unpacked folder side by side a moment
+        return Check("disk", PROBLEM, f"{found}; {small.name} alone needs its "
+                     f"{format_size(small.size_bytes)} archive and the unpacked model",
                      "free some space, or pass --models-dir on a larger disk")
     if free < DISK_WARNING_BYTES:
         return Check("disk", WARNING, f"{found}: room for one small model at most",
@@ -275,6 +287,7 @@ def _summary(device: DeviceInfo) -> tuple[int, str, float]:
 def machine_checks(settings: Settings, config: Path | None) -> Iterator[Check]:
     """Every check, against this machine, in the order they are printed."""
     from ..asr.models import models_dir
+    from ..asr.vosk import find_vosk_model
     from ..audio.devices import find_device
     from ..config import load_settings
 
@@ -285,6 +298,7 @@ def machine_checks(settings: Settings, config: Path | None) -> Iterator[Check]:
     yield check_microphone(lambda: _OpenMicrophone(settings.audio))
     yield check_speaker(lambda: _summary(find_device(None, "output")))
     yield check_recognizer(settings.asr, _recognizer(settings, models), str(models))
+    yield check_model(recommended(), find_vosk_model(settings.asr.model_path, models), models)
     yield check_speech(settings.tts, _synthesize(settings.tts))
     yield check_disk(models)
 

@@ -279,6 +279,19 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
     return run_doctor(machine_checks(settings, args.config), sys.stdout)
 
 
+def offer_model(settings: Settings) -> None:
+    """At a terminal, the voice loop and doctor offer the recommended English Vosk model once
+    (cli/offer.py); whatever the answer, the command then runs."""
+    from ..asr.models import models_dir
+    from .offer import offer_model as offer
+
+    offer(settings, models_dir(), sys.stdin, sys.stdout)
+
+
+OFFERING = (cmd_start, cmd_listen, cmd_doctor)
+"""The commands before which the model is offered: the ones that listen, and the checkup."""
+
+
 # --- parser ------------------------------------------------------------------------------
 
 
@@ -396,6 +409,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         resolved = resolve(args.config, flags=flag_values(args))
         log.debug("settings from %s", resolved.file or "built-in defaults")
+        if args.run in OFFERING:
+            offer_model(resolved.settings)
         return args.run(args, resolved.settings)
     except VoiceSkillError as error:
         print(f"voice-skill: {error}", file=sys.stderr)

@@ -7,7 +7,8 @@ scope lay speech gives it:
 
   hypothetical  from the cue to the end of its clause, or   "what if it spreads"
                 to a person named after its own subject     ("if I stand up, my leg gives
-                way": the leg is reported)
+                way": the leg is reported); none inside a   ("if I try to swallow, pills
+                habitual condition                          stick": it happens each time)
   modal         up to three words before the mention        "it will eventually spread"
   hearsay       from the cue to the end of its sentence,    "my friend says twitching spreads"
                 unless the person speaks of a person again  ("my wife says my face droops"),
@@ -56,6 +57,7 @@ _LINKS = frozenset({"is", "was", "are", "were", "has", "had", "been", "got", "ge
                     "come", "came", "comes", "coming", "out", "turned", "turns", "always", "bit",
                     "a", "little", "far", "way", "much", "total", "complete", "full", "massive"})
 """Words that may stand between a thing and its symptom word: 'the signal is really weak'."""
+_DETERMINERS = frozenset({"the", "my", "a", "an", "his", "her", "our", "their", "this", "that"})
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,7 @@ def mention_assertion(words: list[str], at: list[Position], start: int, end: int
     if _hearsay(words, at, start, cues):
         return "hearsay"
     if any(e <= start and at[s].clause == here.clause and not _named_between(e, start, cues)
-           for s, e in cues.of("hypothetical")):
+           and not _inside(s, e, cues.of("habitual")) for s, e in cues.of("hypothetical")):
         return "hypothetical"
     if any(s <= start < e for s, e in cues.of(ASKED)):
         return "hypothetical"
@@ -106,9 +108,11 @@ def mention_assertion(words: list[str], at: list[Position], start: int, end: int
 
 
 def _thing_of(words: list[str], start: int, end: int, thing_start: int, thing_end: int) -> bool:
-    """'weak tea' (the thing right after) or 'the tea was weak' (before, linked)."""
+    """'weak tea' (the thing right after) or 'the tea was weak' (before, linked). A thing
+    after that starts with "the" or "my" is the verb's object, not the word's noun: a foot
+    "slapping the floor" is still a foot."""
     if thing_start == end:
-        return True
+        return words[thing_start] not in _DETERMINERS
     return thing_end <= start and all(w in _LINKS for w in words[thing_end:start])
 
 
@@ -172,6 +176,23 @@ def _resolved(at: list[Position], end: int, cues: CueSpans) -> bool:
             return not any(at[p].sentence == sentence
                            for p, _ in cues.of("recent") + cues.of("sudden"))
     return False
+
+
+def once_past_spans(words: list[str], at: list[Position],
+                    spans: dict[str, list[tuple[int, int]]]) -> list[tuple[int, int]]:
+    """Past cues at each "once" that ends its clause or comes before an "and": "her leg went
+    numb once." is one time gone by. "once I stand up" (as soon as), "at once", "more than once"
+    are not, nor one in a sentence that says it was lately ("fainted once, an hour ago")."""
+    lately = {at[s].sentence for kind in ("recent", "sudden") for s, _ in spans.get(kind, [])}
+    found = []
+    for i, word in enumerate(words):
+        if word != "once" or i == 0 or words[i - 1] in {"at", "than"} \
+                or at[i].sentence in lately:
+            continue
+        last = i + 1 == len(words) or at[i + 1].clause != at[i].clause or words[i + 1] == "and"
+        if last:
+            found.append((i, i + 1))
+    return found
 
 
 def _inside(start: int, end: int, spans: list[tuple[int, int]]) -> bool:

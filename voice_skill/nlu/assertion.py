@@ -16,16 +16,19 @@ scope lay speech gives it:
   past          its stretch of sentence up to a "but",      "fainted as a teenager"
                 unless a present cue comes between it and   ("years ago, and again now")
                 the mention, or a recent one is in its      ("fainted at school today")
-                clause
+                clause; a "once" that ends its clause is    "her leg went numb once."
+                one too
   resolved      back over its sentence, unless the          "a clot ten years ago, fine since"
                 sentence also says it was recent            ("fainted this morning, fine now")
   figurative    up to five words either side, in its clause "convulsing with laughter"
   things        a thing right after the symptom word, or    "weak tea", "the signal is weak"
-                before it with at most a linking verb
+                before it with at most a linking verb; not  ("slapping the floor")
+                a verb's object after it
   body          a mention made only of body words ("calf") takes its status from the
                 rest of the pattern: "the worst pain I have ever had in my calf"
 
-Negation keeps its own, older code in safety.py (a window before, a verdict after).
+Negation keeps its own, older code in safety.py (a window before, a verdict after, a cleft:
+"it's not my leg that's weak").
 """
 
 from __future__ import annotations
@@ -189,8 +192,7 @@ def once_past_spans(words: list[str], at: list[Position],
         if word != "once" or i == 0 or words[i - 1] in {"at", "than"} \
                 or at[i].sentence in lately:
             continue
-        last = i + 1 == len(words) or at[i + 1].clause != at[i].clause or words[i + 1] == "and"
-        if last:
+        if i + 1 == len(words) or at[i + 1].clause != at[i].clause or words[i + 1] == "and":
             found.append((i, i + 1))
     return found
 

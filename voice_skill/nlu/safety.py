@@ -339,7 +339,7 @@ def _negated_before(words: list[_Word], start: int, covered: set[int]) -> bool:
 
 def _cleft_negated(words: list[_Word], start: int) -> bool:
     """ "it's not my leg that's weak, it's the coffee": a cleft's "not" is said of what follows
-    its "that", however long the part it puts first."""
+    its "that", past the words it puts first (further back than the negation window reaches)."""
     clause = words[start].clause
     i = start - 1
     while i >= 0 and words[i].clause == clause and words[i].text in _VERDICT_LINKS:

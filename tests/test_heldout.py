@@ -27,7 +27,7 @@ from voice_skill.nlu.dialog import Conversation, Skill
 DATA = Path(__file__).parent / "data"
 TUNING_SETS = ("tuning_safety.jsonl", "tuning_safety_2.jsonl", "tuning_safety_3.jsonl",
                "tuning_safety_4.jsonl", "tuning_safety_5.jsonl", "tuning_safety_6.jsonl",
-               "tuning_safety_7.jsonl")
+               "tuning_safety_7.jsonl", "tuning_safety_8.jsonl")
 
 
 def rows(name: str) -> list[dict]:
@@ -58,9 +58,6 @@ KNOWN_MISSES = {
         "as urgent: the rule follows the development set",
     "i cant feel my legs after that spin class lol jk theyre just sore":
         "the joke is told six words after the symptom, beyond a figure of speech's reach",
-    "a woman at my yoga class said her legs went numb once and it was her back":
-        "'said her legs' reads as the sayer relaying her own symptom, and 'once' is no past cue "
-        "(it is also 'as soon as'): a stranger's story told as a present report",
     "is it normal to cough up blood after a long flight? I just did":
         "the report is only 'I just did' in a second sentence, standing for the general "
         "question's symptom: an ellipsis across sentences is not resolved",
@@ -71,9 +68,11 @@ KNOWN_MISSES = {
     "started amlodipine 5 days ago and since then my calves twitch":
         "the medicine is named only by its drug name: listing drug names would be a catalogue, "
         "and 'started' alone is too common a word",
-    "My friend told me her leg went numb once. Is that something I should know about?":
-        "as the yoga-class row: 'told me her leg' reads as a present person relaying her own "
-        "symptom, and 'once' is no past cue",
+    "If I lie in bed for long the cramps start, and they wake me up most nights.":
+        "a condition with no comma and no person after it: 'the cramps start' is read inside "
+        "the 'if', as imagined; the waking is told of 'they' in the next clause, and reading "
+        "every 'if I lie' or 'if I stand' as habitual would report 'if I stand up and pass "
+        "out, what should I do?'",
 }
 PREFIX_MISSES = {
     "Last spring I had a really bad patch where my calf cramped every night":
@@ -138,10 +137,11 @@ def tally(skill: Skill, name: str) -> Tally:
 # urgent <= 2%, routine <= 10%, none (false alarms) <= 5%.
 HELD_OUT_LIMITS = {
     # 258 rows: 56 emergency, 65 urgent, 40 routine, 97 calm. Before this work: 24, 21, 7, 39.
-    # After the sixth tuning set: 1 emergency (was 2).
-    "heldout_safety.jsonl": {"emergency": 1, "urgent": 1, "routine": 0, "none": 2},
+    # After the sixth tuning set: 1 emergency (was 2). After the eighth: 1 false alarm (was 2).
+    "heldout_safety.jsonl": {"emergency": 1, "urgent": 1, "routine": 0, "none": 1},
     # 240 rows, written blind after tuning began: 47, 55, 36, 102. Before: 13, 18, 5, 39.
-    "heldout_safety_b.jsonl": {"emergency": 3, "urgent": 1, "routine": 1, "none": 5},
+    # After the eighth tuning set: 4 false alarms (was 5).
+    "heldout_safety_b.jsonl": {"emergency": 3, "urgent": 1, "routine": 1, "none": 4},
     # 183 real-sounding posts labelled with intents: 3, 4, 4, 172. Before: 1, 0, 1, 9.
     "heldout_posts.jsonl": {"emergency": 0, "urgent": 0, "routine": 0, "none": 2},
 }

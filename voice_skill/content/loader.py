@@ -98,8 +98,9 @@ class RedFlagRule:
     None: anywhere in what was said."""
 
 
-CUE_KINDS = ("hypothetical", "modal", "hearsay", "relayed", "past", "present", "recent",
-             "sudden", "resolved", "figurative", "things", "body", "speaker", "others", "animals")
+CUE_KINDS = ("hypothetical", "habitual", "modal", "hearsay", "relayed", "past", "present",
+             "recent", "sudden", "resolved", "figurative", "things", "body", "speaker", "others",
+             "animals")
 """The kinds of assertion cue a content file may list under `assertion` (see safety.py)."""
 
 
@@ -108,6 +109,8 @@ class AssertionCues:
     """Words that change what a symptom mention asserts, or say whose symptom it is.
 
     hypothetical: what follows in the clause is asked about or imagined ("what if", "signs of").
+    habitual: a condition that tells what happens each time, so the hypothetical cue inside it
+    imagines nothing ("if I try to stand, it folds").
     modal: a future or conditional verb just before the symptom ("it will spread").
     hearsay: what follows in the sentence was heard or read, not felt ("my friend says").
     relayed: a saying that is a report from someone present ("the patient says", "he says").

@@ -7,7 +7,8 @@ scope lay speech gives it:
 
   hypothetical  from the cue to the end of its clause, or   "what if it spreads"
                 to a person named after its own subject     ("if I stand up, my leg gives
-                way": the leg is reported)
+                way": the leg is reported); none inside a   ("if I try to swallow, pills
+                habitual condition                          stick": it happens each time)
   modal         up to three words before the mention        "it will eventually spread"
   hearsay       from the cue to the end of its sentence,    "my friend says twitching spreads"
                 unless the person speaks of a person again  ("my wife says my face droops"),
@@ -15,16 +16,19 @@ scope lay speech gives it:
   past          its stretch of sentence up to a "but",      "fainted as a teenager"
                 unless a present cue comes between it and   ("years ago, and again now")
                 the mention, or a recent one is in its      ("fainted at school today")
-                clause
+                clause; a "once" that ends its clause is    "her leg went numb once."
+                one too
   resolved      back over its sentence, unless the          "a clot ten years ago, fine since"
                 sentence also says it was recent            ("fainted this morning, fine now")
   figurative    up to five words either side, in its clause "convulsing with laughter"
   things        a thing right after the symptom word, or    "weak tea", "the signal is weak"
-                before it with at most a linking verb
+                before it with at most a linking verb; not  ("slapping the floor")
+                a verb's object after it
   body          a mention made only of body words ("calf") takes its status from the
                 rest of the pattern: "the worst pain I have ever had in my calf"
 
-Negation keeps its own, older code in safety.py (a window before, a verdict after).
+Negation keeps its own, older code in safety.py (a window before, a verdict after, a cleft:
+"it's not my leg that's weak").
 """
 
 from __future__ import annotations
@@ -56,6 +60,7 @@ _LINKS = frozenset({"is", "was", "are", "were", "has", "had", "been", "got", "ge
                     "come", "came", "comes", "coming", "out", "turned", "turns", "always", "bit",
                     "a", "little", "far", "way", "much", "total", "complete", "full", "massive"})
 """Words that may stand between a thing and its symptom word: 'the signal is really weak'."""
+_DETERMINERS = frozenset({"the", "my", "a", "an", "his", "her", "our", "their", "this", "that"})
 
 
 @dataclass(frozen=True)
@@ -93,7 +98,7 @@ def mention_assertion(words: list[str], at: list[Position], start: int, end: int
     if _hearsay(words, at, start, cues):
         return "hearsay"
     if any(e <= start and at[s].clause == here.clause and not _named_between(e, start, cues)
-           for s, e in cues.of("hypothetical")):
+           and not _inside(s, e, cues.of("habitual")) for s, e in cues.of("hypothetical")):
         return "hypothetical"
     if any(s <= start < e for s, e in cues.of(ASKED)):
         return "hypothetical"
@@ -106,9 +111,11 @@ def mention_assertion(words: list[str], at: list[Position], start: int, end: int
 
 
 def _thing_of(words: list[str], start: int, end: int, thing_start: int, thing_end: int) -> bool:
-    """'weak tea' (the thing right after) or 'the tea was weak' (before, linked)."""
+    """'weak tea' (the thing right after) or 'the tea was weak' (before, linked). A thing
+    after that starts with "the" or "my" is the verb's object, not the word's noun: a foot
+    "slapping the floor" is still a foot."""
     if thing_start == end:
-        return True
+        return words[thing_start] not in _DETERMINERS
     return thing_end <= start and all(w in _LINKS for w in words[thing_end:start])
 
 
@@ -172,6 +179,22 @@ def _resolved(at: list[Position], end: int, cues: CueSpans) -> bool:
             return not any(at[p].sentence == sentence
                            for p, _ in cues.of("recent") + cues.of("sudden"))
     return False
+
+
+def once_past_spans(words: list[str], at: list[Position],
+                    spans: dict[str, list[tuple[int, int]]]) -> list[tuple[int, int]]:
+    """Past cues at each "once" that ends its clause or comes before an "and": "her leg went
+    numb once." is one time gone by. "once I stand up" (as soon as), "at once", "more than once"
+    are not, nor one in a sentence that says it was lately ("fainted once, an hour ago")."""
+    lately = {at[s].sentence for kind in ("recent", "sudden") for s, _ in spans.get(kind, [])}
+    found = []
+    for i, word in enumerate(words):
+        if word != "once" or i == 0 or words[i - 1] in {"at", "than"} \
+                or at[i].sentence in lately:
+            continue
+        if i + 1 == len(words) or at[i + 1].clause != at[i].clause or words[i + 1] == "and":
+            found.append((i, i + 1))
+    return found
 
 
 def _inside(start: int, end: int, spans: list[tuple[int, int]]) -> bool:

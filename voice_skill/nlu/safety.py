@@ -32,6 +32,7 @@ from .assertion import (
     Position,
     experiencer,
     mention_assertion,
+    once_past_spans,
 )
 from .normalize import SOFTENERS, questions, sentences
 from .slips import TYPO_MIN_LENGTH, word_matches
@@ -58,6 +59,9 @@ _NEGATION_WINDOW = 3
 _VERDICT_LINKS = {"is", "are", "was", "were", "feels", "feel", "seems", "seem", "looks", "look",
                   "still", "totally", "completely", "perfectly", "all", "has", "have", "been"}
 _VERDICTS = {"normal", "fine", "ok", "okay", "alright", "good"}
+_CLEFT_LINKS = {"that", "which", "who"}
+_CLEFT_FOCUS = 4
+"""How many words a cleft may put between its "it is not" and its "that" ("my left leg")."""
 
 _QUESTION_STARTS = {"what", "when", "why", "how", "which", "who", "where", "is", "are", "does",
                     "do", "can", "could", "should", "would", "will", "tell", "explain", "define",
@@ -257,6 +261,9 @@ def _cue_spans(words: _Words, index: _WordIndex, marks: list[bool | None]) -> Cu
     Of several sentences, one that is a general question ("Is losing bladder control a sign
     of a back problem? Asking for my revision notes.") is a hypothetical cue of its own."""
     spans = {kind: _group_spans(words, terms) for kind, terms in index.cues.items()}
+    once = once_past_spans(words.texts, words.positions, spans)
+    if once:
+        spans["past"] = spans.get("past", []) + once
     if words and words[-1].at.sentence > 0:
         persons = {s for s, _ in spans.get("speaker", []) + _named_persons(words,
                                                                           spans.get("others", []))}
@@ -313,6 +320,8 @@ def _negated_before(words: list[_Word], start: int, covered: set[int]) -> bool:
     """A negation word shortly before, or further back across a list: 'no pain or swelling',
     and across commas when the items between have no verb or person of their own: "my calf
     isn't swollen, red or hot", "denies numbness, incontinence or weakness"."""
+    if _cleft_negated(words, start):
+        return True
     clause = words[start].clause
     listed = False
     for distance, i in enumerate(range(start - 1, max(-1, start - 3 * _NEGATION_WINDOW - 1), -1)):
@@ -325,6 +334,23 @@ def _negated_before(words: list[_Word], start: int, covered: set[int]) -> bool:
             return False
         if words[i].text in _NEGATION_CUES and i not in covered:
             return distance < _NEGATION_WINDOW or listed
+    return False
+
+
+def _cleft_negated(words: list[_Word], start: int) -> bool:
+    """ "it's not my leg that's weak, it's the coffee": a cleft's "not" is said of what follows
+    its "that", past the words it puts first (further back than the negation window reaches)."""
+    clause = words[start].clause
+    i = start - 1
+    while i >= 0 and words[i].clause == clause and words[i].text in _VERDICT_LINKS:
+        i -= 1
+    if i < 0 or words[i].clause != clause or words[i].text not in _CLEFT_LINKS:
+        return False
+    for j in range(i - 1, max(1, i - _CLEFT_FOCUS - 1), -1):
+        if words[j].clause != clause:
+            return False
+        if words[j].text == "not":
+            return words[j - 1].text in {"is", "was"} and words[j - 2].text == "it"
     return False
 
 

@@ -629,10 +629,10 @@ def test_a_folder_that_is_not_a_map_adaptation_is_a_config_error(tmp_path: Path)
                         PHRASES, tmp_path)
 
 
-def test_pocketsphinx_uses_the_shipped_transform_unless_told_not_to(tmp_path: Path) -> None:
-    adapted = open_recognizer(AsrSettings(engine="pocketsphinx"), PHRASES, tmp_path)
-    plain = open_recognizer(AsrSettings(engine="pocketsphinx", sphinx_adaptations=()), PHRASES,
-                            tmp_path)
+def test_pocketsphinx_uses_the_shipped_adaptation_only_when_asked(tmp_path: Path) -> None:
+    plain = open_recognizer(AsrSettings(engine="pocketsphinx"), PHRASES, tmp_path)
+    adapted = open_recognizer(AsrSettings(engine="pocketsphinx", sphinx_adaptations=("espeak-ng",)),
+                              PHRASES, tmp_path)
     assert find_adaptation("espeak-ng").name == "espeak-ng"
     assert find_adaptation("espeak-ng").is_dir()
     assert "adapted to espeak-ng beside the plain model" in adapted.description

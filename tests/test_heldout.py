@@ -27,7 +27,7 @@ from voice_skill.nlu.dialog import Conversation, Skill
 DATA = Path(__file__).parent / "data"
 TUNING_SETS = ("tuning_safety.jsonl", "tuning_safety_2.jsonl", "tuning_safety_3.jsonl",
                "tuning_safety_4.jsonl", "tuning_safety_5.jsonl", "tuning_safety_6.jsonl",
-               "tuning_safety_7.jsonl", "tuning_safety_8.jsonl")
+               "tuning_safety_7.jsonl", "tuning_safety_8.jsonl", "tuning_safety_9.jsonl")
 
 
 def rows(name: str) -> list[dict]:
@@ -75,6 +75,10 @@ KNOWN_MISSES = {
         "out, what should I do?'",
 }
 PREFIX_MISSES = {
+    "I've been having calf twitching for about three weeks and I'm a bit of a worrier":
+        "labelled calm, but the development set and tuning sets 1-8 count calf twitching for "
+        "three weeks or more as routine (see a doctor if twitching persists): the rule "
+        "follows them",
     "Last spring I had a really bad patch where my calf cramped every night":
         "a long story: the past cramps and a present 'occasional twitch' two sentences on are "
         "joined by the medication and persistent-twitching rules",

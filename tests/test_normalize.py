@@ -34,6 +34,9 @@ def test_case_punctuation_and_spacing(text: str, expected: str) -> None:
     ("what's ALS", "what is als"),
     ("I can\u2019t walk", "i can not walk"),  # a curly apostrophe, as phones type it
     ("I won`t", "i will not"),
+    ("i havnt been", "i have not been"),  # typed without the apostrophe and a letter
+    ("he dosnt no me", "he does not know me"),  # "no" for "know" after a negated "do"
+    ("I did not, no", "i did not no"),  # across a comma the "no" is an answer
 ])
 def test_contractions_are_expanded(text: str, expected: str) -> None:
     assert normalize(text) == expected

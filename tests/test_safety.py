@@ -74,6 +74,8 @@ ESCALATE = {
         "I have not peed for a whole day",
     ],
     "unresponsive": ["my husband is not responding to me", "I cannot wake my mother"],
+    "sudden_confusion": ["out of nowhere my mother does not know who I am",
+                         "my husband was fine this morning and now he is not making sense"],
     "saddle_numbness": [
         "my private parts feel numb",
         "there's tingling in my saddle region",
@@ -206,6 +208,7 @@ CALM = {
         "I haven't lost control of my bladder",
     ],
     "unresponsive": ["the laptop is not responding", "she is awake and talking"],
+    "sudden_confusion": ["these instructions are not making sense", "I was confused by the dose"],
     "urine_retention": [
         "peeing is normal and my back is fine",
         "I can't pee in public toilets",
@@ -476,6 +479,8 @@ SET_ASIDE = {
         "I'm worried I will lose control of my bladder one day",
         "is it serious if a cramp lasts an hour",
         "can a trapped nerve cause weakness in the foot",
+        # Someone in general after the "if" is no new subject: still imagined.
+        "what would I do if I found somebody who can't breathe",
     ],
     "past": [
         "I fainted once at school when I was about twelve",
@@ -493,6 +498,14 @@ STILL_REPORTED = [
     ("what should I do, my leg suddenly won't move", "emergency"),
     ("I laughed at first but now I really can't feel my legs", "emergency"),
     ("my legs are weak after the coffee I had", "urgent"),
+    # A thing in the clause before is not the symptom's thing ("the floor, went rigid").
+    ("he slid off the chair onto the floor, went stiff and his arms are jerking", "emergency"),
+    # Saying as what someone can still do is no hearsay.
+    ("I can only say a word at a time and my lips are going blue", "emergency"),
+    # "Not ... once" is not even once, no time gone by.
+    ("I have not passed water once since yesterday and my tummy is swollen", "emergency"),
+    # A first time is a new one, though it passed.
+    ("I blacked out in the garden, I'm fine now but it has never happened before", "urgent"),
 ]
 
 

@@ -61,6 +61,9 @@ _LINKS = frozenset({"is", "was", "are", "were", "has", "had", "been", "got", "ge
                     "a", "little", "far", "way", "much", "total", "complete", "full", "massive"})
 """Words that may stand between a thing and its symptom word: 'the signal is really weak'."""
 _DETERMINERS = frozenset({"the", "my", "a", "an", "his", "her", "our", "their", "this", "that"})
+_GENERIC_PERSONS = frozenset({"someone", "somebody", "anyone", "anybody"})
+_NOT_EVEN = frozenset({"not", "never", "no"})
+"""Before a clause-final "once", these make it "not even once": no time gone by."""
 
 
 @dataclass(frozen=True)
@@ -91,13 +94,15 @@ def mention_assertion(words: list[str], at: list[Position], start: int, end: int
     if any(at[s].clause == here.clause and s - end < FIGURATIVE_REACH and start - e
            < FIGURATIVE_REACH for s, e in cues.of("figurative")):
         return "figurative"
-    if any(_thing_of(words, start, end, s, e) for s, e in cues.of("things")):
+    if any(_thing_of(words, start, end, s, e) and at[s].clause == here.clause
+           for s, e in cues.of("things")):
         return "figurative"
     if _an_animal_s(start, cues):
         return "figurative"
     if _hearsay(words, at, start, cues):
         return "hearsay"
-    if any(e <= start and at[s].clause == here.clause and not _named_between(e, start, cues)
+    if any(e <= start and at[s].clause == here.clause
+           and not _named_between(words, e, start, cues)
            and not _inside(s, e, cues.of("habitual")) for s, e in cues.of("hypothetical")):
         return "hypothetical"
     if any(s <= start < e for s, e in cues.of(ASKED)):
@@ -127,10 +132,12 @@ def _an_animal_s(start: int, cues: CueSpans) -> bool:
     return bool(named) and max(named, key=lambda n: (n[0], n[1] - n[0]))[2] == "animals"
 
 
-def _named_between(cue_end: int, start: int, cues: CueSpans) -> bool:
+def _named_between(words: list[str], cue_end: int, start: int, cues: CueSpans) -> bool:
     """A person named after the word that follows the cue, before the mention: a new
-    subject, so the mention is in the main clause ("if I walk far my calf aches")."""
-    return any(cue_end < p < start for p, _ in cues.of("speaker") + cues.of("others"))
+    subject, so the mention is in the main clause ("if I walk far my calf aches"). Someone
+    in general is no one present: "if I ever find someone who won't wake" still imagines."""
+    return any(cue_end < p < start and words[p] not in _GENERIC_PERSONS
+               for p, _ in cues.of("speaker") + cues.of("others"))
 
 
 def _hearsay(words: list[str], at: list[Position], start: int, cues: CueSpans) -> bool:
@@ -185,13 +192,16 @@ def once_past_spans(words: list[str], at: list[Position],
                     spans: dict[str, list[tuple[int, int]]]) -> list[tuple[int, int]]:
     """Past cues at each "once" that ends its clause or comes before an "and": "her leg went
     numb once." is one time gone by. "once I stand up" (as soon as), "at once", "more than once"
-    are not, nor one in a sentence that says it was lately ("fainted once, an hour ago")."""
+    are not, nor one in a sentence that says it was lately ("fainted once, an hour ago"), nor
+    a negated one ("not been once")."""
     lately = {at[s].sentence for kind in ("recent", "sudden") for s, _ in spans.get(kind, [])}
     found = []
     for i, word in enumerate(words):
         if word != "once" or i == 0 or words[i - 1] in {"at", "than"} \
                 or at[i].sentence in lately:
             continue
+        if any(at[j].clause == at[i].clause and words[j] in _NOT_EVEN for j in range(i)):
+            continue  # "I haven't managed to go to the loo once": not even once
         if i + 1 == len(words) or at[i + 1].clause != at[i].clause or words[i + 1] == "and":
             found.append((i, i + 1))
     return found

@@ -52,7 +52,16 @@ _SLIPS.update({(short,): tuple(long.split()) for short, long in (
     ("cant", "can not"), ("dont", "do not"), ("doesnt", "does not"), ("didnt", "did not"),
     ("isnt", "is not"), ("wasnt", "was not"), ("arent", "are not"), ("couldnt", "could not"),
     ("wont", "will not"), ("havent", "have not"), ("hasnt", "has not"), ("wouldnt", "would not"),
-    ("shouldnt", "should not"), ("werent", "were not"))})
+    ("shouldnt", "should not"), ("werent", "were not"),
+    # ... and with a letter lost as well ("i havnt peed", "he dosnt know me")
+    ("havnt", "have not"), ("hasnt", "has not"), ("dosnt", "does not"), ("doesent", "does not"),
+    ("didint", "did not"), ("didnot", "did not"), ("cudnt", "could not"), ("coudnt", "could not"))})
+# "No" typed for "know" after a negated "do" ("didnt no it happened", "dosnt no me"): a
+# negation is never followed by a second one there, so only "know" makes sense.
+_SLIPS.update({(*typed, "no"): (*negated, "know") for negated, typed in (
+    (("do", "not"), ("do", "not")), (("does", "not"), ("does", "not")),
+    (("did", "not"), ("did", "not")), (("do", "not"), ("dont",)), (("does", "not"), ("doesnt",)),
+    (("did", "not"), ("didnt",)), (("does", "not"), ("dosnt",)))})
 # "I don't think I can breathe" says "I can't breathe"; read as such, the negation is where it
 # belongs.
 _SLIPS.update({("i", do_not, *not_, "think", "i", modal): ("i", modal, "not")
@@ -166,7 +175,9 @@ def _drop_fillers(tokens: list[str]) -> list[str]:
 def tokens(text: str) -> list[str]:
     """Normalised words of text, in order. Fillers are kept (they can be clause boundaries)."""
     text = _expand_contractions(_clean_characters(text))
-    return _mend_slips(_spell_numbers(_TOKEN.findall(text)))
+    # Slips are mended within a clause: "I did not, no" keeps its "no".
+    return [token for part in _CLAUSE_BREAK.split(text)
+            for token in _mend_slips(_spell_numbers(_TOKEN.findall(part)))]
 
 
 _CLAUSE_BREAK = re.compile(r"[.,;:!?()\[\]\"\n]+")

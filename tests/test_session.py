@@ -18,7 +18,13 @@ from voice_skill.nlu.dialog import Skill
 from voice_skill.settings import Settings, VoiceSettings, shipped_dialogs
 from voice_skill.tts.playback import Delivery
 from voice_skill.voice.app import build_session
-from voice_skill.voice.commands import interruption, is_own_voice, manner, strip_wake_phrase
+from voice_skill.voice.commands import (
+    in_order_share,
+    interruption,
+    is_own_voice,
+    manner,
+    strip_wake_phrase,
+)
 from voice_skill.voice.events import (
     Answered,
     Fault,
@@ -273,6 +279,24 @@ def test_short_commands_are_told_from_questions():
     assert is_own_voice("muscle fires on its own the medical",
                         "so the muscle fires on its own. The medical word is fasciculation.")
     assert not is_own_voice("stop", "so the muscle fires on its own")
+
+
+ANSWER = ("Fluttering in the legs can be a sign of restless legs syndrome, where you feel "
+          "pulling, tingling, bubbling or crawling under the skin, usually in the calf, with a "
+          "strong urge to move your legs. See a doctor if these feelings keep coming back or "
+          "disturb your sleep.")
+
+
+def test_garbled_echo_of_the_answer_is_own_voice_but_a_question_about_it_is_not() -> None:
+    # What the plain model heard of this answer coming back through a room (test_session_e2e).
+    echo = ("fluttering in the legs can be a sign of restless legs the the blue tingling crawly "
+            "on the skin you worry little does not be all and see a doctor fix these the keep "
+            "are or all sleep")
+    assert is_own_voice(echo, ANSWER)
+    assert not is_own_voice("is restless legs syndrome the reason my calf is twitching", ANSWER)
+    assert not is_own_voice("can magnesium help with the crawling feeling", ANSWER)
+    assert in_order_share("a b c".split(), "a x b y".split()) == 2 / 3
+    assert in_order_share([], ["a"]) == 0.0
 
 
 class FlakySource:

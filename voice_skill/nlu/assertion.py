@@ -217,6 +217,11 @@ def once_past_spans(words: list[str], at: list[Position],
 _CONFIRM_REACH = 1
 """How many sentences after a mention a confirmation still speaks of it."""
 _ELLIPTICAL_SUBJECTS = frozenset({"i", "it", "they", "mine", "he", "she", "we", "that"})
+_NEXT_CLAUSE = frozenset({"and", "so", "because", "cos"})
+"""After an elliptical verb these start a clause of their own: "mine just did and I can't get up"."""
+_HOW_LONG = frozenset({"since"})
+"""After an elliptical verb, how long it has been: a report, even a negative one ("I haven't
+been since yesterday")."""
 _PREDICATE_GOES_ON = frozenset({"just", "only"})
 """Contrast words that split a clause but carry on its verb: "mine is just a flicker"."""
 _UNSURE = frozenset({"not", "never", "no", "think", "hope", "guess", "doubt", "wonder", "if",
@@ -243,15 +248,18 @@ def confirmed_spans(words: list[str], at: list[Position],
     cues = CueSpans(spans)
     found = [(s, e) for s, e in spans.get("confirming", []) if _asserted(words, at, s, cues)]
     for s, e in spans.get("elliptical", []):
-        if e < len(words) and (at[e].clause == at[e - 1].clause
-                               or words[e] in _PREDICATE_GOES_ON):
+        timed = e < len(words) and words[e] in _HOW_LONG and at[e].clause == at[e - 1].clause
+        timed = timed or words[e:e + 2] == ["just", "now"]  # "it has just now"
+        if e < len(words) and not timed and words[e] not in _NEXT_CLAUSE and (
+                at[e].clause == at[e - 1].clause or words[e] in _PREDICATE_GOES_ON):
             continue  # "mine is just a flicker": the verb goes on
         subject = s - 1
         persons = {e2 for kind in ("speaker", "others") for _, e2 in spans.get(kind, [])}
         if subject < 0 or words[subject] not in _ELLIPTICAL_SUBJECTS and s not in persons:
             continue
         before = [words[i] for i in range(subject) if at[i].clause == at[subject].clause]
-        if _UNSURE.intersection(before) or "not" in words[s:e] and "because" not in before:
+        if _UNSURE.intersection(before) or "not" in words[s:e] and not timed \
+                and "because" not in before:
             continue
         if _asserted(words, at, s, cues):
             found.append((s, e))
@@ -260,12 +268,13 @@ def confirmed_spans(words: list[str], at: list[Position],
 
 def _asserted(words: list[str], at: list[Position], start: int, cues: CueSpans) -> bool:
     """A cue word at start said as so: no negation just before it, no hypothetical cue before
-    it in its clause, not heard from someone of someone else."""
+    it in its clause, not heard from someone of someone else, not long past."""
     if any(words[i] in _NOT_EVEN for i in range(max(0, start - 2), start)):
         return False
     if any(e <= start and at[s].clause == at[start].clause for s, e in cues.of("hypothetical")):
         return False
-    return not _hearsay(words, at, start, cues)
+    # "My aunt did, back in 2010": a confirmation of long ago says nothing of now.
+    return not _hearsay(words, at, start, cues) and not _past(at, start, cues)
 
 
 def _inside(start: int, end: int, spans: list[tuple[int, int]]) -> bool:

@@ -502,6 +502,7 @@ SET_ASIDE = {
         "could a swollen calf be a clot? I don't think mine is",
         "can twitching turn into weakness in the legs? Mine is just a flicker",
         "what if my leg gives way? Whatever it is, I'd like to be ready",
+        "could a slipped disc make you lose bladder control? My uncle did, in 2009",
     ],
     "past": [
         "I fainted once at school when I was about twelve",
@@ -532,6 +533,9 @@ STILL_REPORTED = [
     ("is a hot swollen calf a worry? Mine is, the right one", "urgent"),
     ("say someone's lips went blue, what then? That's my son, right now", "emergency"),
     ("I had a fit as a teenager and I think I've just had another one", "emergency"),
+    # A confirmation whose own subject follows the hearsay cue is the speaker's.
+    ("I read that chest pain with breathlessness is serious, and I have both", "emergency"),
+    ("should I worry if I can't pee? I haven't been since last night", "emergency"),
     # A time after a negated verb is how long it has gone on.
     ("my cramp won't go after two hours of stretching", "urgent"),
     # A resolving word negated is not resolved.

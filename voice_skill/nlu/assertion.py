@@ -246,7 +246,7 @@ def confirmed_spans(words: list[str], at: list[Position],
     is.", "because it won't,"). A negative one needs a "because": "because I can't" answers
     a question, a bare "I can't" may be a refusal."""
     cues = CueSpans(spans)
-    found = [(s, e) for s, e in spans.get("confirming", []) if _asserted(words, at, s, cues)]
+    found = [(s, e) for s, e in spans.get("confirming", []) if _asserted(words, at, s, e, cues)]
     for s, e in spans.get("elliptical", []):
         timed = e < len(words) and words[e] in _HOW_LONG and at[e].clause == at[e - 1].clause
         timed = timed or words[e:e + 2] == ["just", "now"]  # "it has just now"
@@ -261,20 +261,23 @@ def confirmed_spans(words: list[str], at: list[Position],
         if _UNSURE.intersection(before) or "not" in words[s:e] and not timed \
                 and "because" not in before:
             continue
-        if _asserted(words, at, s, cues):
+        if _asserted(words, at, subject, e, cues):
             found.append((s, e))
     return found
 
 
-def _asserted(words: list[str], at: list[Position], start: int, cues: CueSpans) -> bool:
+def _asserted(words: list[str], at: list[Position], start: int, end: int,
+              cues: CueSpans) -> bool:
     """A cue word at start said as so: no negation just before it, no hypothetical cue before
     it in its clause, not heard from someone of someone else, not long past."""
-    if any(words[i] in _NOT_EVEN for i in range(max(0, start - 2), start)):
+    if any(words[i] in _NOT_EVEN and at[i].clause == at[start].clause
+           for i in range(max(0, start - 2), start)):
         return False
     if any(e <= start and at[s].clause == at[start].clause for s, e in cues.of("hypothetical")):
         return False
     # "My aunt did, back in 2010": a confirmation of long ago says nothing of now.
-    return not _hearsay(words, at, start, cues) and not _past(at, start, cues)
+    # Its own subject is a person named after a hearsay cue: "I read that ..., and I have both".
+    return not _hearsay(words, at, end - 1, cues) and not _past(at, start, cues)
 
 
 def _inside(start: int, end: int, spans: list[tuple[int, int]]) -> bool:

@@ -161,7 +161,7 @@ HELD_OUT_LIMITS = {
     "heldout_safety_b.jsonl": {"emergency": 3, "urgent": 1, "routine": 1, "none": 4},
     # 183 real-sounding posts labelled with intents: 3, 4, 4, 172. Before: 1, 0, 1, 9.
     # 250 rows, written blind after the ninth tuning set: 54, 58, 34, 104. Before the tenth
-    # tuning set: 7, 7, 2, 2.
+    # tuning set: 7, 7, 2, 2. After it: 6 emergency.
     "heldout_safety_c.jsonl": {"emergency": 6, "urgent": 7, "routine": 2, "none": 2},
     "heldout_posts.jsonl": {"emergency": 0, "urgent": 0, "routine": 0, "none": 2},
 }

@@ -18,6 +18,11 @@ scope lay speech gives it:
                 the mention, or a recent one is in its      ("fainted at school today")
                 clause; a "once" that ends its clause is    "her leg went numb once."
                 one too
+  confirmed     lifts hypothetical, hearsay and past from   "Is a swollen calf bad? Mine is,"
+                the mentions before it, from a later        ("That's me", "because I can't,",
+                clause of the same or the next sentence;    "I have both"); not one doubted,
+                an elliptical one must end its clause       imagined or long past ("I don't
+                                                            think it is", "my aunt did in 2010")
   resolved      back over its sentence, unless the          "a clot ten years ago, fine since"
                 sentence also says it was recent            ("fainted this morning, fine now")
   figurative    up to five words either side, in its clause "convulsing with laughter"

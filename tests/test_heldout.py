@@ -5,7 +5,7 @@ tests/data/ holds, in score.py's format (text, intents, escalation, and a class)
                         gets wrong today is a strict xfail with its reason.
   heldout_safety.jsonl  written before any tuning, measured after each change (its misses
                         were read, so it is no longer blind).
-  heldout_safety_b.jsonl, heldout_posts.jsonl
+  heldout_safety_b.jsonl, heldout_safety_c.jsonl, heldout_posts.jsonl
                         held out: only their totals are looked at. Their limits are today's
                         measurements, so a change that loses ground fails; the product's
                         targets (no emergency missed, at most 2% of urgent and 10% of routine
@@ -27,7 +27,8 @@ from voice_skill.nlu.dialog import Conversation, Skill
 DATA = Path(__file__).parent / "data"
 TUNING_SETS = ("tuning_safety.jsonl", "tuning_safety_2.jsonl", "tuning_safety_3.jsonl",
                "tuning_safety_4.jsonl", "tuning_safety_5.jsonl", "tuning_safety_6.jsonl",
-               "tuning_safety_7.jsonl", "tuning_safety_8.jsonl", "tuning_safety_9.jsonl")
+               "tuning_safety_7.jsonl", "tuning_safety_8.jsonl", "tuning_safety_9.jsonl",
+               "tuning_safety_10.jsonl")
 
 
 def rows(name: str) -> list[dict]:
@@ -58,9 +59,6 @@ KNOWN_MISSES = {
         "as urgent: the rule follows the development set",
     "i cant feel my legs after that spin class lol jk theyre just sore":
         "the joke is told six words after the symptom, beyond a figure of speech's reach",
-    "is it normal to cough up blood after a long flight? I just did":
-        "the report is only 'I just did' in a second sentence, standing for the general "
-        "question's symptom: an ellipsis across sentences is not resolved",
     "is it normal that this cramp has not let go for over an hour?":
         "'this cramp' points at the speaker's own cramp, but a question with no person in it "
         "is taken as a general one; reading 'this' as a person would turn 'is this a sign of "
@@ -73,6 +71,21 @@ KNOWN_MISSES = {
         "the 'if', as imagined; the waking is told of 'they' in the next clause, and reading "
         "every 'if I lie' or 'if I stand' as habitual would report 'if I stand up and pass "
         "out, what should I do?'",
+    "What would it mean if I started dropping things? Only asking because I've dropped three "
+    "cups this week, my grip just goes.":
+        "the report ('dropped three cups', 'my grip just goes') names no weakness word of the "
+        "rule: only the imagined 'dropping things' does",
+    "If cramps wake you up at night, is that worth mentioning to a GP? Asking because they wake "
+    "me most nights now.":
+        "'they wake me' points back at the imagined cramps through a pronoun, not through an "
+        "elliptical verb or 'that's me': pronouns are not resolved",
+    "You said to tell you if it spreads, well it's in my arms now.":
+        "'it's in my arms now' says the spreading without a spreading word: the only one is "
+        "inside the instruction's 'if'",
+    "My neurologist friend said to mention it if the twitching lasts three weeks, and it's been "
+    "five weeks now.":
+        "'it's been five weeks now' is a duration told of 'it', the twitching of an 'if' inside "
+        "what was said: pronouns are not resolved",
 }
 PREFIX_MISSES = {
     "I've been having calf twitching for about three weeks and I'm a bit of a worrier":
@@ -147,6 +160,9 @@ HELD_OUT_LIMITS = {
     # After the eighth tuning set: 4 false alarms (was 5).
     "heldout_safety_b.jsonl": {"emergency": 3, "urgent": 1, "routine": 1, "none": 4},
     # 183 real-sounding posts labelled with intents: 3, 4, 4, 172. Before: 1, 0, 1, 9.
+    # 250 rows, written blind after the ninth tuning set: 54, 58, 34, 104. Before the tenth
+    # tuning set: 7, 7, 2, 2. After it: 6 emergency.
+    "heldout_safety_c.jsonl": {"emergency": 6, "urgent": 7, "routine": 2, "none": 2},
     "heldout_posts.jsonl": {"emergency": 0, "urgent": 0, "routine": 0, "none": 2},
 }
 INTENT_FLOOR = {"heldout_posts.jsonl": 0.9}

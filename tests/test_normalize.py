@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from voice_skill.nlu.normalize import clauses, normalize, number_words, tokens
+from voice_skill.nlu.normalize import clauses, normalize, number_words, pattern_words, tokens
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -180,6 +180,16 @@ def test_week_is_weak_only_where_a_week_makes_no_sense(heard: str, expected: str
     ("I keep catching me toe", "i keep catching my toe"),
     ("the doctor told me leg cramps are common", "the doctor told me leg cramps are common"),
     ("I cant feel it", "i can not feel it"),
+    ("not since last nite", "not since last night"),
+    ("There's no way I can stand", "i can not stand"),  # the negation is the verb's
+    ("no way he could walk", "he could not walk"),
+    ("Mine's swollen", "mine is swollen"),  # "mine" is never a possessive's owner
 ])
 def test_dialect_and_missing_apostrophes(text: str, normalised: str) -> None:
     assert normalize(text) == normalised
+
+
+def test_a_year_in_a_pattern_stays_digits() -> None:
+    """ "in 20*" is a year typed as digits ("in 2019"); spelled out it would never meet one."""
+    assert pattern_words("in 20*") == ["in", "20*"]
+    assert pattern_words("weak*") == ["weak*"]

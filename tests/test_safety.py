@@ -12,7 +12,12 @@ from conftest import SHIPPED_DIALOGS
 
 from voice_skill.content.loader import LEVELS, Content, load_content
 from voice_skill.nlu.dialog import Conversation, Skill
-from voice_skill.nlu.safety import assess, escalation_advice, restore_lost_negation
+from voice_skill.nlu.safety import (
+    assess,
+    escalation_advice,
+    restore_lost_negation,
+    unfront_negation,
+)
 from voice_skill.nlu.slips import word_matches
 from voice_skill.settings import SafetySettings, Settings
 
@@ -377,6 +382,18 @@ def test_a_can_that_only_makes_sense_as_cant_is_restored(clause: str, restored: 
     assert restore_lost_negation(words) == (restored.split() if restored else words)
 
 
+@pytest.mark.parametrize("clause, unfronted", [
+    ("not once have i lost control", "i have not once lost control"),
+    ("never have i fainted", "i have never fainted"),
+    ("at no point did she stop breathing", "she did not stop breathing"),
+    ("never mind", None),  # no verb and subject after it
+    ("not once a week", None),
+])
+def test_a_negation_put_first_goes_back_before_its_verb(clause: str, unfronted: str | None) -> None:
+    words = clause.split()
+    assert unfront_negation(words) == (unfronted.split() if unfronted else words)
+
+
 def test_only_spoken_text_has_its_lost_negations_restored() -> None:
     heard = "i suddenly can move my leg at all"
     assert judge(heard).level == "none"
@@ -481,6 +498,11 @@ SET_ASIDE = {
         "can a trapped nerve cause weakness in the foot",
         # Someone in general after the "if" is no new subject: still imagined.
         "what would I do if I found somebody who can't breathe",
+        # An answer that doubts, or whose verb goes on, confirms nothing.
+        "could a swollen calf be a clot? I don't think mine is",
+        "can twitching turn into weakness in the legs? Mine is just a flicker",
+        "what if my leg gives way? Whatever it is, I'd like to be ready",
+        "could a slipped disc make you lose bladder control? My uncle did, in 2009",
     ],
     "past": [
         "I fainted once at school when I was about twelve",
@@ -506,6 +528,18 @@ STILL_REPORTED = [
     ("I have not passed water once since yesterday and my tummy is swollen", "emergency"),
     # A first time is a new one, though it passed.
     ("I blacked out in the garden, I'm fine now but it has never happened before", "urgent"),
+    # Asked or imagined, then confirmed in a later clause: a report after all.
+    ("what should I do if I can't feel my legs? Because I can't, since lunch", "emergency"),
+    ("is a hot swollen calf a worry? Mine is, the right one", "urgent"),
+    ("say someone's lips went blue, what then? That's my son, right now", "emergency"),
+    ("I had a fit as a teenager and I think I've just had another one", "emergency"),
+    # A confirmation whose own subject follows the hearsay cue is the speaker's.
+    ("I read that chest pain with breathlessness is serious, and I have both", "emergency"),
+    ("should I worry if I can't pee? I haven't been since last night", "emergency"),
+    # A time after a negated verb is how long it has gone on.
+    ("my cramp won't go after two hours of stretching", "urgent"),
+    # A resolving word negated is not resolved.
+    ("a clot two years ago and my calf is swollen and hasn't settled", "urgent"),
 ]
 
 

@@ -99,8 +99,8 @@ class RedFlagRule:
 
 
 CUE_KINDS = ("hypothetical", "habitual", "modal", "hearsay", "relayed", "past", "present",
-             "recent", "sudden", "resolved", "figurative", "things", "body", "speaker", "others",
-             "animals")
+             "recent", "sudden", "resolved", "confirming", "elliptical", "figurative", "things",
+             "body", "speaker", "others", "animals")
 """The kinds of assertion cue a content file may list under `assertion` (see safety.py)."""
 
 
@@ -120,6 +120,10 @@ class AssertionCues:
     ("this morning").
     sudden: says it came on suddenly, so it is not over because it passed ("I just fainted").
     resolved: what came before in the sentence is over ("fine since", "cleared up").
+    confirming: a later clause says what was asked, imagined or told about is happening now
+    ("that's me", "that's what's happening to me"), so those words are a report after all.
+    elliptical: the same said in a clause that ends in its verb, standing for the symptom
+    named before ("Is that serious? Mine is.", "Asking because I can't.").
     figurative: near it, the symptom word means something else ("with laughter", "rumour").
     things: objects a symptom word can describe that are not the body ("tea", "signal").
     body: parts of the body; a mention made only of these ("calf") is not judged on its own.

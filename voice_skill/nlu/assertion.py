@@ -18,6 +18,11 @@ scope lay speech gives it:
                 the mention, or a recent one is in its      ("fainted at school today")
                 clause; a "once" that ends its clause is    "her leg went numb once."
                 one too
+  confirmed     lifts hypothetical, hearsay and past from   "Is a swollen calf bad? Mine is,"
+                the mentions before it, from a later        ("That's me", "because I can't,",
+                clause of the same or the next sentence;    "I have both"); not one doubted,
+                an elliptical one must end its clause       imagined or long past ("I don't
+                                                            think it is", "my aunt did in 2010")
   resolved      back over its sentence, unless the          "a clot ten years ago, fine since"
                 sentence also says it was recent            ("fainted this morning, fine now")
   figurative    up to five words either side, in its clause "convulsing with laughter"
@@ -39,6 +44,8 @@ PRESENT = "present"
 ASSERTIONS = (PRESENT, "negated", "hypothetical", "hearsay", "past", "figurative")
 """What a mention can assert; only a present one escalates."""
 
+CONFIRMED = "confirmed"
+"""Not a content cue: where a `confirming` or `elliptical` cue holds (confirmed_spans)."""
 ASKED = "asked"
 """Not a content cue: a whole sentence that is a general question, found by the red-flag
 check ("Is losing bladder control a sign of a back problem? Asking for my notes.")."""
@@ -99,18 +106,21 @@ def mention_assertion(words: list[str], at: list[Position], start: int, end: int
         return "figurative"
     if _an_animal_s(start, cues):
         return "figurative"
-    if _hearsay(words, at, start, cues):
+    confirmed = _confirmed_later(at, start, cues)
+    if not confirmed and _hearsay(words, at, start, cues):
         return "hearsay"
-    if any(e <= start and at[s].clause == here.clause
+    if confirmed:
+        pass  # "What if my leg won't hold me? Because it won't": asked, and then reported
+    elif any(e <= start and at[s].clause == here.clause
            and not _named_between(words, e, start, cues)
            and not _inside(s, e, cues.of("habitual")) for s, e in cues.of("hypothetical")):
         return "hypothetical"
-    if any(s <= start < e for s, e in cues.of(ASKED)):
+    elif any(s <= start < e for s, e in cues.of(ASKED)):
         return "hypothetical"
-    if any(e <= start and start - e < MODAL_REACH and at[s].clause == here.clause
-           for s, e in cues.of("modal")):
+    elif any(e <= start and start - e < MODAL_REACH and at[s].clause == here.clause
+             for s, e in cues.of("modal")):
         return "hypothetical"
-    if not history and (_past(at, start, cues) or _resolved(at, end, cues)):
+    if not history and (_past(at, start, cues) and not confirmed or _resolved(words, at, end, cues)):
         return "past"
     return PRESENT
 
@@ -177,11 +187,13 @@ def _past(at: list[Position], start: int, cues: CueSpans) -> bool:
     return False
 
 
-def _resolved(at: list[Position], end: int, cues: CueSpans) -> bool:
+def _resolved(words: list[str], at: list[Position], end: int, cues: CueSpans) -> bool:
     """Over, unless the same stretch also says it was recent: "fainted this morning, fine now"
     is still this morning's faint."""
     sentence = at[end - 1].sentence
     for s, e in cues.of("resolved"):
+        if any(words[i] in _NOT_EVEN for i in range(max(0, s - 2), s)):
+            continue  # "it hasn't settled", "not gone away": still going
         if s >= end and at[s].sentence == sentence:
             return not any(at[p].sentence == sentence
                            for p, _ in cues.of("recent") + cues.of("sudden"))
@@ -205,6 +217,72 @@ def once_past_spans(words: list[str], at: list[Position],
         if i + 1 == len(words) or at[i + 1].clause != at[i].clause or words[i + 1] == "and":
             found.append((i, i + 1))
     return found
+
+
+_CONFIRM_REACH = 1
+"""How many sentences after a mention a confirmation still speaks of it."""
+_ELLIPTICAL_SUBJECTS = frozenset({"i", "it", "they", "mine", "he", "she", "we", "that"})
+_NEXT_CLAUSE = frozenset({"and", "so", "because", "cos"})
+"""After an elliptical verb these start a clause of their own: "mine just did and I can't get up"."""
+_HOW_LONG = frozenset({"since"})
+"""After an elliptical verb, how long it has been: a report, even a negative one ("I haven't
+been since yesterday")."""
+_PREDICATE_GOES_ON = frozenset({"just", "only"})
+"""Contrast words that split a clause but carry on its verb: "mine is just a flicker"."""
+_UNSURE = frozenset({"not", "never", "no", "think", "hope", "guess", "doubt", "wonder", "if",
+                     "whether", "suppose", "hopefully", "unless", "what", "whatever", "how",
+                     "where", "who", "which", "when", "than"})
+"""Before an elliptical subject, these make it a doubt, a denial or a relative clause: "I
+don't think it is", "whatever it is", "worse than it is"."""
+
+
+def _confirmed_later(at: list[Position], start: int, cues: CueSpans) -> bool:
+    """A confirmation in a later clause (of this sentence or the next) says the mention is
+    happening now: "Would it be serious if my calf swelled? Mine has, since Monday."."""
+    return any(s > start and at[s].clause != at[start].clause
+               and at[s].sentence - at[start].sentence <= _CONFIRM_REACH
+               for s, _ in cues.of(CONFIRMED))
+
+
+def confirmed_spans(words: list[str], at: list[Position],
+                    spans: dict[str, list[tuple[int, int]]]) -> list[tuple[int, int]]:
+    """Where a confirmation holds: a `confirming` cue that is itself asserted (not negated,
+    imagined or heard), or an `elliptical` one that ends its clause after a subject ("mine
+    is.", "because it won't,"). A negative one needs a "because": "because I can't" answers
+    a question, a bare "I can't" may be a refusal."""
+    cues = CueSpans(spans)
+    found = [(s, e) for s, e in spans.get("confirming", []) if _asserted(words, at, s, e, cues)]
+    for s, e in spans.get("elliptical", []):
+        timed = e < len(words) and words[e] in _HOW_LONG and at[e].clause == at[e - 1].clause
+        timed = timed or words[e:e + 2] == ["just", "now"]  # "it has just now"
+        if e < len(words) and not timed and words[e] not in _NEXT_CLAUSE and (
+                at[e].clause == at[e - 1].clause or words[e] in _PREDICATE_GOES_ON):
+            continue  # "mine is just a flicker": the verb goes on
+        subject = s - 1
+        persons = {e2 for kind in ("speaker", "others") for _, e2 in spans.get(kind, [])}
+        if subject < 0 or words[subject] not in _ELLIPTICAL_SUBJECTS and s not in persons:
+            continue
+        before = [words[i] for i in range(subject) if at[i].clause == at[subject].clause]
+        if _UNSURE.intersection(before) or "not" in words[s:e] and not timed \
+                and "because" not in before:
+            continue
+        if _asserted(words, at, subject, e, cues):
+            found.append((s, e))
+    return found
+
+
+def _asserted(words: list[str], at: list[Position], start: int, end: int,
+              cues: CueSpans) -> bool:
+    """A cue word at start said as so: no negation just before it, no hypothetical cue before
+    it in its clause, not heard from someone of someone else, not long past."""
+    if any(words[i] in _NOT_EVEN and at[i].clause == at[start].clause
+           for i in range(max(0, start - 2), start)):
+        return False
+    if any(e <= start and at[s].clause == at[start].clause for s, e in cues.of("hypothetical")):
+        return False
+    # "My aunt did, back in 2010": a confirmation of long ago says nothing of now.
+    # Its own subject is a person named after a hearsay cue: "I read that ..., and I have both".
+    return not _hearsay(words, at, end - 1, cues) and not _past(at, start, cues)
 
 
 def _inside(start: int, end: int, spans: list[tuple[int, int]]) -> bool:

@@ -18,7 +18,7 @@ _CONTRACTIONS = (
 )
 # "'s" is "is" only after these words; elsewhere it is a possessive ("lou gehrig's").
 _IS_AFTER = {"it", "that", "what", "there", "here", "he", "she", "who", "where", "how", "when",
-             "why", "this", "everything", "something", "nothing"}
+             "why", "this", "everything", "something", "nothing", "mine"}
 
 # Fillers carry no meaning for matching. "like" is kept: "what does it feel like" needs it.
 _FILLER_WORDS = {"um", "umm", "uh", "uhh", "uhm", "er", "erm", "ah", "hmm", "hm", "mm", "mhm",
@@ -56,6 +56,12 @@ _SLIPS.update({(short,): tuple(long.split()) for short, long in (
     # ... and with a letter lost as well ("i havnt peed", "he dosnt know me")
     ("havnt", "have not"), ("hasnt", "has not"), ("dosnt", "does not"), ("doesent", "does not"),
     ("didint", "did not"), ("didnot", "did not"), ("cudnt", "could not"), ("coudnt", "could not"))})
+# Typed for the sound: "since last nite", "tonite".
+_SLIPS.update({("nite",): ("night",), ("tonite",): ("tonight",), ("nites",): ("nights",)})
+# "There's no way I can stand" says "I can't stand": the negation belongs to the verb.
+_SLIPS.update({(*lead, "no", "way", who, modal): (who, modal, "not")
+               for lead in ((), ("there", "is")) for who in ("i", "he", "she", "we", "they")
+               for modal in ("can", "could")})
 # "No" typed for "know" after a negated "do" ("didnt no it happened", "dosnt no me"): a
 # negation is never followed by a second one there, so only "know" makes sense.
 _SLIPS.update({(*typed, "no"): (*negated, "know") for negated, typed in (
@@ -221,6 +227,10 @@ def pattern_words(text: str) -> list[str]:
     as its prefix mark ('bowel* control' -> ['bowel*', 'control'])."""
     words: list[str] = []
     for raw in text.split():
+        if raw.endswith("*") and raw[:-1].isdigit():
+            # "in 20*" is a year: spelled out as "twenty*" it never met the digits typed
+            words.append(raw)
+            continue
         normalised = tokens(raw.rstrip("*"))
         if raw.endswith("*") and normalised:
             normalised[-1] += "*"

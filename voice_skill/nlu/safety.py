@@ -25,11 +25,13 @@ from ..content.loader import (
 )
 from .assertion import (
     ASKED,
+    CONFIRMED,
     OTHER,
     PRESENT,
     SPEAKER,
     CueSpans,
     Position,
+    confirmed_spans,
     experiencer,
     mention_assertion,
     once_past_spans,
@@ -53,6 +55,8 @@ _NOT_SYMPTOMS = {"it", "go", "going", "gone", "stop", "stopped", "away", "keep",
 _OWN_CLAUSE = {"is", "are", "was", "were", "am", "has", "have", "had", "feels", "feel", "felt",
                "i", "my", "me", "he", "she", "his", "her", "it", "they", "we", "now", "but",
                "keeps", "keep", "got", "gets", "started", "can", "could", "will"}
+# A time told after a negated verb says how long it lasts: "won't go after an hour".
+_DURATIONS = {"since", "for", "after", "all"}
 _NEGATION_WINDOW = 3
 """How many words before a symptom a negation word still reaches."""
 # "peeing is normal", "my bladder control is fine": a verdict after the symptom negates it.
@@ -236,6 +240,23 @@ def uninvert_negative_question(clause: list[str]) -> list[str]:
     return [clause[0], *clause[3:3 + size], clause[1], "not", *clause[3 + size:]]
 
 
+_FRONTED_NEGATIONS = (("not", "once"), ("never", "once"), ("not", "one", "time"), ("never",),
+                      ("at", "no", "point"), ("at", "no", "time"))
+_FRONTED_AUXILIARIES = {"have", "has", "had", "did", "do", "does", "was", "is", "am", "could"}
+
+
+def unfront_negation(clause: list[str]) -> list[str]:
+    """ "not once have I lost control" as "I have not once lost control": a negation put
+    first, before its verb and subject, is put back where the negation window reads it."""
+    for fronted in _FRONTED_NEGATIONS:
+        size = len(fronted)
+        if tuple(clause[:size]) == fronted and len(clause) > size + 2 \
+                and clause[size] in _FRONTED_AUXILIARIES and clause[size + 1] in _PRONOUNS:
+            negation = ["not"] if fronted[0] == "at" else list(fronted)
+            return [clause[size + 1], clause[size], *negation, *clause[size + 2:]]
+    return clause
+
+
 def utterance_words(text: str, index: _WordIndex, spoken: bool = False) -> _Words:
     """Normalised words of text, each with its position and the pattern words it matches.
     spoken: a recogniser's reading, whose lost negations are restored first."""
@@ -243,7 +264,7 @@ def utterance_words(text: str, index: _WordIndex, spoken: bool = False) -> _Word
     clause = block = 0
     for number, sentence in enumerate(sentences(text)):
         for part in sentence:
-            part = uninvert_negative_question(part)
+            part = unfront_negation(uninvert_negative_question(part))
             for token in restore_lost_negation(part) if spoken else part:
                 if token in SOFTENERS:
                     continue
@@ -264,6 +285,9 @@ def _cue_spans(words: _Words, index: _WordIndex, marks: list[bool | None]) -> Cu
     once = once_past_spans(words.texts, words.positions, spans)
     if once:
         spans["past"] = spans.get("past", []) + once
+    confirmed = confirmed_spans(words.texts, words.positions, spans)
+    if confirmed:
+        spans[CONFIRMED] = confirmed
     if words and words[-1].at.sentence > 0:
         persons = {s for s, _ in spans.get("speaker", []) + _named_persons(words,
                                                                           spans.get("others", []))}
@@ -322,6 +346,8 @@ def _negated_before(words: list[_Word], start: int, covered: set[int]) -> bool:
     isn't swollen, red or hot", "denies numbness, incontinence or weakness"."""
     if _cleft_negated(words, start):
         return True
+    if words[start].text in _DURATIONS or start and words[start - 1].text in _DURATIONS:
+        return False  # "I haven't peed since last night": how long it has gone on, not denied
     clause = words[start].clause
     listed = False
     for distance, i in enumerate(range(start - 1, max(-1, start - 3 * _NEGATION_WINDOW - 1), -1)):

@@ -27,6 +27,7 @@ VOSK_MODES = ("grammar", "open", "two-pass")
 SPHINX_LMS = ("generic", "domain", "mix")
 START_MODES = ("always", "wake", "button")
 TTS_RATES = (80, 450)
+CONFIRM_BELOW = 0.2
 """Speaking rates espeak-ng accepts (words per minute): espeakRATE_MINIMUM/MAXIMUM, speak_lib.h."""
 
 
@@ -211,6 +212,12 @@ class SafetySettings(Stage):
 
     emergency_number: str = "911 or your local emergency number"
     """Spoken in emergency advice: 'call {emergency_number} now'."""
+    confirm: bool = True
+    """Speech only: a red flag the recogniser was unsure of (heard only in a next-best reading,
+    or on a word below confirm_below) is asked back ("Did you mention weakness?") instead of
+    escalating at once; a yes escalates, a no answers."""
+    confirm_below: float = field(default=CONFIRM_BELOW, metadata=between(0, 1))
+    """A red flag resting on a word heard with less confidence than this (0..1) is asked back."""
 
 
 @dataclass(frozen=True)

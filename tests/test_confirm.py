@@ -260,3 +260,78 @@ def test_a_confirm_that_is_no_text_is_named_with_its_line(tiny_dialogs: Path) ->
     line = text[:text.index("confirm: [a, leg]")].count("\n") + 1
     with pytest.raises(ContentError, match=rf"red_flags\.yaml:{line}: confirm must be text"):
         load_content(tiny_dialogs)
+
+
+# --- the voice session: asked by voice, the reply heard without the wake phrase ---------------
+
+
+class DoubtfulRecognizer:
+    """Hears the next line of its script in each utterance, with next-best readings given per
+    line (a fake at the recogniser's edge; the real one is in test_confirm_speech.py)."""
+
+    description = "scripted, with alternatives"
+
+    def __init__(self, script: list[tuple[str, tuple[str, ...]]]) -> None:
+        self.script = list(script)
+
+    def accept(self, pcm: bytes) -> str:
+        return ""
+
+    def finish(self):  # type: ignore[no-untyped-def]
+        from voice_skill.asr.base import Transcript
+
+        text, alternatives = self.script.pop(0) if self.script else ("", ())
+        return Transcript(text, heard(text), 1.0, "fake", alternatives)
+
+    def reset(self) -> None:
+        pass
+
+
+def converse(skill: Skill, script: list[tuple[str, tuple[str, ...]]], audio: bytes,
+             **voice_settings: object):  # type: ignore[no-untyped-def]
+    from test_session import RecordingVoice, ScriptedWake, chunks, settings_with
+
+    from voice_skill.voice.app import build_session
+
+    events: list = []
+    voice = RecordingVoice()
+    settings = settings_with(**voice_settings)
+    session = build_session(skill, DoubtfulRecognizer(script), voice, settings,
+                            [events.append], wake=ScriptedWake([]), live=False)
+    session.begin()
+    for chunk in chunks(audio):
+        session.feed(chunk)
+    session.finish()
+    return [text for text, _, _ in voice.said][1:], events  # after the opening
+
+
+QUESTION = ("hey computer what is sciatica", ("hey computer what is sciatica my leg is weak",))
+
+
+@pytest.mark.parametrize("answer, escalation", [("yes", "urgent"), ("no", "none")])
+def test_the_session_asks_and_hears_the_reply_without_the_wake_phrase(
+        skill: Skill, answer: str, escalation: str) -> None:
+    from test_session import burst, silence
+
+    from voice_skill.voice.events import Answered
+
+    audio = silence(1) + burst() + silence(1.5) + burst(0.5) + silence(2)
+    said, events = converse(skill, [QUESTION, (answer, ())], audio, start="wake",
+                            follow_up=4.0)
+    assert said[0] == "Did you mention weakness?"
+    replies = [e.reply for e in events if isinstance(e, Answered)]
+    assert [r.escalation for r in replies] == ["none", escalation]
+    assert said[1] == replies[1].text
+
+
+def test_the_session_escalates_when_the_question_gets_no_reply(skill: Skill) -> None:
+    from test_session import burst, silence
+
+    from voice_skill.voice.events import Answered
+
+    said, events = converse(skill, [QUESTION], silence(1) + burst() + silence(6),
+                            start="wake", follow_up=3.0)
+    assert said[0] == "Did you mention weakness?"
+    assert said[1].startswith("You mentioned weakness.")
+    late = [e for e in events if isinstance(e, Answered)][-1]
+    assert (late.question, late.reply.escalation) == ("", "urgent")

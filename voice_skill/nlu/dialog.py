@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from ..asr.base import Word
 from ..content.loader import LEVELS, Content, Dialog
 from ..settings import Settings
+from .normalize import normalize
 from .safety import Assessment, escalation_advice
 from .understand import Confirmation, Decision, Matcher, decide
 
@@ -182,7 +183,7 @@ class Skill:
         state = dataclasses.replace(state, last_heard_at=now)
         decision = self.decide(text, alternatives, spoken, second_opinions, words)
         if state.confirming is not None:
-            return self._confirm_reply(state, decision)
+            return self._confirm_reply(state, decision, normalize(text).split())
         return self._respond_to(state, decision)
 
     def _respond_to(self, state: Conversation, decision: Decision) -> Reply:
@@ -218,14 +219,16 @@ class Skill:
         state = dataclasses.replace(state, last_said=question, confirming=decision, pending=None)
         return Reply(question, None, decision, state, held=yes, asks="confirm")
 
-    def _confirm_reply(self, state: Conversation, decision: Decision) -> Reply:
+    def _confirm_reply(self, state: Conversation, decision: Decision,
+                       words: list[str]) -> Reply:
         """A yes escalates the red flag asked about; a no answers what was asked without it.
         Anything else escalates too: the question was asked because a red flag was probably
         heard, a reply the skill cannot read is most often a garbled yes or the symptom told
-        again, and asking twice would double the wait for advice someone may need now."""
+        again, and asking twice would double the wait for advice someone may need now.
+        words: the reply's best reading, normalised. Not the reading the decision answers
+        from: a lone "no" (flite slt) has "now" next best, which fits the stop dialog."""
         asked = state.confirming
         assert asked is not None
-        words = decision.normalized.split()
         if decision.intent == "repeat" and decision.outcome == "answer":
             return Reply(state.last_said, "repeat", decision, state)  # the question stays open
         state = dataclasses.replace(state, confirming=None)

@@ -6,7 +6,8 @@ every transcript (words with their posteriors, next-best readings, second opinio
 bench/out/transcripts-SYNTH.jsonl. Then, for each red-flag finding of the best reading, the
 lowest confidence among the words that fired it, split by whether the question really reports
 a red flag (caught) or not (a false alarm): the table shows how many of each a threshold would
-turn into a question. With --reuse the saved transcripts are read instead of decoding again.
+turn into a question; and per confidence band, how many words of the best readings are wrong.
+With --reuse the saved transcripts are read instead of decoding again.
 
 Usage: python bench/bench_confidence.py [SET.jsonl] [--synth flite|noise|espeak] [--reuse]
 """
@@ -14,6 +15,7 @@ Usage: python bench/bench_confidence.py [SET.jsonl] [--synth flite|noise|espeak]
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import sys
 from pathlib import Path
@@ -23,12 +25,13 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 from eval_spoken import build_audio_set  # noqa: E402
 
-from voice_skill.asr.base import Transcript, Word  # noqa: E402
+from voice_skill.asr.base import UNKNOWN, Transcript, Word  # noqa: E402
 from voice_skill.config import resolve  # noqa: E402
 from voice_skill.content.loader import load_content  # noqa: E402
 from voice_skill.nlu.dialog import Skill  # noqa: E402
 from voice_skill.nlu.safety import assess  # noqa: E402
 from voice_skill.nlu.doubt import hit_confidence  # noqa: E402
+from voice_skill.nlu.normalize import normalize  # noqa: E402
 
 THRESHOLDS = (0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0)
 
@@ -74,6 +77,29 @@ def findings(rows: list[dict], skill: Skill) -> list[tuple[bool, str, float]]:
     return found
 
 
+BANDS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 0.9, 1.0)
+
+
+def word_calibration(rows: list[dict]) -> None:
+    """Per confidence band, how many best-reading words are wrong: not where the words said
+    are, aligned by difflib."""
+    counts = [[0, 0] for _ in BANDS]
+    for row in rows:
+        said = normalize(row["text"]).split()
+        words = [(w[0], w[1]) for w in row["transcript"]["words"] if w[0] != UNKNOWN]
+        tokens = [(normalize(w).split() or [w])[0] for w, _ in words]
+        matcher = difflib.SequenceMatcher(a=said, b=tokens, autojunk=False)
+        right = {j for tag, _, _, j1, j2 in matcher.get_opcodes() if tag == "equal"
+                 for j in range(j1, j2)}
+        for j, (_, confidence) in enumerate(words):
+            band = max(i for i, low in enumerate(BANDS) if confidence >= low)
+            counts[band][j not in right] += 1
+    print(f"{'confidence':>10}  {'words':>6}  {'wrong':>6}")
+    for low, (good, bad) in zip(BANDS, counts):
+        if good + bad:
+            print(f"{low:>10.1f}+ {good + bad:>6}  {bad / (good + bad):>6.2f}")
+
+
 def print_table(found: list[tuple[bool, str, float]]) -> None:
     caught = sorted(c for real, _, c in found if real)
     alarms = sorted(c for real, _, c in found if not real)
@@ -107,6 +133,7 @@ def main() -> int:
         rows = decode(build_audio_set(questions, out, args.synth), skill, settings)
         saved.write_text("".join(json.dumps(row) + "\n" for row in rows))
     print_table(findings(rows, skill))
+    word_calibration(rows)
     return 0
 
 

@@ -27,14 +27,14 @@ VOSK_MODES = ("grammar", "open", "two-pass")
 SPHINX_LMS = ("generic", "domain", "mix")
 START_MODES = ("always", "wake", "button")
 TTS_RATES = (80, 450)
+"""Speaking rates espeak-ng accepts (words per minute): espeakRATE_MINIMUM/MAXIMUM, speak_lib.h."""
 CONFIRM_BELOW = 0.2
 """Word confidence below which a red flag resting on the word is asked back. pocketsphinx on the
-development questions (bench/bench_confidence.py, plain model): below 0.2 a word is wrong about
-as often as right or more (flite voices 79 of 149 words, flite and espeak-ng in noise 439 of
-569). Red flags of the best reading it turns into a question: flite 7 of 69 on questions that
-report one and 0 of 4 false alarms; in noise 6 of 21 and all 4 false alarms (0.01, 0.02, 0.00,
-0.01). No lower threshold for emergencies: real and false ones overlap at 0.00-0.03."""
-"""Speaking rates espeak-ng accepts (words per minute): espeakRATE_MINIMUM/MAXIMUM, speak_lib.h."""
+development questions (bench/bench_confidence.py, plain model): a word below 0.2 is wrong as
+often as right or more (flite 79 of 149 words, espeak-ng 499 of 753, flite and espeak-ng in
+noise 439 of 569). Of the best reading's red flags it asks back: flite 7 of 69 real ones and 0
+of 4 false alarms, espeak-ng 15 of 99 and 1 of 4, in noise 6 of 21 and all 4 (0.00-0.02). No
+lower threshold for emergencies: in noise real and false ones overlap at 0.00-0.03."""
 
 
 def shipped_dialogs() -> Path:

@@ -288,7 +288,7 @@ class DoubtfulRecognizer:
 
 
 def converse(skill: Skill, script: list[tuple[str, tuple[str, ...]]], audio: bytes,
-             **voice_settings: object):  # type: ignore[no-untyped-def]
+             live: bool = False, **voice_settings: object):  # type: ignore[no-untyped-def]
     from test_session import RecordingVoice, ScriptedWake, chunks, settings_with
 
     from voice_skill.voice.app import build_session
@@ -297,7 +297,7 @@ def converse(skill: Skill, script: list[tuple[str, tuple[str, ...]]], audio: byt
     voice = RecordingVoice()
     settings = settings_with(**voice_settings)
     session = build_session(skill, DoubtfulRecognizer(script), voice, settings,
-                            [events.append], wake=ScriptedWake([]), live=False)
+                            [events.append], wake=ScriptedWake([]), live=live)
     session.begin()
     for chunk in chunks(audio):
         session.feed(chunk)
@@ -324,12 +324,15 @@ def test_the_session_asks_and_hears_the_reply_without_the_wake_phrase(
     assert said[1] == replies[1].text
 
 
-def test_the_session_escalates_when_the_question_gets_no_reply(skill: Skill) -> None:
+@pytest.mark.parametrize("live", [False, True])
+def test_the_session_escalates_when_the_question_gets_no_reply(skill: Skill, live: bool) -> None:
+    """Live too, where the echo guard follows the question: the escalation comes before the
+    follow-up window closes."""
     from test_session import burst, silence
 
     from voice_skill.voice.events import Answered
 
-    said, events = converse(skill, [QUESTION], silence(1) + burst() + silence(6),
+    said, events = converse(skill, [QUESTION], silence(1) + burst() + silence(6), live,
                             start="wake", follow_up=3.0)
     assert said[0] == "Did you mention weakness?"
     assert said[1].startswith("You mentioned weakness.")

@@ -269,8 +269,9 @@ class Session:
             self.listener.abandon()  # an utterance still open is the tail of the echo
         if self.conversation.confirming is not None:
             # The reply is heard without the wake phrase (the follow-up window), and waited
-            # for as long as a follow-up question is.
-            self._confirm_ends = max(self.position, self._guard_until) + self.settings.follow_up
+            # for as long as a follow-up question is: it ends with the window, before the
+            # window closes.
+            self._confirm_ends = self.position + self.settings.follow_up
         if self._ending:
             self._move(State.STOPPED, "goodbye")
         elif self._after_speaking == "close" and self.settings.start != "always":

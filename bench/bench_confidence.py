@@ -23,23 +23,23 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from eval_spoken import build_audio_set  # noqa: E402
+from eval_spoken import build_audio_set
 
-from voice_skill.asr.base import UNKNOWN, Transcript, Word  # noqa: E402
-from voice_skill.config import resolve  # noqa: E402
-from voice_skill.content.loader import load_content  # noqa: E402
-from voice_skill.nlu.dialog import Skill  # noqa: E402
-from voice_skill.nlu.safety import assess  # noqa: E402
-from voice_skill.nlu.doubt import hit_confidence  # noqa: E402
-from voice_skill.nlu.normalize import normalize  # noqa: E402
+from voice_skill.asr.base import UNKNOWN, Transcript, Word
+from voice_skill.config import resolve
+from voice_skill.content.loader import load_content
+from voice_skill.nlu.dialog import Skill
+from voice_skill.nlu.doubt import hit_confidence
+from voice_skill.nlu.normalize import normalize
+from voice_skill.nlu.safety import assess
 
 THRESHOLDS = (0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0)
 
 
 def decode(set_path: Path, skill: Skill, settings) -> list[dict]:
     """Each row of the audio set with the transcript pocketsphinx makes of its file."""
-    from voice_skill.asr.registry import open_recognizer
     from voice_skill.asr.models import models_dir
+    from voice_skill.asr.registry import open_recognizer
     from voice_skill.voice.files import transcribe_file
 
     recognizer = open_recognizer(settings.asr, skill.content.recognition_phrases(), models_dir())
@@ -94,10 +94,12 @@ def word_calibration(rows: list[dict]) -> None:
         for j, (_, confidence) in enumerate(words):
             band = max(i for i, low in enumerate(BANDS) if confidence >= low)
             counts[band][j not in right] += 1
-    print(f"{'confidence':>10}  {'words':>6}  {'wrong':>6}")
+    print(f"{'confidence':>10}  {'wrong words':>11}  {'below it':>9}")
+    below = [0, 0]
     for low, (good, bad) in zip(BANDS, counts):
         if good + bad:
-            print(f"{low:>10.1f}+ {good + bad:>6}  {bad / (good + bad):>6.2f}")
+            print(f"{low:>10.1f}+ {bad:>5}/{good + bad:<5}  {below[1]:>4}/{sum(below):<5}")
+        below = [below[0] + good, below[1] + bad]
 
 
 def print_table(found: list[tuple[bool, str, float]]) -> None:

@@ -31,7 +31,7 @@ TTS_RATES = (80, 450)
 CONFIRM_BELOW = 0.2
 """Word confidence below which a red flag resting on the word is asked back. pocketsphinx on the
 development questions (bench/bench_confidence.py, plain model): a word below 0.2 is wrong as
-often as right or more (flite 79 of 149 words, espeak-ng 499 of 753, flite and espeak-ng in
+often as right or more (flite 79 of 150 words, espeak-ng 499 of 753, flite and espeak-ng in
 noise 439 of 569). Of the best reading's red flags it asks back: flite 7 of 69 real ones and 0
 of 4 false alarms, espeak-ng 15 of 99 and 1 of 4, in noise 6 of 21 and all 4 (0.00-0.02). No
 lower threshold for emergencies: in noise real and false ones overlap at 0.00-0.03."""

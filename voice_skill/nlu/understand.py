@@ -282,7 +282,9 @@ def decide(text: str, content: Content, matcher: Matcher, settings: MatchSetting
     below which a red flag's word is unsure. Given a threshold, a red flag that only another
     reading reports, or that rests on an unsure word, is asked back (outcome confirm) instead
     of escalating, unless a sure red flag is as urgent (doubt.py). None: every reading's red
-    flags escalate at once, as for typed text.
+    flags escalate at once, as for typed text. Spoken development questions, plain model, a
+    question on a calm row answered no: false alarms flite 7 -> 4 of 267 (14 of 339 asked), in
+    noise 10 -> 0 of 178 (19 of 226 asked); missed red flags unchanged (0 of 72, 26 of 48).
     """
     best = assess(text, content.rules, spoken, content.cues)
     others = [assess(t, content.rules, spoken, content.cues)

@@ -11,7 +11,11 @@ espeak-ng voice in pink noise, each at 10 dB SNR.
 
 The skill runs once. Its answers give a table per voice set (voice, rate, noise) and overall:
 red flags missed (answered below their level) per level, false alarms among calm questions,
-intent accuracy; --breakdown adds the older one-line-per-set summary. score.py then scores the
+intent accuracy; --breakdown adds the older one-line-per-set summary. A red flag the
+recogniser was unsure of is asked back ("Did you mention weakness?"), and the answer's
+escalation is what a yes gets: the "asked" column counts those questions (of them, on calm
+rows), and "alarms if no" the false alarms left when everyone asked on a calm row says no.
+Run with VOICE_SKILL_SAFETY_CONFIRM=false for the skill that never asks. score.py then scores the
 same answers, replayed (`eval_spoken.py --replay ANSWERS`), so its timing is not the skill's.
 
 Usage: python bench/eval_spoken.py [SET.jsonl] [--out DIR] [--engine pocketsphinx] [--limit N]
@@ -126,10 +130,20 @@ class Tally:
     intents: int
     """Rows with an intent label (null: any intent is fine, not counted)."""
     intents_right: int
+    rows: int = 0
+    asked: int = 0
+    """Rows answered with a red flag asked back (the escalation is a yes's)."""
+    asked_calm: int = 0
+    """Of those, calm rows: a false alarm only if the person says yes."""
 
     @property
     def false_alarm_rate(self) -> float:
         return self.false_alarms / self.calm if self.calm else 0.0
+
+    @property
+    def alarms_if_no(self) -> int:
+        """False alarms once every calm row asked back is answered no."""
+        return self.false_alarms - self.asked_calm
 
     @property
     def intent_accuracy(self) -> float:
@@ -148,7 +162,10 @@ def tally(pairs: list[tuple[dict, dict]]) -> Tally:
         calm=sum(want == "none" for want, _ in wanted),
         false_alarms=sum(want == "none" and got != "none" for want, got in wanted),
         intents=len(labelled),
-        intents_right=sum(intent_right(row, answer) for row, answer in labelled))
+        intents_right=sum(intent_right(row, answer) for row, answer in labelled),
+        rows=len(pairs), asked=sum(bool(answer.get("confirm")) for _, answer in pairs),
+        asked_calm=sum(bool(answer.get("confirm")) and row["escalation"] == "none"
+                       and heard_level(answer) != "none" for row, answer in pairs))
 
 
 def voice_sets(rows: list[dict], outputs: list[dict]) -> dict[str, Tally]:
@@ -172,17 +189,20 @@ def _of(part: int, whole: int) -> str:
 
 
 def print_levels(tallies: dict[str, Tally]) -> None:
-    """Red flags missed per level, false alarms and intent accuracy, a row per voice set."""
+    """Red flags missed per level, false alarms, red flags asked back and intent accuracy, a
+    row per voice set."""
     width = max(len(name) for name in tallies)
     print(f"{'voice set':{width}}  {'emergency':>9}  {'urgent':>7}  {'routine':>7}  "
-          f"{'false alarms':>15}  {'intent':>14}")
+          f"{'false alarms':>15}  {'asked (calm)':>12}  {'alarms if no':>12}  {'intent':>14}")
     print(f"{'':{width}}  {'missed':>9}  {'missed':>7}  {'missed':>7}")
     for name, t in tallies.items():
         alarms = f"{_of(t.false_alarms, t.calm)} = {t.false_alarm_rate:.3f}"
+        asked = f"{_of(t.asked, t.rows)} ({t.asked_calm})"
         intent = f"{_of(t.intents_right, t.intents)} = {t.intent_accuracy:.3f}"
         print(f"{name:{width}}  {_of(t.missed['emergency'], t.flagged['emergency']):>9}  "
               f"{_of(t.missed['urgent'], t.flagged['urgent']):>7}  "
-              f"{_of(t.missed['routine'], t.flagged['routine']):>7}  {alarms:>15}  {intent:>14}")
+              f"{_of(t.missed['routine'], t.flagged['routine']):>7}  {alarms:>15}  "
+              f"{asked:>12}  {_of(t.alarms_if_no, t.calm):>12}  {intent:>14}")
 
 
 def print_breakdown(tallies: dict[str, Tally]) -> None:

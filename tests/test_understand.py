@@ -242,8 +242,12 @@ def test_a_next_best_reading_that_is_only_a_guess_is_not_answered(skill: Skill) 
 
 
 def test_red_flags_are_heard_in_any_reading_but_answers_only_in_fitting_ones(skill: Skill) -> None:
+    """A red flag only a next-best reading has is asked back (test_confirm.py); a no gets the
+    answer to the best reading."""
     decision = skill.decide("why is my calf twitching", ("why is my calf weak",), spoken=True)
-    assert (decision.escalation, decision.intent) == ("urgent", "twitch_causes")
+    assert decision.confirm is not None
+    assert (decision.confirm.level, decision.intent) == ("urgent", "twitch_causes")
+    assert decision.denied.outcome == "answer"
 
 
 def test_another_models_reading_is_checked_for_red_flags_but_never_answered(
@@ -252,7 +256,7 @@ def test_another_models_reading_is_checked_for_red_flags_but_never_answered(
     count, but its words, often garbled into another question, never choose the answer."""
     flagged = skill.decide("why is my calf twitching", (), spoken=True,
                            second_opinions=("i suddenly can't move my leg at all",))
-    assert flagged.escalation == "emergency"
+    assert flagged.confirm is not None and flagged.confirmed.escalation == "emergency"
     garbled = skill.decide("what is the capital a calf muscle", (), spoken=True,
                            second_opinions=("what is the calf muscle",))
     heard = skill.decide("what is the capital a calf muscle", (), spoken=True)

@@ -28,6 +28,13 @@ SPHINX_LMS = ("generic", "domain", "mix")
 START_MODES = ("always", "wake", "button")
 TTS_RATES = (80, 450)
 """Speaking rates espeak-ng accepts (words per minute): espeakRATE_MINIMUM/MAXIMUM, speak_lib.h."""
+CONFIRM_BELOW = 0.2
+"""Word confidence below which a red flag resting on the word is asked back. pocketsphinx on the
+development questions (bench/bench_confidence.py, plain model): a word below 0.2 is wrong as
+often as right or more (flite 79 of 150 words, espeak-ng 499 of 753, flite and espeak-ng in
+noise 439 of 569). Of the best reading's red flags it asks back: flite 7 of 69 real ones and 0
+of 4 false alarms, espeak-ng 15 of 99 and 1 of 4, in noise 6 of 21 and all 4 (0.00-0.02). No
+lower threshold for emergencies: in noise real and false ones overlap at 0.00-0.03."""
 
 
 def shipped_dialogs() -> Path:
@@ -211,6 +218,12 @@ class SafetySettings(Stage):
 
     emergency_number: str = "911 or your local emergency number"
     """Spoken in emergency advice: 'call {emergency_number} now'."""
+    confirm: bool = True
+    """Speech only: a red flag the recogniser was unsure of (heard only in a next-best reading,
+    or on a word below confirm_below) is asked back ("Did you mention weakness?") instead of
+    escalating at once; a yes escalates, a no answers."""
+    confirm_below: float = field(default=CONFIRM_BELOW, metadata=between(0, 1))
+    """A red flag resting on a word heard with less confidence than this (0..1) is asked back."""
 
 
 @dataclass(frozen=True)

@@ -44,9 +44,12 @@ def history_file(old: Path | None = None) -> Path:
 def reply_record(text: str, reply: Reply) -> dict[str, object]:
     """The JSON object `ask --json` prints for one question. A one-shot question cannot hear
     the reply to the safety check, so the check is a field beside the answer it held back:
-    the answer, intent and escalation are the ones a "no" would get."""
+    the answer, intent and escalation are the ones a "no" would get. Nor can it hear the reply
+    to a red flag asked back (`confirm`): there no answer is not a no, so the answer, intent
+    and escalation are the ones a "yes" gets, and a batch scored on them stays safe."""
     answered = reply.answered
     decision = answered.decision
+    confirm = reply.confirm
     return {
         "input": text,
         "intent": answered.intent,
@@ -60,6 +63,8 @@ def reply_record(text: str, reply: Reply) -> dict[str, object]:
         "set_aside": {aside.rule.id: aside.why for aside in decision.assessment.set_aside},
         "someone_else": decision.assessment.about_someone_else,
         "safety_check": reply.safety_check,
+        "confirm": None if confirm is None else {
+            "question": confirm.question, "level": confirm.level, "rule": confirm.rule},
     }
 
 
@@ -118,9 +123,11 @@ def format_reply(reply: Reply) -> str:
 
 
 def format_one_shot(reply: Reply) -> str:
-    """Plain ask: the answer, after the safety check it would have asked first (marked, on
-    the same line, so each question still gets one line)."""
+    """Plain ask: the answer, after the safety check or the confirmation it would have asked
+    first (marked, on the same line, so each question still gets one line)."""
     answer = format_reply(reply.answered)
+    if reply.confirm is not None:
+        return f"[CONFIRM] {reply.text} {answer}"
     return f"[SAFETY CHECK] {reply.safety_check} {answer}" if reply.safety_check else answer
 
 

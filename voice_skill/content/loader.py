@@ -24,14 +24,19 @@ MAX_ANSWER_WORDS = 45
 """A spoken answer is one idea; longer belongs in `more` (the issue's limit)."""
 
 SPOKEN_ANSWERS = ("yes", "no", "yeah", "nope", "yes i do", "no i do not", "not really",
-                  "i am not sure", "no nothing like that", "yes one of those")
-"""Replies to the safety check (dialog.py reads them), so a recogniser expects them too."""
+                  "i am not sure", "no nothing like that", "yes one of those", "yes i did",
+                  "no i did not")
+"""Replies to the safety check and to a red flag asked back (dialog.py reads them), so a
+recogniser expects them too."""
 
 MESSAGE_KEYS = ("fallback", "disclaimer", "clarify", "clarify_again", "idle_reset", "safety_net",
-                "safety_check", "safety_check_which", "safety_check_yes")
+                "safety_check", "safety_check_which", "safety_check_yes", "red_flag_confirm")
+MAX_CONFIRM_WORDS = 10
+"""A red flag asked back ("Did you mention weakness?") is named in at most this many words: the
+question is spoken, and a long one is hard to answer yes or no."""
 _DIALOG_KEYS = {"id", "topic", "source", "phrasings", "keywords", "answer", "more", "see_doctor"}
 _RULE_KEYS = {"id", "level", "about", "advice", "match", "ignore", "examples", "history",
-              "reach"}
+              "reach", "confirm"}
 _EXAMPLE_KEYS = {"escalate", "calm"}
 
 
@@ -96,6 +101,14 @@ class RedFlagRule:
     """Most words from the first to the last word of a pattern's groups, so one sign's words
     are not gathered from all over a long story ("years off running ... my calf twitches");
     None: anywhere in what was said."""
+    confirm: str = ""
+    """How a confirmation question names the sign when the recogniser was unsure of it
+    ('a leg that suddenly will not move'); '' to use `about`."""
+
+    @property
+    def asked_as(self) -> str:
+        """The words the confirmation question names the sign with."""
+        return self.confirm or self.about
 
 
 CUE_KINDS = ("hypothetical", "habitual", "modal", "hearsay", "relayed", "past", "present",
@@ -154,6 +167,9 @@ class Messages:
     """After a yes: which sign."""
     safety_check_yes: str
     """Said before the urgent advice when a yes names no sign the skill can place."""
+    red_flag_confirm: str
+    """The yes/no question for a red flag the recogniser was unsure of; {what} is the rule's
+    `confirm` (or `about`) text."""
 
 
 @dataclass(frozen=True)
@@ -319,7 +335,20 @@ def _rule(node: Located) -> RedFlagRule:
         origin=node.origin,
         history=_flag(table["history"], "history") if "history" in table else False,
         reach=_count(table["reach"], "reach") if "reach" in table else None,
+        confirm=_confirm_words(table),
     )
+
+
+def _confirm_words(table: dict[str, Located]) -> str:
+    """A rule's `confirm` text, after checking that it, or the `about` it stands in for, is
+    short enough to ask back."""
+    key = "confirm" if "confirm" in table else "about"
+    text = _text(table[key], key)
+    if len(text.split()) > MAX_CONFIRM_WORDS:
+        hint = "" if key == "confirm" else "; add a shorter 'confirm' to ask it back with"
+        raise ContentError(f"{table[key].origin}: {key} has {len(text.split())} words, more "
+                           f"than the {MAX_CONFIRM_WORDS} a spoken question names a sign in{hint}")
+    return text if key == "confirm" else ""
 
 
 def _count(node: Located, what: str) -> int:
@@ -367,7 +396,7 @@ def _levels(node: Located) -> tuple[dict[str, str], dict[str, str]]:
 # What each text may leave to be filled in; a misspelt one would crash mid-conversation or
 # be spoken literally.
 _PLACEHOLDERS = {"clarify": {"first", "second"}, "clarify_again": {"first", "second"},
-                 "safety_net": {"emergency_number"}}
+                 "safety_net": {"emergency_number"}, "red_flag_confirm": {"what"}}
 _ADVICE_PLACEHOLDERS = {"emergency_number"}
 
 

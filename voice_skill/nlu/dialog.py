@@ -1,5 +1,5 @@
-"""Conversation state: repeat, more, help, stop, clarification replies, the safety check and
-an idle reset.
+"""Conversation state: repeat, more, help, stop, clarification replies, the safety check, red
+flags asked back when the recogniser was unsure of them, and an idle reset.
 
 `Skill.respond(state, text, now)` is the whole text-mode skill: it takes plain values and
 returns a Reply with the next state, so chat, ask and the voice loop share it.
@@ -10,10 +10,12 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from ..content.loader import Content, Dialog
+from ..asr.base import Word
+from ..content.loader import LEVELS, Content, Dialog
 from ..settings import Settings
+from .normalize import normalize
 from .safety import Assessment, escalation_advice
-from .understand import Decision, Matcher, decide
+from .understand import Confirmation, Decision, Matcher, decide
 
 _YES = {"yes", "yeah", "yep", "yup", "correct", "right", "sure", "exactly", "first", "former",
         "one"}
@@ -31,6 +33,11 @@ _CHECK_YES_PHRASES = {"i do", "i have", "i think so", "a bit", "a little", "some
 _CHECK_NO = {"no", "nope", "nah", "none", "neither", "nothing", "negative", "know"}
 _CHECK_NO_PHRASES = {"not really", "i do not think so", "i do not", "i have not", "not at all",
                      "all fine", "fine", "i am fine", "all good", "i am ok", "i am okay"}
+# Answers to "Did you mention weakness?" beyond the safety check's own.
+_CONFIRM_YES_PHRASES = {"i did", "i did say that", "i said that", "that is right", "right",
+                        "correct", "exactly", "it is", "i do", "i am"}
+_CONFIRM_NO_PHRASES = {"i did not", "i did not say that", "that is wrong", "wrong",
+                       "not that", "i never said that", "you misheard", "you misheard me"}
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,9 @@ class Conversation:
     (waiting to hear which sign), done."""
     held: Decision | None = None
     """The question the safety check holds back, answered when the person says no."""
+    confirming: Decision | None = None
+    """An utterance whose unsure red flag was asked back: a yes (or anything but a no)
+    escalates it, a no answers it."""
 
 
 @dataclass(frozen=True)
@@ -64,7 +74,10 @@ class Reply:
     ends: bool = False
     """The person said stop or goodbye."""
     held: Reply | None = None
-    """When this reply is the safety check: the answer it holds back (what one-shot ask shows)."""
+    """When this reply asks a yes/no question: the reply one-shot ask shows instead (for the
+    safety check the answer a no gets, for a confirmation the escalation)."""
+    asks: str | None = None
+    """The yes/no question this reply is: "safety_check", "confirm" or None."""
 
     @property
     def escalation(self) -> str:
@@ -73,7 +86,12 @@ class Reply:
     @property
     def safety_check(self) -> str | None:
         """The safety-check question this reply asks, or None."""
-        return self.text if self.held is not None else None
+        return self.text if self.asks == "safety_check" else None
+
+    @property
+    def confirm(self) -> Confirmation | None:
+        """The unsure red flag this reply asks back, or None."""
+        return self.decision.confirm if self.asks == "confirm" else None
 
     @property
     def answered(self) -> Reply:
@@ -104,6 +122,25 @@ def check_answer(words: list[str]) -> str | None:
     return None
 
 
+def confirm_answer(words: list[str]) -> str | None:
+    """'yes', 'no' or None (neither) for a reply to "Did you mention weakness?"."""
+    text = " ".join(words)
+    if text in _CONFIRM_NO_PHRASES:
+        return "no"
+    if text in _CONFIRM_YES_PHRASES:
+        return "yes"
+    return check_answer(words)
+
+
+def _most_urgent(asked: Decision, reply: Decision) -> Decision:
+    """The escalation a confirmation's reply leads to: the red flag asked about, or one the reply
+    itself reports when that is more urgent ("yes, and now I cannot breathe")."""
+    if reply.outcome == "escalate" and LEVELS.index(reply.escalation) > LEVELS.index(
+            asked.escalation):
+        return reply
+    return asked
+
+
 def _with_doctor_advice(text: str, see_doctor: str) -> str:
     """Add when to see a doctor, unless the text already says it (no advice twice)."""
     if not see_doctor or "doctor" in text.lower():
@@ -120,11 +157,15 @@ class Skill:
         self.matcher = Matcher(content.dialogs, keyword_floor=settings.match.answer_threshold)
 
     def decide(self, text: str, alternatives: tuple[str, ...] = (),
-               spoken: bool = False, second_opinions: tuple[str, ...] = ()) -> Decision:
+               spoken: bool = False, second_opinions: tuple[str, ...] = (),
+               words: tuple[Word, ...] = ()) -> Decision:
         """Red flags, then FAQ matching, for one utterance (spoken: a recogniser's reading, with
-        its alternatives and other models' readings)."""
+        its alternatives, other models' readings and its words' confidences)."""
+        safety = self.settings.safety
+        # Typed text is what the person meant: only a recogniser's doubts are asked back.
+        confirm_below = safety.confirm_below if spoken and safety.confirm else None
         return decide(text, self.content, self.matcher, self.settings.match, alternatives,
-                      spoken, second_opinions)
+                      spoken, second_opinions, words, confirm_below)
 
     def opening(self) -> str:
         """Spoken once when a session starts: a greeting and the disclaimer."""
@@ -134,15 +175,22 @@ class Skill:
 
     def respond(self, state: Conversation, text: str, now: float = 0.0,
                 alternatives: tuple[str, ...] = (), spoken: bool = False,
-                second_opinions: tuple[str, ...] = ()) -> Reply:
+                second_opinions: tuple[str, ...] = (), words: tuple[Word, ...] = ()) -> Reply:
         """The reply to one utterance and the conversation after it."""
         if state.last_heard_at is not None and \
                 now - state.last_heard_at > self.settings.dialog.idle_reset_seconds:
             state = Conversation()
         state = dataclasses.replace(state, last_heard_at=now)
-        decision = self.decide(text, alternatives, spoken, second_opinions)
+        decision = self.decide(text, alternatives, spoken, second_opinions, words)
+        if state.confirming is not None:
+            return self._confirm_reply(state, decision, normalize(text).split())
+        return self._respond_to(state, decision)
+
+    def _respond_to(self, state: Conversation, decision: Decision) -> Reply:
         if decision.outcome == "escalate":
             return self._escalate(state, decision)
+        if decision.outcome == "confirm":
+            return self._ask_confirm(state, decision)
         if state.check in ("asked", "which") and decision.intent == "repeat":
             return Reply(state.last_said, "repeat", decision, state)  # the check stays open
         if state.check == "which":
@@ -159,6 +207,46 @@ class Skill:
         if self._check_due(state, decision):
             return self._ask_check(state, decision)
         return self._answer(state, decision)
+
+    # --- a red flag the recogniser was unsure of, asked back ----------------------------
+
+    def _ask_confirm(self, state: Conversation, decision: Decision) -> Reply:
+        """Ask the unsure red flag back; the Reply carries the escalation a yes gets, which is
+        what one-shot ask shows (nobody can answer it there, and no answer is not a no)."""
+        assert decision.confirm is not None
+        question = decision.confirm.question
+        yes = self._escalate(state, decision.confirmed)
+        state = dataclasses.replace(state, last_said=question, confirming=decision, pending=None)
+        return Reply(question, None, decision, state, held=yes, asks="confirm")
+
+    def _confirm_reply(self, state: Conversation, decision: Decision,
+                       words: list[str]) -> Reply:
+        """A yes escalates the red flag asked about; a no answers what was asked without it.
+        Anything else escalates too: the question was asked because a red flag was probably
+        heard, a reply the skill cannot read is most often a garbled yes or the symptom told
+        again, and asking twice would double the wait for advice someone may need now.
+        words: the reply's best reading, normalised. Not the reading the decision answers
+        from: a lone "no" (flite slt) has "now" next best, which fits the stop dialog."""
+        asked = state.confirming
+        assert asked is not None
+        if decision.intent == "repeat" and decision.outcome == "answer":
+            return Reply(state.last_said, "repeat", decision, state)  # the question stays open
+        state = dataclasses.replace(state, confirming=None)
+        if confirm_answer(words) != "no":
+            return self._escalate(state, _most_urgent(asked.confirmed, decision))
+        if decision.outcome in ("escalate", "confirm") or (
+                decision.outcome == "answer" and decision.intent not in (None, asked.intent)
+                and not self.content.dialog(decision.intent).is_conversation):
+            return self._respond_to(state, decision)  # "no, but my leg is numb"
+        return self._respond_to(state, asked.denied)
+
+    def unanswered_confirmation(self, state: Conversation) -> Reply | None:
+        """When a question asked back gets no reply at all (the session heard nothing in time):
+        the escalation, as for any reply that is not a no; None when nothing is asked."""
+        if state.confirming is None:
+            return None
+        return self._escalate(dataclasses.replace(state, confirming=None),
+                              state.confirming.confirmed)
 
     # --- the safety check: once a session, before the first answer to a twitching report ---
 
@@ -181,7 +269,7 @@ class Skill:
         answer = self._answer(state, decision)
         question = self.content.messages.safety_check
         state = dataclasses.replace(state, last_said=question, check="asked", held=decision)
-        return Reply(question, None, decision, state, held=answer)
+        return Reply(question, None, decision, state, held=answer, asks="safety_check")
 
     def _check_reply(self, state: Conversation, decision: Decision) -> Reply | None:
         """A yes or no to the check, or None for something else (then it is a new question)."""

@@ -63,6 +63,7 @@ class Heard:
 @dataclass(frozen=True)
 class Answered:
     question: str
+    """What was heard; '' when a red flag asked back got no reply in time (voice/session.py)."""
     reply: Reply
 
 

@@ -121,6 +121,7 @@ def reply_to_file(skill: Skill, recognizer: Recognizer, path: Path, speaker: Spe
     print(f"you> {transcript.text}", file=out)
     print(f"skill> {format_one_shot(reply)}", file=out, flush=True)
     # One question, one answer: nobody is there to answer the safety check, so the answer it
-    # held back is spoken (the printed line shows the check).
+    # held back is spoken (the printed line shows the check); nor a red flag asked back, so
+    # its escalation is.
     speaker.say(reply.answered.text)
     return reply

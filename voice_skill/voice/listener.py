@@ -224,6 +224,8 @@ def heard_turns(chunks: Iterable[bytes], listener: StreamingListener) -> Iterato
 
 def respond_to_speech(skill: Skill, state: Conversation, transcript: Transcript) -> Reply:
     """The reply to a recogniser's transcript: its best reading answered, every reading (the
-    alternatives and other models' second opinions) checked for red flags."""
+    alternatives and other models' second opinions) checked for red flags, the ones it was
+    unsure of asked back."""
     return skill.respond(state, transcript.text, time.monotonic(), transcript.alternatives,
-                         spoken=True, second_opinions=transcript.second_opinions)
+                         spoken=True, second_opinions=transcript.second_opinions,
+                         words=transcript.words)

@@ -92,6 +92,8 @@ class Session:
         self._after_speaking = "open"
         self._swallow_utterance = False
         self._hear_pending = False
+        self._confirm_ends: float | None = None
+        """When a red flag asked back ("Did you mention weakness?") is taken as unanswered."""
 
     # --- the outside -------------------------------------------------------------------
 
@@ -147,6 +149,9 @@ class Session:
         self._heard(self.listener.feed(chunk))
         if self.listener.partial and self.listener.partial != partial:
             self._emit(Partial(self.listener.partial))
+        if (self.state is State.LISTENING and self._confirm_ends is not None
+                and not self.listener.in_speech and self.position >= self._confirm_ends):
+            self._unanswered_confirmation()
         if (self.state is State.LISTENING and self._window_ends is not None
                 and not self.listener.in_speech and self.position >= self._window_ends):
             self._close_window("no follow-up question")
@@ -204,6 +209,7 @@ class Session:
         transcript = Transcript(text, transcript.words, transcript.confidence, transcript.engine,
                                 transcript.alternatives, transcript.second_opinions)
         self._emit(Heard(text, self.position))
+        self._confirm_ends = None
         change = manner(text)
         if change is not None:
             self._change_manner(change)
@@ -217,6 +223,16 @@ class Session:
         if reply.ends and not self._ending:
             self.conversation = Conversation()
         self._speak(reply.text, ends_conversation=reply.ends)
+
+    def _unanswered_confirmation(self) -> None:
+        """No reply to a red flag asked back: silence is not a no, so its escalation is spoken."""
+        self._confirm_ends = None
+        reply = self.skill.unanswered_confirmation(self.conversation)
+        if reply is None:
+            return
+        self.conversation = reply.state
+        self._emit(Answered("", reply))
+        self._speak(reply.text)
 
     def _change_manner(self, change: Manner) -> None:
         self.delivery = change.apply(self.delivery)
@@ -251,6 +267,11 @@ class Session:
         if guard and self.live:  # a recording has no echo: its next words are a question
             self._guard_until = self.position + ECHO_GUARD_SECONDS
             self.listener.abandon()  # an utterance still open is the tail of the echo
+        if self.conversation.confirming is not None:
+            # The reply is heard without the wake phrase (the follow-up window), and waited
+            # for as long as a follow-up question is: it ends with the window, before the
+            # window closes.
+            self._confirm_ends = self.position + self.settings.follow_up
         if self._ending:
             self._move(State.STOPPED, "goodbye")
         elif self._after_speaking == "close" and self.settings.start != "always":

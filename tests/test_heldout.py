@@ -5,7 +5,10 @@ tests/data/ holds, in score.py's format (text, intents, escalation, and a class)
                         gets wrong today is a strict xfail with its reason.
   heldout_safety.jsonl  written before any tuning, measured after each change (its misses
                         were read, so it is no longer blind).
-  heldout_safety_b.jsonl, heldout_safety_c.jsonl, heldout_posts.jsonl
+  heldout_safety_c.jsonl
+                        written blind after the ninth tuning set and kept blind until after
+                        the tenth; then its misses were read and fixed, so it is seen too.
+  heldout_safety_b.jsonl, heldout_posts.jsonl
                         held out: only their totals are looked at. Their limits are today's
                         measurements, so a change that loses ground fails; the product's
                         targets (no emergency missed, at most 2% of urgent and 10% of routine
@@ -159,10 +162,11 @@ HELD_OUT_LIMITS = {
     # 240 rows, written blind after tuning began: 47, 55, 36, 102. Before: 13, 18, 5, 39.
     # After the eighth tuning set: 4 false alarms (was 5).
     "heldout_safety_b.jsonl": {"emergency": 3, "urgent": 1, "routine": 1, "none": 4},
+    # 250 rows, written blind after the ninth tuning set: 54, 58, 34, 104. Fresh: 7, 7, 2, 2;
+    # after the tenth tuning set: 6, 7, 2, 2. Blind until then; its misses were then read and
+    # fixed (no longer blind): 0, 0, 0, 0.
+    "heldout_safety_c.jsonl": {"emergency": 0, "urgent": 0, "routine": 0, "none": 0},
     # 183 real-sounding posts labelled with intents: 3, 4, 4, 172. Before: 1, 0, 1, 9.
-    # 250 rows, written blind after the ninth tuning set: 54, 58, 34, 104. Before the tenth
-    # tuning set: 7, 7, 2, 2. After it: 6 emergency.
-    "heldout_safety_c.jsonl": {"emergency": 6, "urgent": 7, "routine": 2, "none": 2},
     "heldout_posts.jsonl": {"emergency": 0, "urgent": 0, "routine": 0, "none": 2},
 }
 INTENT_FLOOR = {"heldout_posts.jsonl": 0.9}

@@ -36,6 +36,10 @@ def test_case_punctuation_and_spacing(text: str, expected: str) -> None:
     ("I won`t", "i will not"),
     ("i havnt been", "i have not been"),  # typed without the apostrophe and a letter
     ("he dosnt no me", "he does not know me"),  # "no" for "know" after a negated "do"
+    ("she dint even no she fell", "she did not even know she fell"),  # "dint", "even" between
+    ("by dint of practice", "by dint of practice"),  # the English word stays
+    ("i wet my self in the night", "i wet myself in the night"),  # typed apart after a verb
+    ("my self esteem is low", "my self esteem is low"),
     ("I did not, no", "i did not no"),  # across a comma the "no" is an answer
 ])
 def test_contractions_are_expanded(text: str, expected: str) -> None:

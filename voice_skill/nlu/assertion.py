@@ -194,6 +194,9 @@ def _resolved(words: list[str], at: list[Position], end: int, cues: CueSpans) ->
     for s, e in cues.of("resolved"):
         if any(words[i] in _NOT_EVEN for i in range(max(0, s - 2), s)):
             continue  # "it hasn't settled", "not gone away": still going
+        if any(at[c].block > at[s].block and at[c].sentence == sentence
+               for c, _ in cues.of(CONFIRMED)):
+            continue  # "it settled, but it has started again": back after it was over
         if s >= end and at[s].sentence == sentence:
             return not any(at[p].sentence == sentence
                            for p, _ in cues.of("recent") + cues.of("sudden"))
@@ -219,6 +222,8 @@ def once_past_spans(words: list[str], at: list[Position],
     return found
 
 
+_MIGHT = frozenset({"could", "might", "may", "can"})
+"""In what was heard, these make it a warning of what might come, not a story."""
 _CONFIRM_REACH = 1
 """How many sentences after a mention a confirmation still speaks of it."""
 _ELLIPTICAL_SUBJECTS = frozenset({"i", "it", "they", "mine", "he", "she", "we", "that"})
@@ -254,7 +259,9 @@ def confirmed_spans(words: list[str], at: list[Position],
     found = [(s, e) for s, e in spans.get("confirming", []) if _asserted(words, at, s, e, cues)]
     for s, e in spans.get("elliptical", []):
         timed = e < len(words) and words[e] in _HOW_LONG and at[e].clause == at[e - 1].clause
-        timed = timed or words[e:e + 2] == ["just", "now"]  # "it has just now"
+        timed = timed or words[e:e + 2] in (["just", "now"], ["right", "now"])  # "it has just now"
+        if _emphatic_repeat(words, at, s, e):
+            e += 1  # "... and now they do catch": the verb named before, said again
         if e < len(words) and not timed and words[e] not in _NEXT_CLAUSE and (
                 at[e].clause == at[e - 1].clause or words[e] in _PREDICATE_GOES_ON):
             continue  # "mine is just a flicker": the verb goes on
@@ -271,6 +278,24 @@ def confirmed_spans(words: list[str], at: list[Position],
     return found
 
 
+_EMPHATIC = frozenset({"do", "does", "did"})
+_STEM = 4
+"""How many first letters a repeated verb shares with its first mention ("catch", "catching")."""
+
+
+def _emphatic_repeat(words: list[str], at: list[Position], s: int, e: int) -> bool:
+    """An emphatic "do" before the very verb named earlier, ending its clause: "watch for my
+    toes catching, and now they do catch". Any other word after "do" is its object ("now I do
+    my stretches") and confirms nothing."""
+    if words[s:e] not in ([w] for w in _EMPHATIC) or e >= len(words) or len(words[e]) < _STEM:
+        return False
+    if e + 1 < len(words) and at[e + 1].clause == at[e].clause:
+        return False
+    stem = words[e][:_STEM]
+    return any(words[i].startswith(stem) and at[s].sentence - at[i].sentence <= _CONFIRM_REACH
+               for i in range(s))
+
+
 def _asserted(words: list[str], at: list[Position], start: int, end: int,
               cues: CueSpans) -> bool:
     """A cue word at start said as so: no negation just before it, no hypothetical cue before
@@ -282,7 +307,20 @@ def _asserted(words: list[str], at: list[Position], start: int, end: int,
         return False
     # "My aunt did, back in 2010": a confirmation of long ago says nothing of now.
     # Its own subject is a person named after a hearsay cue: "I read that ..., and I have both".
-    return not _hearsay(words, at, end - 1, cues) and not _past(at, start, cues)
+    heard = _hearsay(words, at, end - 1, cues) and not _warned(words, at, start, cues)
+    return not heard and not _past(at, start, cues)
+
+
+def _warned(words: list[str], at: list[Position], start: int, cues: CueSpans) -> bool:
+    """What was heard before the confirmation, in its sentence, was a warning of what might
+    come ("the pharmacist warned twitching could start", "said to watch for"): no one's story
+    but advice, so "and it has started" is the speaker's own report of it."""
+    sentence = at[start].sentence
+    imagined = [s for s, _ in cues.of("hypothetical") + cues.of("modal")]
+    imagined += [i for i, word in enumerate(words[:start]) if word in _MIGHT]
+    return any(at[s].sentence == sentence and e <= start and
+               any(at[w].sentence == sentence and e <= w < start for w in imagined)
+               for s, e in cues.of("hearsay"))
 
 
 def _inside(start: int, end: int, spans: list[tuple[int, int]]) -> bool:

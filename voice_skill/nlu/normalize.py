@@ -68,6 +68,17 @@ _SLIPS.update({(*typed, "no"): (*negated, "know") for negated, typed in (
     (("do", "not"), ("do", "not")), (("does", "not"), ("does", "not")),
     (("did", "not"), ("did", "not")), (("do", "not"), ("dont",)), (("does", "not"), ("doesnt",)),
     (("did", "not"), ("didnt",)), (("does", "not"), ("dosnt",)))})
+# ... and with an "even" between ("didnt even no it happened"): still no second negation.
+_SLIPS.update({(*typed, "even", "no"): (*negated, "even", "know") for negated, typed in (
+    (("do", "not"), ("dont",)), (("did", "not"), ("didnt",)), (("did", "not"), ("dint",)),
+    (("does", "not"), ("doesnt",)), (("did", "not"), ("did", "not")))})
+# "Dint" typed for "didn't" ("i dint feel it"); "by dint of" keeps its English word.
+_SLIPS.update({("dint",): ("did", "not"), ("by", "dint"): ("by", "dint"),
+               ("dint", "no"): ("did", "not", "know")})
+# "Wet my self" typed apart: after a verb of soiling only "myself" makes sense ("my self
+# esteem" stays two words).
+_SLIPS.update({(verb, "my", "self"): (verb, "myself")
+               for verb in ("wet", "peed", "weed", "pooed", "pooped", "soiled", "messed")})
 # "I don't think I can breathe" says "I can't breathe"; read as such, the negation is where it
 # belongs.
 _SLIPS.update({("i", do_not, *not_, "think", "i", modal): ("i", modal, "not")

@@ -271,6 +271,9 @@ def utterance_words(text: str, index: _WordIndex, spoken: bool = False) -> _Word
                 if token in _CONTRAST:
                     clause += 1
                     block += 1
+                elif token == "now" and words and words[-1].text == "and" \
+                        and words[-1].clause == clause:
+                    clause += 1  # "watch for my toes catching and now they do": a new clause
                 words.append(_Word(token, Position(clause, block, number), index.matches(token)))
             clause += 1
         block += 1

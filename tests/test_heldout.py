@@ -167,6 +167,9 @@ HELD_OUT_LIMITS = {
     # fixed (no longer blind): 0, 0, 0, 0.
     "heldout_safety_c.jsonl": {"emergency": 0, "urgent": 0, "routine": 0, "none": 0},
     # 183 real-sounding posts labelled with intents: 3, 4, 4, 172. Before: 1, 0, 1, 9.
+    # 224 rows, blind (totals only), written after ten tuning rounds: 51, 55, 30, 88. Fresh:
+    # 1, 6, 2, 2; after round eleven (on C): 1, 6, 2, 1.
+    "heldout_safety_d.jsonl": {"emergency": 1, "urgent": 6, "routine": 2, "none": 1},
     "heldout_posts.jsonl": {"emergency": 0, "urgent": 0, "routine": 0, "none": 2},
 }
 INTENT_FLOOR = {"heldout_posts.jsonl": 0.9}

@@ -19,8 +19,13 @@ from voice_skill.voice.app import build_session
 from voice_skill.voice.events import Answered
 from voice_skill.voice.listener import respond_to_speech
 
-CALM = "why do my muscles twitch when i am nervous"
-"""flite slt: pocketsphinx hears it right, and "... when i am numbness" next best."""
+CALM = (("vitamin d", "slt"), ("stretching", "awb"),
+        ("i have an urge to move my legs", "awb"),
+        ("why do my muscles twitch when i am nervous", "slt"))
+"""Calm questions whose best reading pocketsphinx hears without a red flag but whose next-best
+readings hold one ("vitamin d" -> "bye numb and he", "stretching" -> "spreading"), found by
+speaking every shipped phrasing through flite (700, 9 such). Which of them do it shifts when the
+content (and so the recogniser's language model) changes, so the test needs two of four."""
 FLAGGED = "i suddenly can't move my leg at all"
 """flite rms: "i suddenly can to move my leg at all" best, the words as said next best."""
 
@@ -32,15 +37,22 @@ def recognizer(content: Content) -> SphinxRecognizer:
 
 def test_a_red_flag_only_in_the_n_best_is_asked_and_a_spoken_no_answers(
         skill: Skill, content: Content, recognizer: SphinxRecognizer) -> None:
-    heard = transcribe(recognizer, synthesize_flite(CALM, "slt"))
-    assert assess(heard.text, content.rules, True, content.cues).level == "none"
-    asked = respond_to_speech(skill, Conversation(), heard)
-    assert asked.confirm is not None and asked.confirm.rule == "numbness"
-    assert asked.text == "Did you mention new numbness?"
     no = transcribe(recognizer, synthesize_flite("no", "slt"))
-    reply = respond_to_speech(skill, asked.state, no)
-    # The answer, after the session's safety check (a twitching report, its first question).
-    assert reply.escalation == "none" and reply.answered.intent is not None
+    asked_about = []
+    for sentence, voice in CALM:
+        heard = transcribe(recognizer, synthesize_flite(sentence, voice))
+        assert assess(heard.text, content.rules, True, content.cues).level == "none", heard
+        asked = respond_to_speech(skill, Conversation(), heard)
+        if asked.confirm is None:
+            continue
+        asked_about.append(sentence)
+        assert asked.text.startswith("Did you mention "), asked.text
+        assert any(asked.confirm.rule == rule.id for rule in content.rules)
+        reply = respond_to_speech(skill, asked.state, no)
+        if reply.asks == "safety_check":  # a twitching report: the session's one check first
+            reply = respond_to_speech(skill, reply.state, no)
+        assert reply.escalation == "none" and reply.answered.intent is not None, (sentence, reply)
+    assert len(asked_about) >= 2, asked_about
 
 
 def room(seconds: float) -> bytes:

@@ -31,7 +31,7 @@ DATA = Path(__file__).parent / "data"
 TUNING_SETS = ("tuning_safety.jsonl", "tuning_safety_2.jsonl", "tuning_safety_3.jsonl",
                "tuning_safety_4.jsonl", "tuning_safety_5.jsonl", "tuning_safety_6.jsonl",
                "tuning_safety_7.jsonl", "tuning_safety_8.jsonl", "tuning_safety_9.jsonl",
-               "tuning_safety_10.jsonl")
+               "tuning_safety_10.jsonl", "tuning_safety_11.jsonl")
 
 
 def rows(name: str) -> list[dict]:
@@ -89,6 +89,38 @@ KNOWN_MISSES = {
     "five weeks now.":
         "'it's been five weeks now' is a duration told of 'it', the twitching of an 'if' inside "
         "what was said: pronouns are not resolved",
+    "My calves twitch a bit in bed, been about a week. What would happen if it spread to my "
+    "arms, would that be ALS? It hasn't, it's only ever been my calves, I just have a habit of "
+    "catastrophising and my brain goes straight to the worst case. I'm a healthy 31-year-old "
+    "with a desk job and a lot of coffee.":
+        "the spreading is imagined in the second sentence and the twitching reported in the "
+        "first: a pattern's deciding mention is its earliest, and vetoing by any later imagined "
+        "part lost a blind set's routine report ('I started new tablets. Can they cause "
+        "twitching?')",
+    "Rumours about redundancies are spreading round the office and my calf hasn't stopped "
+    "twitching since":
+        "labelled calm, but twitching that 'hasn't stopped' is continuous, which the source "
+        "article sends to a doctor: the rule follows the article",
+    "My brother's argument that calf twitching comes from video games is pretty weak, isn't it?":
+        "the argument is weak eleven words after 'argument': a thing's reach is its own phrase "
+        "or a linking verb",
+    "The share price is in freefall and I'm just numb, lol. Is it normal for my calf to flicker "
+    "when I'm stressed?":
+        "'I'm just numb' told of feelings: with no body part it could still be a person gone "
+        "numb, and reading 'lol' as a joke would set aside real reports typed by nervous people",
+    "My sourdough starter's gone weak and flat, unlike my calf, which won't stop twitching":
+        "'flat' is said of the starter, and 'my calf' is four words on: within the wasting "
+        "rule's reach",
+    "The nurse told me to come back if the twitching spread, and now it's in both my arms":
+        "the twitching is named only inside what the nurse said; 'now it's in both my arms' "
+        "names no twitching word, and pronouns are not resolved",
+    "My GP told me to watch for cramps that won't go, and this one's been locked for three hours":
+        "the cramp is named only inside what the GP said; 'this one' points back to it through a "
+        "pronoun, and a confirmation inside someone's words is not asserted",
+    "The pharmacist said the twitching could be from my new tablets, I started them a fortnight "
+    "ago and it began straight after":
+        "'it began straight after' points back at the twitching the pharmacist named: pronouns "
+        "are not resolved",
 }
 PREFIX_MISSES = {
     "I've been having calf twitching for about three weeks and I'm a bit of a worrier":
@@ -160,8 +192,9 @@ HELD_OUT_LIMITS = {
     # After the sixth tuning set: 1 emergency (was 2). After the eighth: 1 false alarm (was 2).
     "heldout_safety.jsonl": {"emergency": 1, "urgent": 1, "routine": 0, "none": 1},
     # 240 rows, written blind after tuning began: 47, 55, 36, 102. Before: 13, 18, 5, 39.
-    # After the eighth tuning set: 4 false alarms (was 5).
-    "heldout_safety_b.jsonl": {"emergency": 3, "urgent": 1, "routine": 1, "none": 4},
+    # After the eighth tuning set: 4 false alarms (was 5). After the twelfth round (on set 11):
+    # 2 emergencies (was 3).
+    "heldout_safety_b.jsonl": {"emergency": 2, "urgent": 1, "routine": 1, "none": 4},
     # 250 rows, written blind after the ninth tuning set: 54, 58, 34, 104. Fresh: 7, 7, 2, 2;
     # after the tenth tuning set: 6, 7, 2, 2. Blind until then; its misses were then read and
     # fixed (no longer blind): 0, 0, 0, 0.

@@ -68,6 +68,8 @@ _LINKS = frozenset({"is", "was", "are", "were", "has", "had", "been", "got", "ge
                     "a", "little", "far", "way", "much", "total", "complete", "full", "massive"})
 """Words that may stand between a thing and its symptom word: 'the signal is really weak'."""
 _DETERMINERS = frozenset({"the", "my", "a", "an", "his", "her", "our", "their", "this", "that"})
+_PRONOUNS = frozenset({"he", "she", "him", "her", "his", "hers", "himself", "herself"})
+"""Third persons who may stand for an animal named before them."""
 _GENERIC_PERSONS = frozenset({"someone", "somebody", "anyone", "anybody"})
 _NOT_EVEN = frozenset({"not", "never", "no"})
 """Before a clause-final "once", these make it "not even once": no time gone by."""
@@ -104,14 +106,14 @@ def mention_assertion(words: list[str], at: list[Position], start: int, end: int
     if any(_thing_of(words, start, end, s, e) and at[s].clause == here.clause
            for s, e in cues.of("things")):
         return "figurative"
-    if _an_animal_s(start, cues):
+    if _an_animal_s(words, start, cues):
         return "figurative"
     confirmed = _confirmed_later(at, start, cues)
     if not confirmed and _hearsay(words, at, start, cues):
         return "hearsay"
     if confirmed:
         pass  # "What if my leg won't hold me? Because it won't": asked, and then reported
-    elif any(e <= start and at[s].clause == here.clause
+    elif any((e <= start or s < start < e) and at[s].clause == here.clause
            and not _named_between(words, e, start, cues)
            and not _inside(s, e, cues.of("habitual")) for s, e in cues.of("hypothetical")):
         return "hypothetical"
@@ -134,12 +136,24 @@ def _thing_of(words: list[str], start: int, end: int, thing_start: int, thing_en
     return thing_end <= start and all(w in _LINKS for w in words[thing_end:start])
 
 
-def _an_animal_s(start: int, cues: CueSpans) -> bool:
+def _an_animal_s(words: list[str], start: int, cues: CueSpans) -> bool:
     """The nearest one named before the mention is an animal: "my cat had a fit last night"
-    (where a person and an animal start at one word, the longer phrase wins)."""
+    (where a person and an animal start at one word, the longer phrase wins). A pronoun after
+    an animal, with no person named by name or kin before it, is the animal's: "my budgie
+    keeps falling off his perch and seems weak"; "my son was playing with the dog and he
+    fell" is the son's."""
     named = [(s, e, kind) for kind in ("speaker", "others", "animals") for s, e in cues.of(kind)
              if s < start]
-    return bool(named) and max(named, key=lambda n: (n[0], n[1] - n[0]))[2] == "animals"
+    if not named:
+        return False
+    nearest = max(named, key=lambda n: (n[0], n[1] - n[0]))
+    if nearest[2] == "others" and nearest[1] == nearest[0] + 1 and words[nearest[0]] in _PRONOUNS:
+        before = [n for n in named if n[0] < nearest[0] and not (
+            n[2] == "others" and n[1] == n[0] + 1 and words[n[0]] in _PRONOUNS)]
+        animals = [n for n in before if n[2] == "animals"]
+        persons = [n for n in before if n[2] == "others"]
+        return bool(animals) and not persons
+    return nearest[2] == "animals"
 
 
 def _named_between(words: list[str], cue_end: int, start: int, cues: CueSpans) -> bool:

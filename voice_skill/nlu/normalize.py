@@ -83,6 +83,8 @@ _SLIPS.update({(verb, "my", "self"): (verb, "myself")
 # belongs.
 _SLIPS.update({("i", do_not, *not_, "think", "i", modal): ("i", modal, "not")
                for do_not, *not_ in (("do", "not"), ("dont",)) for modal in ("can", "could")})
+# Text-speak "n" for "and" ("pins n needles", "fish n chips"): alone, it is no other word.
+_SLIPS.update({("n",): ("and",)})
 # Scots and Northern English negatives and words of place ("he cannae get his words oot").
 _SLIPS.update({(short,): tuple(long.split()) for short, long in (
     ("cannae", "can not"), ("canna", "can not"), ("dinnae", "do not"), ("didnae", "did not"),

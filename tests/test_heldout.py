@@ -31,7 +31,8 @@ DATA = Path(__file__).parent / "data"
 TUNING_SETS = ("tuning_safety.jsonl", "tuning_safety_2.jsonl", "tuning_safety_3.jsonl",
                "tuning_safety_4.jsonl", "tuning_safety_5.jsonl", "tuning_safety_6.jsonl",
                "tuning_safety_7.jsonl", "tuning_safety_8.jsonl", "tuning_safety_9.jsonl",
-               "tuning_safety_10.jsonl", "tuning_safety_11.jsonl")
+               "tuning_safety_10.jsonl", "tuning_safety_11.jsonl",
+               "tuning_safety_12.jsonl")
 
 
 def rows(name: str) -> list[dict]:
@@ -121,6 +122,13 @@ KNOWN_MISSES = {
     "ago and it began straight after":
         "'it began straight after' points back at the twitching the pharmacist named: pronouns "
         "are not resolved",
+    "My dad gets cramp in his calf after a long walk now and then, it goes off with a stretch.":
+        "labelled calm, but a calf cramp that comes with walking and goes off is how the "
+        "walking-pain rule (claudication) is told: 'after' a walk and 'during' one are not told "
+        "apart",
+    "my mom cant get up on her tipe toes no more on left side":
+        "'tipe' is one letter from 'tip' but four letters long with the slip inside: too short a "
+        "word to be read as a slip",
 }
 PREFIX_MISSES = {
     "I've been having calf twitching for about three weeks and I'm a bit of a worrier":
@@ -193,8 +201,8 @@ HELD_OUT_LIMITS = {
     "heldout_safety.jsonl": {"emergency": 1, "urgent": 1, "routine": 0, "none": 1},
     # 240 rows, written blind after tuning began: 47, 55, 36, 102. Before: 13, 18, 5, 39.
     # After the eighth tuning set: 4 false alarms (was 5). After the twelfth round (on set 11):
-    # 2 emergencies (was 3).
-    "heldout_safety_b.jsonl": {"emergency": 2, "urgent": 1, "routine": 1, "none": 4},
+    # 2 emergencies (was 3). After the thirteenth (on set 12): 0 routine, 3 false alarms.
+    "heldout_safety_b.jsonl": {"emergency": 2, "urgent": 1, "routine": 0, "none": 3},
     # 250 rows, written blind after the ninth tuning set: 54, 58, 34, 104. Fresh: 7, 7, 2, 2;
     # after the tenth tuning set: 6, 7, 2, 2. Blind until then; its misses were then read and
     # fixed (no longer blind): 0, 0, 0, 0.

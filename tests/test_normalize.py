@@ -181,6 +181,8 @@ def test_week_is_weak_only_where_a_week_makes_no_sense(heard: str, expected: str
 @pytest.mark.parametrize("text, normalised", [
     ("he cannae get his words oot", "he can not get his words out"),
     ("pins n needles in my foot", "pins and needles in my foot"),  # text-speak "n"
+    ("calf 4 6 wks", "calf four six weeks"),
+    ("had d&v for 2 days", "had diarrhoea and vomiting for two days"),
     ("me brother has MND", "my brother has mnd"),
     ("I keep catching me toe", "i keep catching my toe"),
     ("the doctor told me leg cramps are common", "the doctor told me leg cramps are common"),

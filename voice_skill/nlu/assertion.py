@@ -122,7 +122,7 @@ def mention_assertion(words: list[str], at: list[Position], start: int, end: int
     elif any(e <= start and start - e < MODAL_REACH and at[s].clause == here.clause
              for s, e in cues.of("modal")):
         return "hypothetical"
-    if not history and (_past(at, start, cues) and not confirmed or _resolved(words, at, end, cues)):
+    if not history and (_past(at, start, end, cues) and not confirmed or _resolved(words, at, end, cues)):
         return "past"
     return PRESENT
 
@@ -187,13 +187,15 @@ def _hearsay(words: list[str], at: list[Position], start: int, cues: CueSpans) -
     return False
 
 
-def _past(at: list[Position], start: int, cues: CueSpans) -> bool:
-    """A long-past time in the mention's stretch of sentence, not brought back to now."""
+def _past(at: list[Position], start: int, end: int, cues: CueSpans) -> bool:
+    """A long-past time in the mention's stretch of sentence, not brought back to now. A cue
+    inside the mention is the rule's own words ("used to be in my calf, now ..." tells a
+    change), not a time the mention is set in."""
     present = cues.of("present")
     if any(at[p].clause == at[start].clause for p, _ in cues.of("recent")):
         return False  # "fainted at school today", "years ago, and again this morning"
     for s, e in cues.of("past"):
-        if at[s].block != at[start].block or _inside(s, e, present):
+        if at[s].block != at[start].block or _inside(s, e, present) or start <= s and e <= end:
             continue  # "since last year" is not the past: it reaches to now
         low, high = sorted((e, start))
         if not any(low <= p < high for p, _ in present):
@@ -322,7 +324,7 @@ def _asserted(words: list[str], at: list[Position], start: int, end: int,
     # "My aunt did, back in 2010": a confirmation of long ago says nothing of now.
     # Its own subject is a person named after a hearsay cue: "I read that ..., and I have both".
     heard = _hearsay(words, at, end - 1, cues) and not _warned(words, at, start, cues)
-    return not heard and not _past(at, start, cues)
+    return not heard and not _past(at, start, end, cues)
 
 
 def _warned(words: list[str], at: list[Position], start: int, cues: CueSpans) -> bool:

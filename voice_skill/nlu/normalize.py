@@ -85,6 +85,12 @@ _SLIPS.update({("i", do_not, *not_, "think", "i", modal): ("i", modal, "not")
                for do_not, *not_ in (("do", "not"), ("dont",)) for modal in ("can", "could")})
 # Text-speak "n" for "and" ("pins n needles", "fish n chips"): alone, it is no other word.
 _SLIPS.update({("n",): ("and",)})
+# Typed abbreviations of time and of being sick ("6 wks", "d&v for days").
+_SLIPS.update({(short,): tuple(long.split()) for short, long in (
+    ("wk", "week"), ("wks", "weeks"), ("hr", "hour"), ("hrs", "hours"), ("mins", "minutes"),
+    ("yrs", "years"), ("mths", "months"))})
+_SLIPS.update({("d", "v"): ("diarrhoea", "and", "vomiting"),
+               ("d", "and", "v"): ("diarrhoea", "and", "vomiting")})
 # Scots and Northern English negatives and words of place ("he cannae get his words oot").
 _SLIPS.update({(short,): tuple(long.split()) for short, long in (
     ("cannae", "can not"), ("canna", "can not"), ("dinnae", "do not"), ("didnae", "did not"),

@@ -57,6 +57,8 @@ _OWN_CLAUSE = {"is", "are", "was", "were", "am", "has", "have", "had", "feels", 
                "keeps", "keep", "got", "gets", "started", "can", "could", "will"}
 # A time told after a negated verb says how long it lasts: "won't go after an hour".
 _DURATIONS = {"since", "for", "after", "all"}
+_STOPPING = frozenset({"stop", "stops", "stopped", "stopping", "ceased", "quit", "quitting"})
+"""A negation before one of these denies the stopping: what follows goes on."""
 _NEGATION_WINDOW = 3
 """How many words before a symptom a negation word still reaches."""
 # "peeing is normal", "my bladder control is fine": a verdict after the symptom negates it.
@@ -361,6 +363,8 @@ def _negated_before(words: list[_Word], start: int, covered: set[int]) -> bool:
         listed = listed or words[i].text in _LIST_JOINS
         if words[i].text == "and" and not _shares_negation(words, i, start):
             return False
+        if words[i].text in _STOPPING:
+            return False  # "it hasn't stopped cramping": the stopping is denied, not the cramp
         if words[i].text in _NEGATION_CUES and i not in covered:
             return distance < _NEGATION_WINDOW or listed
     return False

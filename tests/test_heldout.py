@@ -8,7 +8,7 @@ tests/data/ holds, in score.py's format (text, intents, escalation, and a class)
   heldout_safety_c.jsonl
                         written blind after the ninth tuning set and kept blind until after
                         the tenth; then its misses were read and fixed, so it is seen too.
-  heldout_safety_b.jsonl, heldout_posts.jsonl
+  heldout_safety_b.jsonl, heldout_safety_d.jsonl, heldout_safety_e.jsonl, heldout_posts.jsonl
                         held out: only their totals are looked at. Their limits are today's
                         measurements, so a change that loses ground fails; the product's
                         targets (no emergency missed, at most 2% of urgent and 10% of routine
@@ -212,6 +212,10 @@ HELD_OUT_LIMITS = {
     # 1, 6, 2, 2; after round eleven (on C): 1, 6, 2, 1.
     "heldout_safety_d.jsonl": {"emergency": 1, "urgent": 6, "routine": 2, "none": 1},
     "heldout_posts.jsonl": {"emergency": 0, "urgent": 0, "routine": 0, "none": 2},
+    # 200 rows, blind (totals only), written after thirteen tuning rounds by 25 invented
+    # personas, 8 messages each: 52, 51, 30, 67. Fresh: 9, 11, 5, 6 (other people's
+    # emergencies 7 of 31). Far from the targets; kept blind to measure the next rounds.
+    "heldout_safety_e.jsonl": {"emergency": 9, "urgent": 11, "routine": 5, "none": 6},
 }
 INTENT_FLOOR = {"heldout_posts.jsonl": 0.9}
 """Intent accuracy on the held-out posts: 0.911 today (0.906 before); the target is 0.85."""

@@ -9,6 +9,15 @@ tuned on.
 With --synth noise, noise the development set lacks: flite in white noise and an unseen
 espeak-ng voice in pink noise, each at 10 dB SNR.
 
+With --synth room, kiosk conditions: held-out voices (flite rms and awb, festival ked_diphone
+and cmu_us_slt_arctic_hts, espeak-ng en-us+m3 and en-gb-x-gbclan: voices no one tuned on) each
+speak the questions, and every recording is played through each of tests/rooms.py's eleven
+acoustic conditions (clean, small room, large hall, distance, babble, hum, telephone band,
+pitch up and down, fast, slow). --synth room-tuning does the same with the voices anyone may
+tune on (espeak-ng en-us, flite slt, festival kal_diphone). The tables are per condition and
+per voice. --every N keeps every Nth question per voice (each voice one question later, so
+the voices share the questions) to fit a run in time; --jobs 2 runs two skills at once.
+
 The skill runs once. Its answers give a table per voice set (voice, rate, noise) and overall:
 red flags missed (answered below their level) per level, false alarms among calm questions,
 intent accuracy; --breakdown adds the older one-line-per-set summary. A red flag the
@@ -19,7 +28,8 @@ Run with VOICE_SKILL_SAFETY_CONFIRM=false for the skill that never asks. score.p
 same answers, replayed (`eval_spoken.py --replay ANSWERS`), so its timing is not the skill's.
 
 Usage: python bench/eval_spoken.py [SET.jsonl] [--out DIR] [--engine pocketsphinx] [--limit N]
-       [--synth espeak|flite|festival|noise] [--breakdown]
+       [--synth espeak|flite|festival|noise|room|room-tuning] [--every N] [--jobs N]
+       [--breakdown]
 """
 
 from __future__ import annotations
@@ -29,11 +39,13 @@ import json
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+from rooms import CONDITIONS
 from speech import (
     FESTIVAL_VOICES,
     FLITE_VOICES,
@@ -55,7 +67,15 @@ SPEAKERS = {
     # Kinds of noise the development set lacks, at 10 dB SNR: broadband hiss under flite, and
     # pink noise under an espeak-ng voice nothing was built or tuned on.
     "noise": [("flite-slt", 0, 10.0, "whitenoise"), ("en-us+m7", 160, 10.0, "pinknoise")],
+    # Voices no one tuned on, each heard through every tests/rooms.py condition.
+    "room": [("flite-rms", 0, None), ("flite-awb", 0, None), ("festival-ked_diphone", 0, None),
+             ("festival-cmu_us_slt_arctic_hts", 0, None), ("en-us+m3", 160, None),
+             ("en-gb-x-gbclan", 160, None)],
+    # The voices anyone may tune on, through the same conditions.
+    "room-tuning": [("en-us", 160, None), ("flite-slt", 0, None), ("festival-kal_diphone", 0, None)],
 }
+ROOM_SETS = ("room", "room-tuning")
+"""Voice sets heard through every acoustic condition, tabled per condition and per voice."""
 
 
 def speak(text: str, voice: str, rate: int) -> bytes:
@@ -66,19 +86,33 @@ def speak(text: str, voice: str, rate: int) -> bytes:
     return synthesize(text, voice=voice, rate=rate)
 
 
-def build_audio_set(rows: list[dict], out: Path, synth: str = "espeak") -> Path:
-    """Write one WAV per (question, voice, rate) and the JSONL set that points at them."""
+def chosen(number: int, voice: int, every: int) -> bool:
+    """Whether --every keeps question number spoken by the voice-th voice: every Nth question
+    per voice, each voice starting one question later, so voices share questions evenly."""
+    return (number + voice) % every == 0
+
+
+def build_audio_set(rows: list[dict], out: Path, synth: str = "espeak", every: int = 1) -> Path:
+    """Write one WAV per (question, voice, rate[, condition]) and the JSONL set that points at
+    them; a room set speaks each chosen question once and plays it through every condition."""
     out.mkdir(parents=True, exist_ok=True)
+    conditions = CONDITIONS if synth in ROOM_SETS else (None,)
     lines = []
     for number, row in enumerate(rows):
-        for voice, rate, snr, *colour in SPEAKERS[synth]:
-            pcm = speak(row["text"], voice, rate)
+        for index, (voice, rate, snr, *colour) in enumerate(SPEAKERS[synth]):
+            if not chosen(number, index, every):
+                continue
+            spoken = speak(row["text"], voice, rate)
             if snr is not None:
-                pcm = add_noise(pcm, snr, *colour)
-            name = f"q{number:03d}_{voice.replace('+', '_')}_{rate}{'_noisy' if snr else ''}.wav"
-            write_wav(out / name, pcm)
-            lines.append(json.dumps({**row, "wav": name, "voice": voice, "rate": rate,
-                                     "snr_db": snr}))
+                spoken = add_noise(spoken, snr, *colour)
+            for condition in conditions:
+                pcm = condition.apply(spoken) if condition else spoken
+                name = (f"q{number:03d}_{voice.replace('+', '_')}_{rate}"
+                        f"{'_noisy' if snr else ''}{f'_{condition.name}' if condition else ''}.wav")
+                write_wav(out / name, pcm)
+                heard = {"condition": condition.name} if condition else {}
+                lines.append(json.dumps({**row, "wav": name, "voice": voice, "rate": rate,
+                                         "snr_db": snr, **heard}))
     set_path = out / "spoken_set.jsonl"
     set_path.write_text("\n".join(lines) + "\n")
     return set_path
@@ -89,18 +123,33 @@ OUT_OF_SCOPE_ANSWERS = (None, "", "fallback", "out_of_scope")
 """Intents that count as refusing an out-of-scope question (as score.py counts them)."""
 
 
-def run_skill(set_path: Path, command: str) -> tuple[list[dict], list[dict], float]:
-    """The set's rows, the skill's answer to each (one run over all WAVs) and its seconds."""
+def run_skill(set_path: Path, command: list[str], jobs: int = 1
+              ) -> tuple[list[dict], list[dict], float]:
+    """The set's rows, the skill's answer to each and the wall-clock seconds: one skill run
+    over all WAVs, or over jobs contiguous shares of them at once (one model load per share)."""
     rows = [json.loads(line) for line in set_path.read_text().splitlines() if line.strip()]
-    argv = command.split() + ["--wav"] + [str(set_path.parent / r["wav"]) for r in rows]
+    wavs = [str(set_path.parent / r["wav"]) for r in rows]
+    share = -(-len(wavs) // jobs)
     start = time.perf_counter()
-    result = subprocess.run(argv, capture_output=True, text=True, check=False)
+    with ThreadPoolExecutor(jobs) as pool:
+        results = list(pool.map(lambda part: _ask(command, part),
+                                [wavs[i : i + share] for i in range(0, len(wavs), share)]))
     elapsed = time.perf_counter() - start
-    outputs = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
-    if result.returncode != 0 or len(outputs) != len(rows):
-        sys.exit(f"skill failed ({result.returncode}, {len(outputs)} of {len(rows)} answers):"
-                 f"\n{result.stderr[-2000:]}")
+    outputs = [answer for part in results for answer in part]
+    if len(outputs) != len(rows):
+        sys.exit(f"skill failed: {len(outputs)} of {len(rows)} answers")
     return rows, outputs, elapsed
+
+
+def _ask(command: list[str], wavs: list[str]) -> list[dict]:
+    """The skill's JSON answers to wavs, in order; a failed run ends the bench with its stderr."""
+    result = subprocess.run([*command, "--wav", *wavs], capture_output=True, text=True,
+                            cwd=ROOT, check=False)
+    outputs = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+    if result.returncode != 0 or len(outputs) != len(wavs):
+        sys.exit(f"skill failed ({result.returncode}, {len(outputs)} of {len(wavs)} answers):"
+                 f"\n{result.stderr[-2000:]}")
+    return outputs
 
 
 def heard_level(answer: dict) -> str:
@@ -178,6 +227,18 @@ def voice_sets(rows: list[dict], outputs: list[dict]) -> dict[str, Tally]:
     return tallies
 
 
+def tallies_by(field: str, rows: list[dict], outputs: list[dict], order: list[str]
+               ) -> dict[str, Tally]:
+    """A Tally per value of the rows' field (condition, voice) in the given order, then
+    'overall'."""
+    groups: dict[str, list[tuple[dict, dict]]] = {name: [] for name in order}
+    for row, answer in zip(rows, outputs):
+        groups[row[field]].append((row, answer))
+    tallies = {name: tally(pairs) for name, pairs in groups.items() if pairs}
+    tallies["overall"] = tally(list(zip(rows, outputs)))
+    return tallies
+
+
 def _set_name(voice: str, rate: int, snr: float | None) -> str:
     noise = f"{snr:g} dB SNR" if snr else "clean"
     speed = f"{rate} wpm" if rate else "own pace"
@@ -188,11 +249,11 @@ def _of(part: int, whole: int) -> str:
     return f"{part}/{whole}"
 
 
-def print_levels(tallies: dict[str, Tally]) -> None:
+def print_levels(tallies: dict[str, Tally], heading: str = "voice set") -> None:
     """Red flags missed per level, false alarms, red flags asked back and intent accuracy, a
-    row per voice set."""
-    width = max(len(name) for name in tallies)
-    print(f"{'voice set':{width}}  {'emergency':>9}  {'urgent':>7}  {'routine':>7}  "
+    row per voice set (or per condition, per voice: heading names the rows)."""
+    width = max(len(name) for name in [*tallies, heading])
+    print(f"{heading:{width}}  {'emergency':>9}  {'urgent':>7}  {'routine':>7}  "
           f"{'false alarms':>15}  {'asked (calm)':>12}  {'alarms if no':>12}  {'intent':>14}")
     print(f"{'':{width}}  {'missed':>9}  {'missed':>7}  {'missed':>7}")
     for name, t in tallies.items():
@@ -213,6 +274,14 @@ def print_breakdown(tallies: dict[str, Tally]) -> None:
               f"under-triaged {under}/{flagged}")
 
 
+def print_room_tables(rows: list[dict], outputs: list[dict], synth: str) -> None:
+    """The level table per condition, then per voice, each with the overall row."""
+    print_levels(tallies_by("condition", rows, outputs, [c.name for c in CONDITIONS]),
+                 "condition")
+    print()
+    print_levels(tallies_by("voice", rows, outputs, [v for v, *_ in SPEAKERS[synth]]), "voice")
+
+
 def replay(answers: Path) -> int:
     """Print saved answers as the skill printed them: score.py's --cmd for one skill run."""
     sys.stdout.write(answers.read_text())
@@ -230,6 +299,10 @@ def main() -> int:
     parser.add_argument("--synth", choices=sorted(SPEAKERS), default="espeak")
     parser.add_argument("--engine", default="pocketsphinx")
     parser.add_argument("--limit", type=int, default=0, help="only the first N questions")
+    parser.add_argument("--every", type=int, default=1,
+                        help="only every Nth (question, voice) pair, so a room set fits in time")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="skill runs at once, each over a share of the WAVs (one per core)")
     parser.add_argument("--breakdown", action="store_true",
                         help="also print intent and under-triage per voice set, a line each")
     args = parser.parse_args()
@@ -237,14 +310,20 @@ def main() -> int:
     rows = rows[: args.limit] if args.limit else rows
     out = args.out or ROOT / "bench" / "out" / ("spoken" if args.synth == "espeak" else
                                                  f"spoken-{args.synth}")
-    set_path = build_audio_set(rows, out, args.synth)
-    command = f"{ROOT / '.venv' / 'bin' / 'voice-skill'} ask --json --engine {args.engine}"
-    spoken_rows, outputs, elapsed = run_skill(set_path, command)
+    start = time.perf_counter()
+    set_path = build_audio_set(rows, out, args.synth, args.every)
+    print(f"audio set made in {time.perf_counter() - start:.0f} s")
+    # This checkout's code (python -m from ROOT), whichever venv runs the bench.
+    command = [sys.executable, "-m", "voice_skill", "ask", "--json", "--engine", args.engine]
+    spoken_rows, outputs, elapsed = run_skill(set_path, command, args.jobs)
     print(f"skill answered {len(outputs)} recordings in {elapsed:.2f} s")
-    tallies = voice_sets(spoken_rows, outputs)
-    print_levels(tallies)
-    if args.breakdown:
-        print_breakdown(tallies)
+    if args.synth in ROOM_SETS:
+        print_room_tables(spoken_rows, outputs, args.synth)
+    else:
+        tallies = voice_sets(spoken_rows, outputs)
+        print_levels(tallies)
+        if args.breakdown:
+            print_breakdown(tallies)
     answers = out / "answers.jsonl"
     answers.write_text("".join(json.dumps(o) + "\n" for o in outputs))
     score = ROOT.parent / "shared" / "eval" / "score.py"

@@ -17,10 +17,11 @@ from pathlib import Path
 SAMPLE_RATE = 16000
 """Rate of every PCM buffer this module returns (hertz)."""
 
-_SOX_RAW = ["-t", "raw", "-r", str(SAMPLE_RATE), "-c", "1", "-b", "16", "-e", "signed-integer"]
+SOX_RAW = ["-t", "raw", "-r", str(SAMPLE_RATE), "-c", "1", "-b", "16", "-e", "signed-integer"]
+"""sox's options for this module's PCM format, as input or output."""
 
 
-def _run(command: list[str], stdin: bytes | None = None) -> bytes:
+def run_tool(command: list[str], stdin: bytes | None = None) -> bytes:
     """Run a tool and return its stdout; a failure names the command and its stderr."""
     result = subprocess.run(command, input=stdin, capture_output=True, check=False)
     if result.returncode != 0 or not result.stdout:
@@ -71,7 +72,7 @@ def add_noise(pcm: bytes, snr_db: float, colour: str = "pinknoise", seed: int = 
     # 10 ms spare, so rounding the duration to milliseconds never leaves the noise short.
     seconds = len(pcm) / 2 / SAMPLE_RATE + seed + 0.01
     # -R makes sox's generator repeatable; the seed picks a different phase by skipping samples.
-    raw = _run(["sox", "-R", "-n", *_SOX_RAW, "-", "synth", f"{seconds:.3f}", colour])
+    raw = run_tool(["sox", "-R", "-n", *SOX_RAW, "-", "synth", f"{seconds:.3f}", colour])
     noise = _samples(raw)[seed * SAMPLE_RATE :][: len(pcm) // 2]
     noise_power = sum(n * n for n in noise) / len(noise)
     gain = math.sqrt(speech_power(pcm) / (noise_power * 10 ** (snr_db / 10)))
@@ -94,9 +95,9 @@ def synthesize(
     voice is any espeak-ng voice, variants included ("en-us+f2"); rate is words per minute;
     noise_snr_db adds pink noise at that signal-to-noise ratio (decibels).
     """
-    wav = _run(["espeak-ng", "-v", voice, "-s", str(rate), "--stdout", text])
+    wav = run_tool(["espeak-ng", "-v", voice, "-s", str(rate), "--stdout", text])
     # -D: no dither, so the same text always gives the same samples (and the same results).
-    pcm = _run(["sox", "-D", "-t", "wav", "-", *_SOX_RAW, "-", "pad", str(pad), str(pad)],
+    pcm = run_tool(["sox", "-D", "-t", "wav", "-", *SOX_RAW, "-", "pad", str(pad), str(pad)],
                stdin=wav)
     if noise_snr_db is not None:
         pcm = add_noise(pcm, noise_snr_db)
@@ -113,7 +114,7 @@ def synthesize_flite(text: str, voice: str = "slt", pad: float = 0.3) -> bytes:
     with tempfile.TemporaryDirectory(prefix="voice-skill-flite-") as folder:
         wav = Path(folder, "speech.wav")
         _run_to_file(["flite", "-voice", voice, "-t", text, "-o", str(wav)], wav)
-        return _run(["sox", "-D", str(wav), *_SOX_RAW, "-", "pad", str(pad), str(pad)])
+        return run_tool(["sox", "-D", str(wav), *SOX_RAW, "-", "pad", str(pad), str(pad)])
 
 
 FESTIVAL_VOICES = ("kal_diphone", "ked_diphone", "cmu_us_slt_arctic_hts")
@@ -128,7 +129,7 @@ def synthesize_festival(text: str, voice: str = "kal_diphone", pad: float = 0.3)
         script, wav = Path(folder, "text.txt"), Path(folder, "speech.wav")
         script.write_text(text + "\n")
         _run_to_file(["text2wave", "-eval", f"(voice_{voice})", str(script), "-o", str(wav)], wav)
-        return _run(["sox", "-D", str(wav), *_SOX_RAW, "-", "pad", str(pad), str(pad)])
+        return run_tool(["sox", "-D", str(wav), *SOX_RAW, "-", "pad", str(pad), str(pad)])
 
 
 def _run_to_file(command: list[str], path: Path) -> None:

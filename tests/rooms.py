@@ -174,8 +174,8 @@ HUM_SNR_DB = 10.0
 
 
 def hum(pcm: bytes) -> bytes:
-    """A kiosk beside a ventilation fan, a fridge or traffic: low rumble (brown noise below
-    400 Hz) plus mains hum at 50 Hz and its 100 Hz harmonic, 10 dB under the question."""
+    """A kiosk beside a ventilation fan, a fridge or traffic: low rumble (brown noise low-passed
+    at 400 Hz) plus mains hum at 50 Hz and its 100 Hz harmonic, 10 dB under the question."""
     speech = _samples(pcm)
     rumble = _samples(_sox(_pcm(_noise("brownnoise", speech.size, seed=5)), "lowpass", "400"))
     seconds = np.arange(speech.size) / SAMPLE_RATE

@@ -38,8 +38,8 @@ from speech import add_noise, synthesize  # the test helper
 from voice_skill.asr.sphinx import SphinxRecognizer
 from voice_skill.config import Settings
 from voice_skill.content.loader import load_content
-from voice_skill.voice.commands import in_order_share, is_own_voice
 from voice_skill.nlu.normalize import normalize
+from voice_skill.voice.commands import in_order_share, is_own_voice
 
 _RAW = ["-t", "raw", "-r", "16000", "-c", "1", "-b", "16", "-e", "signed-integer"]
 ROOMS = {

@@ -122,7 +122,8 @@ def mention_assertion(words: list[str], at: list[Position], start: int, end: int
     elif any(e <= start and start - e < MODAL_REACH and at[s].clause == here.clause
              for s, e in cues.of("modal")):
         return "hypothetical"
-    if not history and (_past(at, start, end, cues) and not confirmed or _resolved(words, at, end, cues)):
+    if not history and (_past(at, start, end, cues) and not confirmed
+                        or _resolved(words, at, end, cues)):
         return "past"
     return PRESENT
 
@@ -146,13 +147,13 @@ def _an_animal_s(words: list[str], start: int, cues: CueSpans) -> bool:
              if s < start]
     if not named:
         return False
+    def pronoun(n: tuple[int, int, str]) -> bool:
+        return n[2] == "others" and n[1] == n[0] + 1 and words[n[0]] in _PRONOUNS
+
     nearest = max(named, key=lambda n: (n[0], n[1] - n[0]))
-    if nearest[2] == "others" and nearest[1] == nearest[0] + 1 and words[nearest[0]] in _PRONOUNS:
-        before = [n for n in named if n[0] < nearest[0] and not (
-            n[2] == "others" and n[1] == n[0] + 1 and words[n[0]] in _PRONOUNS)]
-        animals = [n for n in before if n[2] == "animals"]
-        persons = [n for n in before if n[2] == "others"]
-        return bool(animals) and not persons
+    if pronoun(nearest):
+        kinds = {n[2] for n in named if n[0] < nearest[0] and not pronoun(n)}
+        return "animals" in kinds and "others" not in kinds
     return nearest[2] == "animals"
 
 

@@ -32,7 +32,7 @@ TUNING_SETS = ("tuning_safety.jsonl", "tuning_safety_2.jsonl", "tuning_safety_3.
                "tuning_safety_4.jsonl", "tuning_safety_5.jsonl", "tuning_safety_6.jsonl",
                "tuning_safety_7.jsonl", "tuning_safety_8.jsonl", "tuning_safety_9.jsonl",
                "tuning_safety_10.jsonl", "tuning_safety_11.jsonl",
-               "tuning_safety_12.jsonl")
+               "tuning_safety_12.jsonl", "tuning_safety_14.jsonl")
 
 
 def rows(name: str) -> list[dict]:

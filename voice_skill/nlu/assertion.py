@@ -122,7 +122,7 @@ def mention_assertion(words: list[str], at: list[Position], start: int, end: int
     elif any(e <= start and start - e < MODAL_REACH and at[s].clause == here.clause
              for s, e in cues.of("modal")):
         return "hypothetical"
-    if not history and (_past(at, start, end, cues) and not confirmed
+    if not history and (_past(words, at, start, end, cues) and not confirmed
                         or _resolved(words, at, end, cues)):
         return "past"
     return PRESENT
@@ -188,20 +188,39 @@ def _hearsay(words: list[str], at: list[Position], start: int, cues: CueSpans) -
     return False
 
 
-def _past(at: list[Position], start: int, end: int, cues: CueSpans) -> bool:
+def _past(words: list[str], at: list[Position], start: int, end: int, cues: CueSpans) -> bool:
     """A long-past time in the mention's stretch of sentence, not brought back to now. A cue
     inside the mention is the rule's own words ("used to be in my calf, now ..." tells a
-    change), not a time the mention is set in."""
+    change), not a time the mention is set in; one after "started" says since when ("the
+    twitching started two years ago and never stops")."""
     present = cues.of("present")
     if any(at[p].clause == at[start].clause for p, _ in cues.of("recent")):
         return False  # "fainted at school today", "years ago, and again this morning"
     for s, e in cues.of("past"):
         if at[s].block != at[start].block or _inside(s, e, present) or start <= s and e <= end:
             continue  # "since last year" is not the past: it reaches to now
+        if _onset_before(words, s):
+            continue
         low, high = sorted((e, start))
         if not any(low <= p < high for p, _ in present):
             return True
     return False
+
+
+_ONSETS = frozenset({"started", "began", "begun", "start", "starting", "begin", "beginning"})
+_COUNTS = frozenset({"a", "about", "around", "some", "few", "couple", "of", "several", "many",
+                     "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+                     "eleven", "twelve", "fifteen", "twenty", "thirty", "almost", "nearly",
+                     "over", "roughly"})
+
+
+def _onset_before(words: list[str], cue_start: int) -> bool:
+    """"started" (or "began") just before a past time, with only a count between: "started two
+    years ago", "began a few years back"."""
+    i = cue_start - 1
+    while i >= 0 and words[i] in _COUNTS:
+        i -= 1
+    return i >= 0 and words[i] in _ONSETS
 
 
 def _resolved(words: list[str], at: list[Position], end: int, cues: CueSpans) -> bool:
@@ -214,7 +233,8 @@ def _resolved(words: list[str], at: list[Position], end: int, cues: CueSpans) ->
         if any(at[c].block > at[s].block and at[c].sentence == sentence
                for c, _ in cues.of(CONFIRMED)):
             continue  # "it settled, but it has started again": back after it was over
-        if s >= end and at[s].sentence == sentence:
+        # A cue may begin with the mention's own last word: "... and the swelling went down".
+        if (s >= end or s == end - 1 and e > end) and at[s].sentence == sentence:
             return not any(at[p].sentence == sentence
                            for p, _ in cues.of("recent") + cues.of("sudden"))
     return False
@@ -325,7 +345,7 @@ def _asserted(words: list[str], at: list[Position], start: int, end: int,
     # "My aunt did, back in 2010": a confirmation of long ago says nothing of now.
     # Its own subject is a person named after a hearsay cue: "I read that ..., and I have both".
     heard = _hearsay(words, at, end - 1, cues) and not _warned(words, at, start, cues)
-    return not heard and not _past(at, start, end, cues)
+    return not heard and not _past(words, at, start, end, cues)
 
 
 def _warned(words: list[str], at: list[Position], start: int, cues: CueSpans) -> bool:

@@ -83,6 +83,10 @@ _SLIPS.update({(verb, "my", "self"): (verb, "myself")
 # belongs.
 _SLIPS.update({("i", do_not, *not_, "think", "i", modal): ("i", modal, "not")
                for do_not, *not_ in (("do", "not"), ("dont",)) for modal in ("can", "could")})
+# "Unable to" and "not able to" say "can't" ("I am not able to breathe", "unable to see out of
+# my eye"): read as such, every rule's "can't" words hear them, and the "not" is no negation of
+# the symptom after it.
+_SLIPS.update({("unable", "to"): ("can", "not"), ("not", "able", "to"): ("can", "not")})
 # Text-speak "n" for "and" ("pins n needles", "fish n chips"): alone, it is no other word.
 _SLIPS.update({("n",): ("and",)})
 # Typed abbreviations of time and of being sick ("6 wks", "d&v for days").
@@ -91,6 +95,12 @@ _SLIPS.update({(short,): tuple(long.split()) for short, long in (
     ("yrs", "years"), ("mths", "months"))})
 _SLIPS.update({("d", "v"): ("diarrhoea", "and", "vomiting"),
                ("d", "and", "v"): ("diarrhoea", "and", "vomiting")})
+# A count of time with its unit left singular, as in many Englishes ("since two week", "for 3
+# month"): after a number above one only the plural is meant.
+_SLIPS.update({(count, unit): (count, unit + "s")
+               for count in ("two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+                             "eleven", "twelve", "few", "several", "many")
+               for unit in ("minute", "hour", "day", "week", "month", "year")})
 # Scots and Northern English negatives and words of place ("he cannae get his words oot").
 _SLIPS.update({(short,): tuple(long.split()) for short, long in (
     ("cannae", "can not"), ("canna", "can not"), ("dinnae", "do not"), ("didnae", "did not"),

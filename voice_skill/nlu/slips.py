@@ -51,12 +51,19 @@ def _doubled(token: str, word: str) -> bool:
         token[i] == token[i + 1] and token[:i] + token[i + 1:] == word for i in range(len(word)))
 
 
+_SHORT_STEM_TAIL = 5
+"""After a four-letter stem, a slip may carry an English ending this long at most ('weeknes',
+'weekening'): with the longest ones, -ness and -ening, the word is still that stem's."""
+
+
 def _prefix_slip(token: str, stem_: str) -> bool:
     """'weeknes' for weak*: a start of the token one slip from the stem (two from a stem of
     eight letters or more)."""
     if len(stem_) < TYPO_MIN_LENGTH - 1 or len(token) < max(len(stem_) - 1, TYPO_MIN_LENGTH) \
             or token[:1] != stem_[:1]:
         return False
+    if len(stem_) < TYPO_MIN_LENGTH and len(token) > len(stem_) + _SHORT_STEM_TAIL:
+        return False  # 'wadenkrampf' is not a slip of wake*: a long word of its own
     allowed = 2 if len(stem_) >= _TWO_SLIP_LENGTH else 1
     return any(OSA.distance(token[:k], stem_, score_cutoff=allowed) <= allowed
                for k in range(len(stem_) - allowed, len(stem_) + allowed + 1)

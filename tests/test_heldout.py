@@ -32,7 +32,7 @@ TUNING_SETS = ("tuning_safety.jsonl", "tuning_safety_2.jsonl", "tuning_safety_3.
                "tuning_safety_4.jsonl", "tuning_safety_5.jsonl", "tuning_safety_6.jsonl",
                "tuning_safety_7.jsonl", "tuning_safety_8.jsonl", "tuning_safety_9.jsonl",
                "tuning_safety_10.jsonl", "tuning_safety_11.jsonl",
-               "tuning_safety_12.jsonl", "tuning_safety_14.jsonl")
+               "tuning_safety_12.jsonl", "tuning_safety_13.jsonl", "tuning_safety_14.jsonl")
 
 
 def rows(name: str) -> list[dict]:
@@ -129,6 +129,11 @@ KNOWN_MISSES = {
     "my mom cant get up on her tipe toes no more on left side":
         "'tipe' is one letter from 'tip' but four letters long with the slip inside: too short a "
         "word to be read as a slip",
+    "dad just said 'chair the out of hand' to me and looked baffled that I didn't understand":
+        "jumbled speech shown only by quoting it: no rule word says the words were wrong",
+    "Dad says the stairs have suddenly got much harder, he's hauling himself up on the rail":
+        "the sign is told through 'Dad says' before any 'he': read as hearsay, as 'my friend "
+        "says twitching spreads' is",
 }
 PREFIX_MISSES = {
     "I've been having calf twitching for about three weeks and I'm a bit of a worrier":
@@ -198,7 +203,8 @@ def tally(skill: Skill, name: str) -> Tally:
 HELD_OUT_LIMITS = {
     # 258 rows: 56 emergency, 65 urgent, 40 routine, 97 calm. Before this work: 24, 21, 7, 39.
     # After the sixth tuning set: 1 emergency (was 2). After the eighth: 1 false alarm (was 2).
-    "heldout_safety.jsonl": {"emergency": 1, "urgent": 1, "routine": 0, "none": 1},
+    # After the fifteenth round (on sets 13 and 14): 0 false alarms.
+    "heldout_safety.jsonl": {"emergency": 1, "urgent": 1, "routine": 0, "none": 0},
     # 240 rows, written blind after tuning began: 47, 55, 36, 102. Before: 13, 18, 5, 39.
     # After the eighth tuning set: 4 false alarms (was 5). After the twelfth round (on set 11):
     # 2 emergencies (was 3). After the thirteenth (on set 12): 0 routine, 3 false alarms.
@@ -209,13 +215,14 @@ HELD_OUT_LIMITS = {
     "heldout_safety_c.jsonl": {"emergency": 0, "urgent": 0, "routine": 0, "none": 0},
     # 183 real-sounding posts labelled with intents: 3, 4, 4, 172. Before: 1, 0, 1, 9.
     # 224 rows, blind (totals only), written after ten tuning rounds: 51, 55, 30, 88. Fresh:
-    # 1, 6, 2, 2; after round eleven (on C): 1, 6, 2, 1.
-    "heldout_safety_d.jsonl": {"emergency": 1, "urgent": 6, "routine": 2, "none": 1},
+    # 1, 6, 2, 2; after round eleven (on C): 1, 6, 2, 1; after round fifteen: 1, 6, 1, 1.
+    "heldout_safety_d.jsonl": {"emergency": 1, "urgent": 6, "routine": 1, "none": 1},
     "heldout_posts.jsonl": {"emergency": 0, "urgent": 0, "routine": 0, "none": 2},
     # 200 rows, blind (totals only), written after thirteen tuning rounds by 25 invented
     # personas, 8 messages each: 52, 51, 30, 67. Fresh: 9, 11, 5, 6 (other people's
     # emergencies 7 of 31). Far from the targets; kept blind to measure the next rounds.
-    "heldout_safety_e.jsonl": {"emergency": 9, "urgent": 11, "routine": 5, "none": 6},
+    # After rounds fourteen and fifteen (on sets 14 and 13, written blind): 7, 10, 4, 6.
+    "heldout_safety_e.jsonl": {"emergency": 7, "urgent": 10, "routine": 4, "none": 6},
 }
 INTENT_FLOOR = {"heldout_posts.jsonl": 0.9}
 """Intent accuracy on the held-out posts: 0.911 today (0.906 before); the target is 0.85."""

@@ -200,3 +200,21 @@ def test_a_year_in_a_pattern_stays_digits() -> None:
     """ "in 20*" is a year typed as digits ("in 2019"); spelled out it would never meet one."""
     assert pattern_words("in 20*") == ["in", "20*"]
     assert pattern_words("weak*") == ["weak*"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("I am not able to breathe", "i am can not breathe"),
+    ("unable to see out of my eye", "can not see out of my eye"),
+    ("I won't be able to walk", "i will not be able to walk"),
+])
+def test_unable_to_reads_as_cannot(text: str, expected: str) -> None:
+    assert normalize(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("since two week", "since two weeks"),
+    ("for 3 month", "for three months"),
+    ("one week ago", "one week ago"),
+])
+def test_a_count_of_time_with_a_singular_unit_is_plural(text: str, expected: str) -> None:
+    assert normalize(text) == expected

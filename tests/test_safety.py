@@ -691,3 +691,58 @@ def test_a_general_question_among_several_sentences(text: str, expected: str) ->
 ])
 def test_a_report_relayed_by_someone_present_is_not_hearsay(text: str, expected: str) -> None:
     assert level(text) == expected
+
+
+# --- mechanisms of the fifteenth round ---------------------------------------------------
+
+def test_a_possessive_or_reflexive_in_a_phrase_matches_anyone_s() -> None:
+    from voice_skill.content.loader import Term, for_anyone
+    group = for_anyone((Term(("can't", "get", "my", "breath")), Term(("haul*", "myself")),
+                        Term(("my",))))
+    words = {t.words for t in group}
+    assert ("can't", "get", "her", "breath") in words
+    assert ("can't", "get", "their", "breath") in words
+    assert ("haul*", "himself") in words
+    assert ("his",) not in words  # a lone "my" is a speaker cue's job, not a phrase's
+
+
+@pytest.mark.parametrize("text", [
+    "she can't get her breath and her calf is swollen",
+    "the carers say he keeps dragging his right foot",
+])
+def test_someone_else_s_sign_in_a_phrase_written_with_my(text: str) -> None:
+    assert level(text) != "none"
+
+
+def test_a_family_history_rule_keeps_whose_relative() -> None:
+    assert "als_family_history" in fired("my dad has ALS")
+    assert "als_family_history" not in fired("my friend's dad has ALS")
+
+
+def test_a_contrast_word_inside_a_phrase_does_not_split_it() -> None:
+    assert "spreading" in fired("the twitching was only in my calf, now it is in my arms")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("the twitching started two years ago and never stops", "routine"),
+    ("my calf has twitched constantly since it began a few years back", "routine"),
+    ("I had a clot years ago", "none"),
+])
+def test_started_before_a_past_time_says_since_when(text: str, expected: str) -> None:
+    assert level(text) == expected
+
+
+def test_a_faint_is_not_explained_away_by_feeling_fine_after() -> None:
+    assert "fainting" in fired("I fainted in the queue on Friday and felt fine after")
+    assert "fainting" not in fired("I fainted once years ago, never since")
+    # For a sign that lasts, well again after it still ends it.
+    assert level("I had a tummy bug with cramps last week but all better now") == "none"
+
+
+def test_a_resolved_cue_may_start_at_the_mention_s_last_word() -> None:
+    assert level("my calf was swollen, then the swelling went down after a day") == "none"
+
+
+def test_a_short_stem_slip_with_a_long_tail_is_another_word() -> None:
+    assert word_matches("weeknes", "weak*")
+    assert not word_matches("wadenkrampf", "wake*")

@@ -36,7 +36,7 @@ MAX_CONFIRM_WORDS = 10
 question is spoken, and a long one is hard to answer yes or no."""
 _DIALOG_KEYS = {"id", "topic", "source", "phrasings", "keywords", "answer", "more", "see_doctor"}
 _RULE_KEYS = {"id", "level", "about", "advice", "match", "ignore", "examples", "history",
-              "reach", "confirm"}
+              "episode", "reach", "confirm"}
 _EXAMPLE_KEYS = {"escalate", "calm"}
 
 
@@ -97,6 +97,9 @@ class RedFlagRule:
     history: bool = False
     """The rule is about someone's history (a parent who had ALS): past-time cues and the
     experiencer do not set it aside."""
+    episode: bool = False
+    """The sign is over by the time it is told (a faint): being fine after it does not set it
+    aside; a long-past time still does."""
     reach: int | None = None
     """Most words from the first to the last word of a pattern's groups, so one sign's words
     are not gathered from all over a long story ("years off running ... my calf twitches");
@@ -112,8 +115,8 @@ class RedFlagRule:
 
 
 CUE_KINDS = ("hypothetical", "habitual", "modal", "hearsay", "relayed", "past", "present",
-             "recent", "sudden", "resolved", "confirming", "elliptical", "figurative", "things",
-             "body", "speaker", "others", "animals")
+             "recent", "sudden", "resolved", "recovered", "confirming", "elliptical",
+             "figurative", "things", "body", "speaker", "others", "animals")
 """The kinds of assertion cue a content file may list under `assertion` (see safety.py)."""
 
 
@@ -312,6 +315,36 @@ def parse_pattern(text: str, origin: str) -> RedFlagPattern:
     return RedFlagPattern(tuple(groups), origin)
 
 
+_PERSON_WORDS = (("my", "his", "her", "their"), ("myself", "himself", "herself", "themselves"))
+
+
+def for_anyone(group: tuple[Term, ...]) -> tuple[Term, ...]:
+    """A group whose phrases also match with another person's possessive or reflexive: a rule
+    written as "can't get my breath" hears "can't get her breath" (and "his", "their"), and
+    "haul myself up" hears "hauling himself up", since a sign in someone else escalates as one
+    in the speaker."""
+    found: dict[Term, None] = {}
+    for term in group:
+        found[term] = None
+        if len(term.words) < 2:
+            continue
+        for forms in _PERSON_WORDS:
+            at = [i for i, word in enumerate(term.words) if word in forms]
+            for form in forms if at else ():
+                words = list(term.words)
+                for i in at:
+                    words[i] = form
+                found[Term(tuple(words))] = None
+    return tuple(found)
+
+
+def _rule_pattern(text: str, origin: str, anyone: bool) -> RedFlagPattern:
+    pattern = parse_pattern(text, origin)
+    if not anyone:
+        return pattern
+    return RedFlagPattern(tuple(for_anyone(g) for g in pattern.groups), origin)
+
+
 def _rule(node: Located) -> RedFlagRule:
     table = mapping(node, "a red-flag rule", _RULE_KEYS)
     for key in ("id", "level", "about", "match"):
@@ -322,18 +355,22 @@ def _rule(node: Located) -> RedFlagRule:
         raise ContentError(f"{table['level'].origin}: unknown escalation level {level!r} "
                            f"(use {', '.join(LEVELS[1:])})")
     examples = mapping(table["examples"], "examples", _EXAMPLE_KEYS) if "examples" in table else {}
+    history = _flag(table["history"], "history") if "history" in table else False
+    # Whose relative had ALS matters to a history rule: "my dad" is not "her dad".
+    anyone = not history
     return RedFlagRule(
         id=_text(table["id"], "id"), level=level, about=_text(table["about"], "about"),
         advice=_optional(table, "advice", "advice"),
-        patterns=tuple(parse_pattern(t, o) for t, o in _texts(table["match"], "a pattern")),
+        patterns=tuple(_rule_pattern(t, o, anyone) for t, o in _texts(table["match"], "a pattern")),
         ignored=tuple(term for t, o in _texts(table["ignore"], "an ignored phrase")
-                      for term in parse_pattern(t, o).groups[0]) if "ignore" in table else (),
+                      for term in _rule_pattern(t, o, anyone).groups[0]) if "ignore" in table else (),
         escalate_examples=tuple(t for t, _ in _texts(examples["escalate"], "an example"))
         if "escalate" in examples else (),
         calm_examples=tuple(t for t, _ in _texts(examples["calm"], "an example"))
         if "calm" in examples else (),
         origin=node.origin,
-        history=_flag(table["history"], "history") if "history" in table else False,
+        history=history,
+        episode=_flag(table["episode"], "episode") if "episode" in table else False,
         reach=_count(table["reach"], "reach") if "reach" in table else None,
         confirm=_confirm_words(table),
     )

@@ -96,9 +96,10 @@ class CueSpans:
 
 
 def mention_assertion(words: list[str], at: list[Position], start: int, end: int,
-                      cues: CueSpans, history: bool = False) -> str:
+                      cues: CueSpans, history: bool = False, episode: bool = False) -> str:
     """What the mention at words[start:end] asserts: PRESENT, or why it is set aside.
-    history: the rule is about the past (family history), so time cues do not apply."""
+    history: the rule is about the past (family history), so time cues do not apply.
+    episode: the sign is over when told (a faint), so words that it passed do not apply."""
     here = at[start]
     if any(at[s].clause == here.clause and s - end < FIGURATIVE_REACH and start - e
            < FIGURATIVE_REACH for s, e in cues.of("figurative")):
@@ -123,7 +124,7 @@ def mention_assertion(words: list[str], at: list[Position], start: int, end: int
              for s, e in cues.of("modal")):
         return "hypothetical"
     if not history and (_past(words, at, start, end, cues) and not confirmed
-                        or _resolved(words, at, end, cues)):
+                        or _resolved(words, at, end, cues, episode)):
         return "past"
     return PRESENT
 
@@ -223,11 +224,13 @@ def _onset_before(words: list[str], cue_start: int) -> bool:
     return i >= 0 and words[i] in _ONSETS
 
 
-def _resolved(words: list[str], at: list[Position], end: int, cues: CueSpans) -> bool:
+def _resolved(words: list[str], at: list[Position], end: int, cues: CueSpans,
+              episode: bool = False) -> bool:
     """Over, unless the same stretch also says it was recent: "fainted this morning, fine now"
-    is still this morning's faint."""
+    is still this morning's faint. For an episode (a faint), well again after it is no end."""
     sentence = at[end - 1].sentence
-    for s, e in cues.of("resolved"):
+    kinds = ("resolved",) if episode else ("resolved", "recovered")
+    for s, e in (span for kind in kinds for span in cues.of(kind)):
         if any(words[i] in _NOT_EVEN for i in range(max(0, s - 2), s)):
             continue  # "it hasn't settled", "not gone away": still going
         if any(at[c].block > at[s].block and at[c].sentence == sentence

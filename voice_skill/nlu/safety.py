@@ -332,15 +332,16 @@ class _Words(list[_Word]):
 
 
 def _occurrences(words: _Words, term: Term) -> list[tuple[int, int]]:
-    """(start, end) spans where term's words follow one another in one clause."""
+    """(start, end) spans where term's words follow one another in one clause; a contrast word
+    the term itself holds does not end its clause there ("used to be just in", "was only in")."""
     size = len(term.words)
     spans = []
     for start in words.where.get(term.words[0], ()):
         if start + size > len(words):
             break
         window = words[start:start + size]
-        if window[0].clause == window[-1].clause and all(
-                p in w.matches for w, p in zip(window, term.words)):
+        if all(a.clause == b.clause or b.text in _CONTRAST for a, b in zip(window, window[1:])) \
+                and all(p in w.matches for w, p in zip(window, term.words)):
             spans.append((start, start + size))
     return spans
 
@@ -469,7 +470,8 @@ def _pattern_match(words: _Words, pattern: RedFlagPattern, ignored: set[int],
     texts, positions = words.texts, words.positions
     judged_per_group = []
     for spans in spans_per_group:
-        judged = [(s, e, mention_assertion(texts, positions, s, e, cues, rule.history))
+        judged = [(s, e, mention_assertion(texts, positions, s, e, cues, rule.history,
+                                             rule.episode))
                   for s, e in spans
                   if not _negated_before(words, s, covered) and not _negated_after(words, e)]
         if not judged:

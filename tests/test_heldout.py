@@ -32,7 +32,8 @@ TUNING_SETS = ("tuning_safety.jsonl", "tuning_safety_2.jsonl", "tuning_safety_3.
                "tuning_safety_4.jsonl", "tuning_safety_5.jsonl", "tuning_safety_6.jsonl",
                "tuning_safety_7.jsonl", "tuning_safety_8.jsonl", "tuning_safety_9.jsonl",
                "tuning_safety_10.jsonl", "tuning_safety_11.jsonl",
-               "tuning_safety_12.jsonl", "tuning_safety_13.jsonl", "tuning_safety_14.jsonl")
+               "tuning_safety_12.jsonl", "tuning_safety_13.jsonl", "tuning_safety_14.jsonl",
+               "tuning_safety_15.jsonl")
 
 
 def rows(name: str) -> list[dict]:
@@ -134,6 +135,25 @@ KNOWN_MISSES = {
     "Dad says the stairs have suddenly got much harder, he's hauling himself up on the rail":
         "the sign is told through 'Dad says' before any 'he': read as hearsay, as 'my friend "
         "says twitching spreads' is",
+    "our striker went down in the box and didnt get up for ages, ref did nothing. me ive just "
+    "got a twitchy calf from the five a side":
+        "'for ages' belongs to the striker's fall, but the twitching rule takes a time from the "
+        "sentence before (as it must for 'My calf twitches. It has been months.')",
+    "The wifi dropped mid-call and my boss's face froze with his mouth hanging down on one side, "
+    "hilarious. Anyway, calf twitch after the gym, normal?":
+        "a frozen video call told in stroke words; 'face froze' is six words from 'one side'",
+    "my mates said i was having a stroke cos i spelled everything wrong in the group chat lol. "
+    "calf twitching after footy tho is that normal":
+        "friends' joke about the speaker read as a report of a stroke: 'lol' is too far off",
+    "The old boat's engine stalled and wouldn't respond to anything. Been bailing all morning and "
+    "my calf cramped for a second.":
+        "'all morning' is how long the bailing went on, read as how long the cramp lasted",
+    "My bread dough won't rise, feels dead and heavy. Different note, my calf twitches when I "
+    "knead for ages, is it posture?":
+        "'feels dead' has the dough as its subject only through the clause before",
+    "Tried the new vindaloo and thought I'd stopped breathing, joking obviously. Calf's twitching "
+    "a bit after the walk home though.":
+        "'joking obviously' is in the next clause: a joke cue reaches its own clause only",
 }
 PREFIX_MISSES = {
     "I've been having calf twitching for about three weeks and I'm a bit of a worrier":
@@ -208,21 +228,24 @@ HELD_OUT_LIMITS = {
     # 240 rows, written blind after tuning began: 47, 55, 36, 102. Before: 13, 18, 5, 39.
     # After the eighth tuning set: 4 false alarms (was 5). After the twelfth round (on set 11):
     # 2 emergencies (was 3). After the thirteenth (on set 12): 0 routine, 3 false alarms.
-    "heldout_safety_b.jsonl": {"emergency": 2, "urgent": 1, "routine": 0, "none": 3},
+    # After the sixteenth (on set 15): 2 false alarms.
+    "heldout_safety_b.jsonl": {"emergency": 2, "urgent": 1, "routine": 0, "none": 2},
     # 250 rows, written blind after the ninth tuning set: 54, 58, 34, 104. Fresh: 7, 7, 2, 2;
     # after the tenth tuning set: 6, 7, 2, 2. Blind until then; its misses were then read and
     # fixed (no longer blind): 0, 0, 0, 0.
     "heldout_safety_c.jsonl": {"emergency": 0, "urgent": 0, "routine": 0, "none": 0},
     # 183 real-sounding posts labelled with intents: 3, 4, 4, 172. Before: 1, 0, 1, 9.
     # 224 rows, blind (totals only), written after ten tuning rounds: 51, 55, 30, 88. Fresh:
-    # 1, 6, 2, 2; after round eleven (on C): 1, 6, 2, 1; after round fifteen: 1, 6, 1, 1.
-    "heldout_safety_d.jsonl": {"emergency": 1, "urgent": 6, "routine": 1, "none": 1},
+    # 1, 6, 2, 2; after round eleven (on C): 1, 6, 2, 1; after round fifteen: 1, 6, 1, 1;
+    # after round sixteen: 1, 5, 1, 1.
+    "heldout_safety_d.jsonl": {"emergency": 1, "urgent": 5, "routine": 1, "none": 1},
     "heldout_posts.jsonl": {"emergency": 0, "urgent": 0, "routine": 0, "none": 2},
     # 200 rows, blind (totals only), written after thirteen tuning rounds by 25 invented
     # personas, 8 messages each: 52, 51, 30, 67. Fresh: 9, 11, 5, 6 (other people's
     # emergencies 7 of 31). Far from the targets; kept blind to measure the next rounds.
-    # After rounds fourteen and fifteen (on sets 14 and 13, written blind): 7, 10, 4, 6.
-    "heldout_safety_e.jsonl": {"emergency": 7, "urgent": 10, "routine": 4, "none": 6},
+    # After rounds fourteen and fifteen (on sets 14 and 13, written blind): 7, 10, 4, 6; after
+    # sixteen (on set 15): 7, 10, 4, 5.
+    "heldout_safety_e.jsonl": {"emergency": 7, "urgent": 10, "routine": 4, "none": 5},
 }
 INTENT_FLOOR = {"heldout_posts.jsonl": 0.9}
 """Intent accuracy on the held-out posts: 0.911 today (0.906 before); the target is 0.85."""

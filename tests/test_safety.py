@@ -746,3 +746,18 @@ def test_a_resolved_cue_may_start_at_the_mention_s_last_word() -> None:
 def test_a_short_stem_slip_with_a_long_tail_is_another_word() -> None:
     assert word_matches("weeknes", "weak*")
     assert not word_matches("wadenkrampf", "wake*")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("the sponge collapsed in the oven and then my calf twitched", "none"),
+    ("our basil went limp in the sun", "none"),
+    ("my son just fell off his chair and wet himself", "emergency"),
+    ("pens keep dropping out of my hand", "urgent"),
+])
+def test_a_thing_as_the_clause_s_subject_is_no_symptom(text: str, expected: str) -> None:
+    assert level(text) == expected
+
+
+def test_an_animal_in_a_likeness_is_no_animal_present() -> None:
+    assert level("I eat like a horse. Just coughed up blood") == "emergency"
+    assert level("my horse is coughing up blood") == "none"

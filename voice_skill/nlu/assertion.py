@@ -105,7 +105,7 @@ def mention_assertion(words: list[str], at: list[Position], start: int, end: int
            < FIGURATIVE_REACH for s, e in cues.of("figurative")):
         return "figurative"
     if any(_thing_of(words, start, end, s, e) and at[s].clause == here.clause
-           for s, e in cues.of("things")):
+           for s, e in cues.of("things")) or _thing_subject(words, at, start, cues):
         return "figurative"
     if _an_animal_s(words, start, cues):
         return "figurative"
@@ -129,6 +129,35 @@ def mention_assertion(words: list[str], at: list[Position], start: int, end: int
     return PRESENT
 
 
+THING_SUBJECT_REACH = 6
+"""How many words a thing may come before the symptom word and still be what it is said of."""
+
+
+_THING_OWNERS = frozenset({"my", "our", "his", "her", "their", "your"})
+
+
+def _thing_subject(words: list[str], at: list[Position], start: int, cues: CueSpans) -> bool:
+    """The clause is about a thing: one is named shortly before the mention, no person or part
+    of the body comes before the mention in the clause, and no part of the body after it ("the
+    lasagne collapsed when I cut it", "the whole office was paralysed", "the engine stalled and
+    wouldn't respond"; not "my son fell off his chair shaking", nor "pens keep dropping out of
+    my hand")."""
+    clause, sentence = at[start].clause, at[start].sentence
+    things = [(s, e) for s, e in cues.of("things") if at[s].sentence == sentence]
+    # A possessive just before a thing is the thing's ("our basil", "my phone battery").
+    inside_things = {i for s, e in things for i in range(s, e)} | {
+        s - 1 for s, _ in things if s and words[s - 1] in _THING_OWNERS}
+    # People before the mention anywhere in its sentence: "my son just fell off his chair
+    # shaking" is the son's, though "just" starts a clause.
+    people = [p for kind in ("speaker", "others", "animals") for p, _ in cues.of(kind)
+              if at[p].sentence == sentence and p < start and p not in inside_things]
+    bodies = [b for b, _ in cues.of("body") if at[b].clause == clause and b not in inside_things]
+    if people or bodies:
+        return False
+    return any(e <= start and start - e <= THING_SUBJECT_REACH and at[s].clause == clause
+               for s, e in things)
+
+
 def _thing_of(words: list[str], start: int, end: int, thing_start: int, thing_end: int) -> bool:
     """'weak tea' (the thing right after) or 'the tea was weak' (before, linked). A thing
     after that starts with "the" or "my" is the verb's object, not the word's noun: a foot
@@ -143,9 +172,9 @@ def _an_animal_s(words: list[str], start: int, cues: CueSpans) -> bool:
     (where a person and an animal start at one word, the longer phrase wins). A pronoun after
     an animal, with no person named by name or kin before it, is the animal's: "my budgie
     keeps falling off his perch and seems weak"; "my son was playing with the dog and he
-    fell" is the son's."""
+    fell" is the son's. An animal in a likeness is none ("I eat like a horse")."""
     named = [(s, e, kind) for kind in ("speaker", "others", "animals") for s, e in cues.of(kind)
-             if s < start]
+             if s < start and not (kind == "animals" and "like" in words[max(s - 2, 0):s])]
     if not named:
         return False
     def pronoun(n: tuple[int, int, str]) -> bool:

@@ -293,6 +293,12 @@ class AsrSettings(Stage):
     Off by default: the shipped espeak-ng adaptation helps espeak-ng's own synthetic voices
     only (chosen for 0 of 339 flite files, 2 of 339 festival files and none of the human
     recordings, issue 3's measurement) and each adaptation doubles decoding CPU."""
+    warp_search: bool = True
+    """pocketsphinx: also hear each utterance's first half second as from a longer and a
+    shorter vocal tract (asr.sphinx.SPEAKER_WARPS), and finish it with whichever fits best:
+    voices far from the model's, as children's or deep ones, are recognised better (held-out
+    voices shifted 300 cents down, intent 0.396 -> 0.500); it costs two more decoders for that
+    half second. false decodes with the plain model only."""
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from ..errors import ConfigError, EngineError
 from ..settings import AsrSettings, Settings
 from . import lexicon
 from .base import ENGINES, MODEL_HINT, Recognizer
-from .sphinx import SphinxRecognizer, find_adaptation
+from .sphinx import SPEAKER_WARPS, SphinxRecognizer, find_adaptation
 from .vosk import TwoPassRecognizer, VoskRecognizer, find_vosk_model, load_vosk_model
 from .wake import (
     SphinxWakeSpotter,
@@ -65,7 +65,8 @@ def _open_sphinx_engine(settings: AsrSettings, phrases: Sequence[str],
                             noise_suppression=settings.noise_suppression,
                             accents=settings.accents,
                             adaptations=tuple(find_adaptation(n)
-                                              for n in settings.sphinx_adaptations))
+                                              for n in settings.sphinx_adaptations),
+                            warps=SPEAKER_WARPS if settings.warp_search else ())
 
 
 def _open_vosk_wake(settings: Settings, models_dir: Path, model: object | None) -> WakeSpotter:

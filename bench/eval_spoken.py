@@ -47,6 +47,30 @@ babble files it kept a median 5.08 s of 5.33 s, the 1 s of talk before and after
 The skill ran 1496 s
 (held-out) and 1179 s (tuning) with another test run sharing the two cores.
 
+Measured 2026-12-02 with --conditions babble,clean (commit a7b0e93; 452 held-out and 226
+tuning recordings, 248 s and 118 s), and two ways of keeping the talk around the question out:
+
+    babble: missed emergency, urgent, routine; false alarms; intent
+                                 held-out voices                  tuning voices
+    as it is                     14/16 16/24 8/8  20/178  0.191   7/8 6/12 4/4  11/89  0.348
+    edges trimmed (babble-edges) 15/16 20/24 8/8  21/178  0.208   7/8 6/12 4/4  10/89  0.360
+    cut to the question +-0.3 s  15/16 21/24 8/8  15/178  0.287   7/8 6/12 4/4   5/89  0.438
+
+Clean stayed at 3/16 1/24 1/8 5/178 0.860-0.871 and 0/8 0/12 0/4 3/89 0.899 throughout. "Edges
+trimmed" is branch babble-edges: each utterance's lead and tail that stay 10 dB under its
+loudest 320 ms and within 20 dB of the noise floor are cut, 0.5 s kept (bench_endpoint --part
+babble: 1.30/1.42 s of talk before/after the question down to 0.61/0.56 s, none of any question
+lost). "Cut to the question" is the ceiling of any such trimming: each babble WAV cut by hand
+to its question's span (known from tests/rooms.py's construction, the clean copy's frames
+within 40 dB of its loudest, plus BABBLE_LEAD) with 0.3 s either side. Even that leaves the
+transcripts nonsense ("i suddenly can't control my bladder and my leg is twitching" read as
+"platelet minute and will my bladder in my lift my leg"), and red flags are missed as often
+or more: the talkers' words had caught some by chance. The talk under the question, 10 dB
+down, is what defeats pocketsphinx here, not the talk around it. A clean file's transcript
+may change when only the babble files do (with edges trimmed, 12 of the 226 held-out clean
+transcripts changed, not one clean file's audio): a skill run decodes its share of the files
+in turn, and a file's decoding depends on the ones before it.
+
 The skill runs once. Its answers give a table per voice set (voice, rate, noise) and overall:
 red flags missed (answered below their level) per level, false alarms among calm questions,
 intent accuracy; --breakdown adds the older one-line-per-set summary. A red flag the

@@ -8,10 +8,16 @@ babble  development questions spoken by flite and espeak-ng voices, with four ot
         talkers saying other sentences over them at 20, 15, 10 and 5 dB below the question,
         starting 1 s in and going on 6 s after it: how long after the question the utterance
         closes (it should be about trailing_silence) and whether the question was cut short.
-        Each setting of Thresholds.speaker_relative_db (inf = off).
+        Each setting of Thresholds.speaker_relative_db (inf = off). Then the same questions
+        through tests/rooms.py's babble condition (four talkers 10 dB under the question, from
+        1 s before it to 1 s after) and clean: the seconds of audio a file question gives the
+        recogniser before and after the question, and how many files lost any of the question,
+        per speaker_relative_db.
 human   the 13 human recordings of Debian's pocketsphinx-testdata (read sentences, spoken
         lists): how many utterances each becomes, per speaker_relative_db (more than one is a
-        split at a pause, which on a read sentence is a question cut short).
+        split at a pause, which on a read sentence is a question cut short), and how many files
+        have words (placed by pocketsphinx's forced alignment to the reference text, or for the
+        three without one, by its own decoding) that lost any audio, and the most one lost.
 """
 
 from __future__ import annotations
@@ -20,7 +26,9 @@ import argparse
 import dataclasses
 import glob
 import json
+import re
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -35,10 +43,12 @@ SENTENCES = ("My calf muscle keeps twitching at night.", "Should I see a doctor 
 
 
 def speak(text: str) -> np.ndarray:
-    """espeak-ng speech as 16 kHz float samples."""
+    """espeak-ng speech as 16 kHz float samples. sox -D: no dither, so the same text gives the
+    same samples on every run (with dither, tests/rooms.py's babble, seeded by the question's
+    samples, put its talkers at other points in 8 of 24 files from one run to the next)."""
     wav = subprocess.run(["espeak-ng", "--stdout", text], capture_output=True, check=True).stdout
-    raw = subprocess.run(["sox", "-t", "wav", "-", *RAW, "-"], input=wav, capture_output=True,
-                         check=True).stdout
+    raw = subprocess.run(["sox", "-D", "-t", "wav", "-", *RAW, "-"], input=wav,
+                         capture_output=True, check=True).stdout
     return np.frombuffer(raw, dtype="<i2").astype(np.float64)
 
 
@@ -164,16 +174,16 @@ def speak_as(text: str, voice: str) -> np.ndarray:
         return speak(text) if voice == "en-us" else _espeak(text, voice)
     wav = subprocess.run(["flite", "-voice", voice.removeprefix("flite-"), "-t", text, "-o",
                           "/dev/stdout"], capture_output=True, check=True).stdout
-    raw = subprocess.run(["sox", "-t", "wav", "-", *RAW, "-"], input=wav, capture_output=True,
-                         check=True).stdout
+    raw = subprocess.run(["sox", "-D", "-t", "wav", "-", *RAW, "-"], input=wav,
+                         capture_output=True, check=True).stdout
     return np.frombuffer(raw, dtype="<i2").astype(np.float64)
 
 
 def _espeak(text: str, voice: str, rate: int = 160) -> np.ndarray:
     wav = subprocess.run(["espeak-ng", "-v", voice, "-s", str(rate), "--stdout", text],
                          capture_output=True, check=True).stdout
-    raw = subprocess.run(["sox", "-t", "wav", "-", *RAW, "-"], input=wav, capture_output=True,
-                         check=True).stdout
+    raw = subprocess.run(["sox", "-D", "-t", "wav", "-", *RAW, "-"], input=wav,
+                         capture_output=True, check=True).stdout
     return np.frombuffer(raw, dtype="<i2").astype(np.float64)
 
 
@@ -233,10 +243,61 @@ def judge(heard: list[tuple[Utterance, float]], onset: float, offset: float) -> 
     return "lost", float("nan")
 
 
+def kept_spans(signal: np.ndarray, thresholds: Thresholds) -> list[tuple[float, float]]:
+    """Where the audio a file question gives the recogniser comes from (seconds): every
+    utterance, joined, as voice/files.py joins them."""
+    return [(u.start, u.end) for u, _ in endpoint(signal, thresholds)]
+
+
+def around(spans: list[tuple[float, float]], onset: float, offset: float
+           ) -> tuple[float, float, float]:
+    """Seconds kept before onset, kept after offset, and of [onset, offset] not kept."""
+    before = sum(max(0.0, min(end, onset) - start) for start, end in spans)
+    after = sum(max(0.0, end - max(start, offset)) for start, end in spans)
+    inside = sum(max(0.0, min(end, offset) - max(start, onset)) for start, end in spans)
+    return before, after, max(0.0, offset - onset - inside)
+
+
+def room_scenes(spoken: list[np.ndarray]) -> dict[str, list[tuple[np.ndarray, float, float]]]:
+    """Each question through tests/rooms.py's clean and babble conditions, and where it is in
+    the result (the babble starts BABBLE_LEAD before it and goes on as long after)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    import rooms
+
+    scenes: dict[str, list[tuple[np.ndarray, float, float]]] = {"clean": [], "babble": []}
+    for question in spoken:
+        pcm = to_pcm(np.concatenate([quiet(0.3), question, quiet(0.3)]))  # as speech.py pads
+        loud = np.flatnonzero(np.abs(question) > 300)
+        onset, offset = 0.3 + loud[0] / SAMPLE_RATE, 0.3 + (loud[-1] + 1) / SAMPLE_RATE
+        for name, lead in (("clean", 0.0), ("babble", rooms.BABBLE_LEAD)):
+            mixed = getattr(rooms, name)(pcm)
+            signal = np.frombuffer(mixed, dtype="<i2").astype(np.float64)
+            scenes[name].append((signal, onset + lead, offset + lead))
+    return scenes
+
+
+def report_room_kept(spoken: list[np.ndarray]) -> None:
+    scenes = room_scenes(spoken)
+    print(f"\ntests/rooms.py conditions, {len(spoken)} questions: seconds kept before / after "
+          "the question (median, max) and files that lost any of it (most lost, s)")
+    for relative in RELATIVE_SETTINGS:
+        thresholds = dataclasses.replace(Thresholds(), speaker_relative_db=relative)
+        cells = []
+        for name, scene in scenes.items():
+            kept = np.array([around(kept_spans(signal, thresholds), on, off)
+                             for signal, on, off in scene])
+            before, after, lost = kept.T
+            cells.append(f"{name}: before {np.median(before):.2f}/{before.max():.2f} after "
+                         f"{np.median(after):.2f}/{after.max():.2f} lost {int(np.sum(lost > 0))}"
+                         f" ({lost.max():.2f})")
+        print(f"  relative {relative:>4g} dB  " + " | ".join(cells))
+
+
 def report_babble(count: int = 24) -> None:
     questions = [json.loads(line)["text"] for line in DEV_QUESTIONS.read_text().splitlines()]
     spoken = [speak_as(questions[3 * n], QUESTION_VOICES[n % len(QUESTION_VOICES)])
               for n in range(count)]
+    report_room_kept(spoken)
     print(f"\nbabble: {count} questions; closed after the question's end (median, max s), "
           "cut short, lost")
     scenes = {snr: [in_babble(q, snr, n) for n, q in enumerate(spoken)]
@@ -254,25 +315,66 @@ def report_babble(count: int = 24) -> None:
         print(f"  relative {relative:>4g} dB  " + " | ".join(cells))
 
 
-def human_recordings() -> list[np.ndarray]:
-    folder = "/usr/share/pocketsphinx/test/data"
-    signals = []
-    for path in sorted(glob.glob(f"{folder}/librivox/*.wav") + glob.glob(f"{folder}/cards/*.wav")):
+HUMAN = "/usr/share/pocketsphinx/test/data"
+
+
+def transcripts() -> dict[str, str]:
+    """pocketsphinx-testdata's reference texts by file name ("<s> text </s> (name)" lines)."""
+    texts = {}
+    for path in (f"{HUMAN}/librivox/transcription", f"{HUMAN}/cards/cards.transcription"):
+        for line in Path(path).read_text().splitlines():
+            if found := re.match(r"<s>(.*)</s>\s*\((.*)\)", line.strip()):
+                texts[found[2]] = " ".join(found[1].split())
+    return texts
+
+
+def word_spans(signal: np.ndarray, text: str | None) -> list[tuple[float, float]]:
+    """Where pocketsphinx puts each word of text in signal (seconds): forced alignment to the
+    reference text, or for a file without one, its own decoding's words."""
+    from pocketsphinx import Decoder
+
+    decoder = Decoder(loglevel="FATAL")
+    if text:
+        decoder.set_align_text(text)
+    decoder.start_utt()
+    decoder.process_raw(to_pcm(signal), full_utt=True)
+    decoder.end_utt()
+    return [(s.start_frame / 100, (s.end_frame + 1) / 100) for s in decoder.seg()
+            if not s.word.startswith(("<", "[")) and s.word != "</s>"]  # 10 ms frames
+
+
+def human_recordings() -> list[tuple[np.ndarray, list[tuple[float, float]]]]:
+    """Each recording between 1 s of quiet hiss, and where its words are in that."""
+    paths = sorted(glob.glob(f"{HUMAN}/librivox/*.wav") + glob.glob(f"{HUMAN}/cards/*.wav"))
+    named = []
+    for path in paths:
         raw = subprocess.run(["sox", path, *RAW, "-"], capture_output=True, check=True).stdout
-        signals.append(np.frombuffer(raw, dtype="<i2").astype(np.float64))
+        named.append((Path(path).stem, np.frombuffer(raw, dtype="<i2").astype(np.float64)))
     for name in ("goforward", "numbers", "something"):
-        signals.append(np.fromfile(f"{folder}/{name}.raw", dtype="<i2").astype(np.float64))
-    hiss = np.random.default_rng(0).standard_normal(SAMPLE_RATE) * 3.0
-    return [np.concatenate([hiss, signal, hiss]) for signal in signals]
+        named.append((name, np.fromfile(f"{HUMAN}/{name}.raw", dtype="<i2").astype(np.float64)))
+    hiss, texts = np.random.default_rng(0).standard_normal(SAMPLE_RATE) * 3.0, transcripts()
+    return [(np.concatenate([hiss, signal, hiss]),
+             [(1.0 + on, 1.0 + off) for on, off in word_spans(signal, texts.get(name))])
+            for name, signal in named]
+
+
+def words_lost(spans: list[tuple[float, float]], words: list[tuple[float, float]]) -> float:
+    """Seconds of the words outside every kept span."""
+    inside = sum(max(0.0, min(end, off) - max(start, on)) for on, off in words
+                 for start, end in spans)
+    return sum(off - on for on, off in words) - inside
 
 
 def report_human() -> None:
-    signals = human_recordings()
-    print(f"\nhuman recordings ({len(signals)}, pocketsphinx-testdata): utterances each")
+    recordings = human_recordings()
+    print(f"\nhuman recordings ({len(recordings)}, pocketsphinx-testdata): utterances each; "
+          "files whose words lost any audio (most lost, s)")
     for relative in RELATIVE_SETTINGS:
         thresholds = dataclasses.replace(Thresholds(), speaker_relative_db=relative)
-        counts = [len(endpoint(signal, thresholds)) for signal in signals]
-        print(f"  relative {relative:>4g} dB  {counts}  ({sum(counts)} in all)")
+        counts = [len(endpoint(signal, thresholds)) for signal, _ in recordings]
+        lost = [words_lost(kept_spans(signal, thresholds), words) for signal, words in recordings]
+        print(f"  relative {relative:>4g} dB  {counts}  ({sum(counts)} in all); words lost audio "
+              f"in {sum(x > 0.005 for x in lost)} ({max(lost):.2f})")
 
 
 def main() -> None:

@@ -16,7 +16,8 @@ acoustic conditions (clean, small room, large hall, distance, babble, hum, telep
 pitch up and down, fast, slow). --synth room-tuning does the same with the voices anyone may
 tune on (espeak-ng en-us, flite slt, festival kal_diphone). The tables are per condition and
 per voice. --every N keeps every Nth question per voice (each voice one question later, so
-the voices share the questions) to fit a run in time; --jobs 2 runs two skills at once.
+the voices share the questions) to fit a run in time; --jobs 2 runs two skills at once;
+--conditions babble,clean plays the recordings through only the conditions named.
 
 Measured 2026-12-02, pocketsphinx (plain model, confirm on), --every 3 --jobs 2, commit
 b145a5c (room) and 5bdf9a7 (room-tuning; the same code). Red flags missed of those wanted,
@@ -46,6 +47,30 @@ babble files it kept a median 5.08 s of 5.33 s, the 1 s of talk before and after
 The skill ran 1496 s
 (held-out) and 1179 s (tuning) with another test run sharing the two cores.
 
+Measured 2026-12-02 with --conditions babble,clean (commit a7b0e93; 452 held-out and 226
+tuning recordings, 248 s and 118 s), and two ways of keeping the talk around the question out:
+
+    babble: missed emergency, urgent, routine; false alarms; intent
+                                 held-out voices                  tuning voices
+    as it is                     14/16 16/24 8/8  20/178  0.191   7/8 6/12 4/4  11/89  0.348
+    edges trimmed (babble-edges) 15/16 20/24 8/8  21/178  0.208   7/8 6/12 4/4  10/89  0.360
+    cut to the question +-0.3 s  15/16 21/24 8/8  15/178  0.287   7/8 6/12 4/4   5/89  0.438
+
+Clean stayed at 3/16 1/24 1/8 5/178 0.860-0.871 and 0/8 0/12 0/4 3/89 0.899 throughout. "Edges
+trimmed" is branch babble-edges: each utterance's lead and tail that stay 10 dB under its
+loudest 320 ms and within 20 dB of the noise floor are cut, 0.5 s kept (bench_endpoint --part
+babble: 1.30/1.42 s of talk before/after the question down to 0.61/0.56 s, none of any question
+lost). "Cut to the question" is the ceiling of any such trimming: each babble WAV cut by hand
+to its question's span (known from tests/rooms.py's construction, the clean copy's frames
+within 40 dB of its loudest, plus BABBLE_LEAD) with 0.3 s either side. Even that leaves the
+transcripts nonsense ("i suddenly can't control my bladder and my leg is twitching" read as
+"platelet minute and will my bladder in my lift my leg"), and red flags are missed as often
+or more: the talkers' words had caught some by chance. The talk under the question, 10 dB
+down, is what defeats pocketsphinx here, not the talk around it. A clean file's transcript
+may change when only the babble files do (with edges trimmed, 12 of the 226 held-out clean
+transcripts changed, not one clean file's audio): a skill run decodes its share of the files
+in turn, and a file's decoding depends on the ones before it.
+
 The skill runs once. Its answers give a table per voice set (voice, rate, noise) and overall:
 red flags missed (answered below their level) per level, false alarms among calm questions,
 intent accuracy; --breakdown adds the older one-line-per-set summary. A red flag the
@@ -57,7 +82,7 @@ same answers, replayed (`eval_spoken.py --replay ANSWERS`), so its timing is not
 
 Usage: python bench/eval_spoken.py [SET.jsonl] [--out DIR] [--engine pocketsphinx] [--limit N]
        [--synth espeak|flite|festival|noise|room|room-tuning] [--every N] [--jobs N]
-       [--breakdown]
+       [--conditions clean,babble] [--breakdown]
 """
 
 from __future__ import annotations
@@ -73,7 +98,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from rooms import CONDITIONS
+from rooms import CONDITIONS, Condition
 from speech import (
     FESTIVAL_VOICES,
     FLITE_VOICES,
@@ -120,11 +145,25 @@ def chosen(number: int, voice: int, every: int) -> bool:
     return (number + voice) % every == 0
 
 
-def build_audio_set(rows: list[dict], out: Path, synth: str = "espeak", every: int = 1) -> Path:
+def room_conditions(names: str | None) -> tuple[Condition, ...]:
+    """The tests/rooms.py conditions named in a comma-separated list (all of them for None), in
+    their own order; an unknown name ends the bench with the names there are."""
+    if names is None:
+        return CONDITIONS
+    wanted = {name.strip() for name in names.split(",") if name.strip()}
+    unknown = wanted - {c.name for c in CONDITIONS}
+    if unknown or not wanted:
+        sys.exit(f"--conditions: unknown {sorted(unknown)}; "
+                 f"there are {', '.join(c.name for c in CONDITIONS)}")
+    return tuple(c for c in CONDITIONS if c.name in wanted)
+
+
+def build_audio_set(rows: list[dict], out: Path, synth: str = "espeak", every: int = 1,
+                    conditions: tuple[Condition, ...] = CONDITIONS) -> Path:
     """Write one WAV per (question, voice, rate[, condition]) and the JSONL set that points at
-    them; a room set speaks each chosen question once and plays it through every condition."""
+    them; a room set speaks each chosen question once and plays it through each condition."""
     out.mkdir(parents=True, exist_ok=True)
-    conditions = CONDITIONS if synth in ROOM_SETS else (None,)
+    chains = conditions if synth in ROOM_SETS else (None,)
     lines = []
     for number, row in enumerate(rows):
         for index, (voice, rate, snr, *colour) in enumerate(SPEAKERS[synth]):
@@ -133,7 +172,7 @@ def build_audio_set(rows: list[dict], out: Path, synth: str = "espeak", every: i
             spoken = speak(row["text"], voice, rate)
             if snr is not None:
                 spoken = add_noise(spoken, snr, *colour)
-            for condition in conditions:
+            for condition in chains:
                 pcm = condition.apply(spoken) if condition else spoken
                 name = (f"q{number:03d}_{voice.replace('+', '_')}_{rate}"
                         f"{'_noisy' if snr else ''}{f'_{condition.name}' if condition else ''}.wav")
@@ -331,6 +370,9 @@ def main() -> int:
                         help="only every Nth (question, voice) pair, so a room set fits in time")
     parser.add_argument("--jobs", type=int, default=1,
                         help="skill runs at once, each over a share of the WAVs (one per core)")
+    parser.add_argument("--conditions",
+                        help="room sets: only these tests/rooms.py conditions (comma-separated, "
+                             "e.g. babble,clean)")
     parser.add_argument("--breakdown", action="store_true",
                         help="also print intent and under-triage per voice set, a line each")
     args = parser.parse_args()
@@ -339,7 +381,8 @@ def main() -> int:
     out = args.out or ROOT / "bench" / "out" / ("spoken" if args.synth == "espeak" else
                                                  f"spoken-{args.synth}")
     start = time.perf_counter()
-    set_path = build_audio_set(rows, out, args.synth, args.every)
+    set_path = build_audio_set(rows, out, args.synth, args.every,
+                               room_conditions(args.conditions))
     print(f"audio set made in {time.perf_counter() - start:.0f} s")
     # This checkout's code (python -m from ROOT), whichever venv runs the bench.
     command = [sys.executable, "-m", "voice_skill", "ask", "--json", "--engine", args.engine]

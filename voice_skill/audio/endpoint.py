@@ -107,7 +107,11 @@ class Thresholds:
       10 dB: closes more of the 10 dB babble (1.72 median) but cut a clean question in two
         (flite rms "what is a thoracic disc prolapse", 1 of 40), which 12 dB did not.
     --part human: on the 13 human recordings of pocketsphinx-testdata, 12 dB split none of the
-    read sentences, only two spoken lists of numbers at their pauses (8 dB split five).
+    read sentences, only two spoken lists of numbers at their pauses (8 dB split five). Where
+    it ends an utterance, the pre_roll kept after the last frame near the speaker's level can
+    end before a weak last consonant: the aligned last word of 3 recordings ("clubs",
+    "disposed", "meters") lost up to 0.12 s (forced alignment to the reference text; none with
+    the check off, where the utterance runs to the end of the file).
     """
     level_frames: int = 8
     """Frames (160 ms) over which the speech level is averaged for `speaker_relative_db`, so a

@@ -225,8 +225,11 @@ class SphinxRecognizer:
         finally:
             _stop_load_probes(probes)
         if adaptations:
-            self.description += (", adapted to " + ", ".join(self.conditions[1:]) +
-                                 " beside the plain model (best score wins)")
+            self.description += (", adapted to " + ", ".join(self.conditions[1:1 + len(adapted)])
+                                 + " beside the plain model (best score wins)")
+        if warps:
+            self.description += (", vocal-tract warps " + ", ".join(f"{w:g}" for w in warps)
+                                 + " tried on each utterance's start")
         self._decoder = self._decoders[0]
         """The decoder whose reading won the last utterance."""
         # The plain decoder and the warped ones hear the start of an utterance; one goes on.

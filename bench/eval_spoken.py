@@ -71,6 +71,27 @@ may change when only the babble files do (with edges trimmed, 12 of the 226 held
 transcripts changed, not one clean file's audio): a skill run decodes its share of the files
 in turn, and a file's decoding depends on the ones before it.
 
+Measured 2026-12-02 after issue 10's rounds 14-16 and the warp search (commit 3047368), the
+same held-out recordings with asr.warp_search off, then on (VOICE_SKILL_ASR_WARP_SEARCH):
+
+    condition    warp search off                        warp search on
+                 emerg  urgent routine  alarms  intent  emerg urgent routine alarms  intent
+    clean         3/16   1/24   1/8    6/178   0.860    2/16   1/24   1/8    7/178   0.871
+    small-room    3/16   1/24   2/8    8/178   0.860    2/16   0/24   2/8   14/178   0.871
+    large-hall    6/16   7/24   3/8   10/178   0.646    4/16   6/24   3/8   11/178   0.669
+    distance      6/16   3/24   2/8   11/178   0.691    6/16   3/24   2/8   14/178   0.725
+    babble       13/16  18/24   8/8   19/178   0.174   13/16  14/24   7/8   26/178   0.197
+    hum           2/16   1/24   1/8    8/178   0.848    2/16   1/24   1/8    6/178   0.854
+    telephone    10/16  10/24   5/8   10/178   0.624    7/16   7/24   5/8    8/178   0.584
+    pitch-up      7/16   3/24   2/8   15/178   0.725    5/16   3/24   3/8   21/178   0.758
+    pitch-down   10/16  10/24   5/8    5/178   0.511    6/16   4/24   4/8    6/178   0.618
+    fast          3/16   1/24   1/8    9/178   0.820    2/16   1/24   1/8    9/178   0.837
+    slow          2/16   2/24   2/8   10/178   0.860    2/16   2/24   2/8    8/178   0.848
+    overall      65/176 57/264 32/88 111/1958  0.693   51/176 42/264 31/88 130/1958  0.712
+
+False alarms once everyone asked back says no: 20 and 15 of 1958. The skill ran 707 s (off)
+and 1836 s (on: three decoders read each whole file; a test run shared the cores for both).
+
 The skill runs once. Its answers give a table per voice set (voice, rate, noise) and overall:
 red flags missed (answered below their level) per level, false alarms among calm questions,
 intent accuracy; --breakdown adds the older one-line-per-set summary. A red flag the

@@ -45,7 +45,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from speech import PHRASES, UNSEEN_QUESTIONS, add_noise, synthesize  # the test helper
 
 from voice_skill.asr.base import transcribe
-from voice_skill.asr.sphinx import SphinxRecognizer
+from voice_skill.asr.sphinx import SPEAKER_WARPS, SphinxRecognizer
 from voice_skill.audio.denoise import StreamingSuppressor, suppress_noise
 
 KEY_WORDS = sum(len(keys) for _, keys in UNSEEN_QUESTIONS)
@@ -178,6 +178,7 @@ def stages() -> None:
     settings = Settings()
     phrases = load_content(settings.content.dialogs_dir).recognition_phrases()
     decoder = SphinxRecognizer(phrases, "mix", noise_suppression=False)
+    warped = SphinxRecognizer(phrases, "mix", noise_suppression=False, warps=SPEAKER_WARPS)
     spotter = open_wake_spotter(settings, "pocketsphinx")
 
     def resample() -> None:
@@ -209,7 +210,12 @@ def stages() -> None:
             ("noise suppression, streamed (50 ms)", suppress_streamed),
             (f"wake spotter, pocketsphinx {settings.voice.wake_phrase!r}", spot),
             ("decoder, whole utterances, no suppression",
-             lambda: [decoder.recognize_whole(c) for c in clips]))
+             lambda: [decoder.recognize_whole(c) for c in clips]),
+            ("decoder, streamed (50 ms), no suppression",
+             lambda: [_streamed(decoder, c) for c in clips]),
+            ("decoder + warps, whole utterances",
+             lambda: [warped.recognize_whole(c) for c in clips]),
+            ("decoder + warps, streamed (50 ms)", lambda: [_streamed(warped, c) for c in clips]))
     print(f"stages: {len(clips)} utterances, {seconds:.1f} s of room-condition audio, "
           "median of 3 runs")
     print(f"{'stage':44} {'real-time factor':>16} {'CPU ms per s':>13}")
@@ -217,6 +223,12 @@ def stages() -> None:
         runs = sorted((_timed(action) for _ in range(3)), key=lambda run: run[0])
         wall, cpu = runs[1]
         print(f"{name:44} {wall / seconds:16.4f} {cpu / seconds * 1000:13.1f}")
+
+
+def _streamed(recognizer: SphinxRecognizer, clip: bytes) -> None:
+    for chunk in _chunks(clip, CHUNK, 32000):
+        recognizer.accept(chunk)
+    recognizer.finish()
 
 
 def main() -> None:

@@ -60,6 +60,9 @@ class Terminal:
         if self.pid == 0:  # the child: becomes the command, or exits at once
             try:
                 os.chdir(cwd)
+                # A test run started in the background (nohup, `&`) has SIGINT ignored, and an
+                # exec'd child keeps that: a person's terminal has it as the default.
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
                 os.execve(sys.executable, [sys.executable, str(CLI), *args], env)
             finally:
                 os._exit(127)

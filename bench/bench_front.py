@@ -26,6 +26,23 @@ utterances, 62.4 s, median of 3 runs; real-time factor = wall seconds per second
 
 The decoder costs about ten times the wake spotter and about nineteen times resampling, the
 endpointer and streamed suppression together (21.2 ms per s).
+
+Measured 2026-12-02 again after the warp search (commit 9a1921e and later; nothing else
+running, this machine faster than in the run above: compare within a run):
+
+    stage                                        real-time factor  CPU ms per s
+    resample 48 -> 16 kHz (50 ms chunks)                   0.0031           3.1
+    endpointer (50 ms chunks)                              0.0010           1.0
+    noise suppression, whole utterances                    0.0009           0.9
+    noise suppression, streamed (50 ms)                    0.0044           4.4
+    wake spotter, pocketsphinx 'hey computer'              0.0205          20.5
+    decoder, whole utterances, no suppression              0.1481         148.1
+    decoder, streamed (50 ms), no suppression              0.1214         121.4
+    decoder + warps, whole utterances                      0.4338         433.7
+    decoder + warps, streamed (50 ms)                      0.1445         144.4
+
+Streamed, the warps cost 19% more decoding (two more decoders for each utterance's first half
+second); a whole utterance (files, the first one heard) 2.9 times.
 """
 
 from __future__ import annotations

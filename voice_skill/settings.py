@@ -294,11 +294,11 @@ class AsrSettings(Stage):
     only (chosen for 0 of 339 flite files, 2 of 339 festival files and none of the human
     recordings, issue 3's measurement) and each adaptation doubles decoding CPU."""
     warp_search: bool = True
-    """pocketsphinx: also hear each utterance's first half second as from a longer and a
-    shorter vocal tract (asr.sphinx.SPEAKER_WARPS), and finish it with whichever fits best:
-    voices far from the model's, as children's or deep ones, are recognised better (held-out
-    voices shifted 300 cents down, intent 0.396 -> 0.500); it costs two more decoders for that
-    half second. false decodes with the plain model only."""
+    """pocketsphinx: also hear each utterance as from a longer and a shorter vocal tract
+    (asr.sphinx.SPEAKER_WARPS), the best-scoring reading winning: voices far from the model's,
+    as children's or deep ones, are recognised better (held-out voices 300 cents down, through
+    the skill: intent 0.511 -> 0.618). Streamed, the two extra decoders hear only the first
+    half second; a whole recording is read by all three. false: the plain model only."""
 
 
 @dataclass(frozen=True)

@@ -50,13 +50,13 @@ code with asr.warp_search off and on): intent 0.693 -> 0.712, emergencies missed
 176, urgent 57 -> 42 of 264, routine 32 -> 31 of 88, false alarms 111 -> 130 of 1958 (20 -> 15
 left once everyone asked back says no); pitch down 0.511 -> 0.618, clean 0.860 -> 0.871.
 Cost: a whole utterance (a file, the first one heard) is read by all three decoders; streamed,
-two more decoders for its first half second (on 6 two-second questions, CPU per utterance
-0.19-0.26 s -> 0.30-0.40 s here); idle audio never reaches the decoders. Memory: 114 -> 159
+two more decoders for its first half second (bench_front --part stages: decoding 121 -> 144
+CPU ms per second of audio streamed, 148 -> 434 whole); idle audio never reaches the decoders. Memory: 114 -> 159
 MB peak RSS for a recogniser with the two warps."""
 WARP_CHOICE_SECONDS = 0.5
-"""Streamed, the warped decoders hear only this much of an utterance: then the best-scoring of them and
-the plain one goes on alone, so warping costs three decoders for half a second, not for the
-whole utterance. Measured beside decoding all of it with all three (the scratch run above):
+"""Streamed, the warped decoders hear only this much of an utterance: then the best-scoring
+of them and the plain one goes on alone, so warping costs three decoders for half a second,
+not for the whole utterance. Measured beside decoding all of it with all three (the scratch run above):
 held-out clean 0.903 (0.910 all), pitch down 0.500 (0.507), up 0.701 (0.709), missed 39 (39)
 of 108; choosing after 1.0 s or 1.5 s was no better (0.896 / 0.448 / 0.672, 40 missed at 1 s)."""
 _WARP_CHOICE_BYTES = int(WARP_CHOICE_SECONDS * 16000) * 2
@@ -260,8 +260,8 @@ class SphinxRecognizer:
         if pcm:
             for decoder in self._live:
                 decoder.process_raw(pcm, False, False)
-            self._fed += len(pcm)
-            if self._fed >= _WARP_CHOICE_BYTES:
+            before, self._fed = self._fed, self._fed + len(pcm)
+            if before < _WARP_CHOICE_BYTES <= self._fed:
                 self._choose_warp()
         _, hypothesis = _best(self._readings())
         return hypothesis.hypstr if hypothesis is not None else ""
@@ -291,11 +291,10 @@ class SphinxRecognizer:
     def _choose_warp(self) -> None:
         """Once, after WARP_CHOICE_SECONDS: of the plain and warped decoders, only the one
         with the best path score so far hears the rest (adapted models all go on)."""
-        family = [d for d in self._warp_family if d in self._live]
-        if len(family) < 2:
+        if not self._warp_family:
             return
-        chosen, _ = _best([(d, d.hyp()) for d in family])
-        self._live = [d for d in self._live if d not in family or d is chosen]
+        chosen, _ = _best([(d, d.hyp()) for d in self._warp_family])
+        self._live = [d for d in self._live if d not in self._warp_family or d is chosen]
 
     def finish(self) -> Transcript:
         """End the utterance; words carry their posterior probabilities as confidences."""

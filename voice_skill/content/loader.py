@@ -363,7 +363,8 @@ def _rule(node: Located) -> RedFlagRule:
         advice=_optional(table, "advice", "advice"),
         patterns=tuple(_rule_pattern(t, o, anyone) for t, o in _texts(table["match"], "a pattern")),
         ignored=tuple(term for t, o in _texts(table["ignore"], "an ignored phrase")
-                      for term in _rule_pattern(t, o, anyone).groups[0]) if "ignore" in table else (),
+                      for term in _rule_pattern(t, o, anyone).groups[0])
+        if "ignore" in table else (),
         escalate_examples=tuple(t for t, _ in _texts(examples["escalate"], "an example"))
         if "escalate" in examples else (),
         calm_examples=tuple(t for t, _ in _texts(examples["calm"], "an example"))

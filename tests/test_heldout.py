@@ -33,7 +33,7 @@ TUNING_SETS = ("tuning_safety.jsonl", "tuning_safety_2.jsonl", "tuning_safety_3.
                "tuning_safety_7.jsonl", "tuning_safety_8.jsonl", "tuning_safety_9.jsonl",
                "tuning_safety_10.jsonl", "tuning_safety_11.jsonl",
                "tuning_safety_12.jsonl", "tuning_safety_13.jsonl", "tuning_safety_14.jsonl",
-               "tuning_safety_15.jsonl")
+               "tuning_safety_15.jsonl", "tuning_safety_16.jsonl", "tuning_safety_17.jsonl")
 
 
 def rows(name: str) -> list[dict]:
@@ -51,8 +51,6 @@ def judged_right(want: str, got: str) -> bool:
 KNOWN_MISSES = {
     "Jars I used to open easily I now have to hand to my husband.":
         "grip weakness told only by handing jars over: no rule word",
-    "My son says his twitching is in his hands and face now as well.":
-        "spreading told as 'is in his hands ... as well': no rule word for a new place",
     "My cousin had ALS but my parents and siblings are all fine, is it genetic?":
         "'my parents ... are all fine' is not read as a verdict across 'and siblings'",
     "my leg gav out and now i cnat move it at al":
@@ -154,6 +152,36 @@ KNOWN_MISSES = {
     "Tried the new vindaloo and thought I'd stopped breathing, joking obviously. Calf's twitching "
     "a bit after the walk home though.":
         "'joking obviously' is in the next clause: a joke cue reaches its own clause only",
+    "my husband's dad died of motor neurone disease and now my husband's calves have started "
+    "twitching":
+        "the relative is named through someone else's ('my husband's dad'): the family-history "
+        "rule ties the relative to the speaker with 'my', and a chain of possessives is not "
+        "followed",
+    "my wife's brother was diagnosed with als last year and now she's noticed her own calf "
+    "twitching":
+        "the relative is her brother, named through 'my wife's': a chain of possessives is not "
+        "followed, so 'my wife' is not read as the one with the family history",
+    "i'm on the same tablets i've been on for years nothing new and my calf just started "
+    "twitching this week":
+        "'for years' is how long the tablets were taken, read as how long the twitching lasted",
+    "the wifi at my mum's is so weak i can barely load anything anyway what causes calf twitches":
+        "'so weak' is said of the wifi past 'at my mum's': a thing's reach is its own phrase "
+        "or a linking verb",
+    "What foods have magnesium in them? I'd like to try diet before pills for my occasional "
+    "cramps.":
+        "pills not yet taken ('before pills') are read as a medicine taken with the cramps",
+    "Hiya, is it statins that cause cramps or is that an old wives tale? I'm not on them, my "
+    "doctor just mentioned them.":
+        "the statins are denied in the next sentence through a pronoun ('I'm not on them'): "
+        "pronouns are not resolved",
+    "Watching Grey's Anatomy and a guy's leg swelled up and then he couldn't breathe. Can that "
+    "actually happen from a calf?":
+        "a show named only by its title after 'watching': 'watching' is no hearsay cue, since "
+        "'I was watching TV and my leg swelled up' is a report",
+    "My wife started donepezil for her memory ten days ago and since then her calves have been "
+    "twitching and cramping. Should I ring her doctor?":
+        "the medicine is named only by its drug name: listing drug names would be a catalogue, "
+        "and 'started' alone is too common a word",
 }
 PREFIX_MISSES = {
     "I've been having calf twitching for about three weeks and I'm a bit of a worrier":
@@ -237,14 +265,14 @@ HELD_OUT_LIMITS = {
     # 183 real-sounding posts labelled with intents: 3, 4, 4, 172. Before: 1, 0, 1, 9.
     # 224 rows, blind (totals only), written after ten tuning rounds: 51, 55, 30, 88. Fresh:
     # 1, 6, 2, 2; after round eleven (on C): 1, 6, 2, 1; after round fifteen: 1, 6, 1, 1;
-    # after round sixteen: 1, 5, 1, 1.
-    "heldout_safety_d.jsonl": {"emergency": 1, "urgent": 5, "routine": 1, "none": 1},
+    # after round sixteen: 1, 5, 1, 1; after seventeen (on sets 16 and 17): 1, 3, 1, 1.
+    "heldout_safety_d.jsonl": {"emergency": 1, "urgent": 3, "routine": 1, "none": 1},
     "heldout_posts.jsonl": {"emergency": 0, "urgent": 0, "routine": 0, "none": 2},
     # 200 rows, blind (totals only), written after thirteen tuning rounds by 25 invented
     # personas, 8 messages each: 52, 51, 30, 67. Fresh: 9, 11, 5, 6 (other people's
     # emergencies 7 of 31). Far from the targets; kept blind to measure the next rounds.
     # After rounds fourteen and fifteen (on sets 14 and 13, written blind): 7, 10, 4, 6; after
-    # sixteen (on set 15): 7, 10, 4, 5.
+    # sixteen (on set 15): 7, 10, 4, 5; after seventeen (on sets 16 and 17): the same.
     "heldout_safety_e.jsonl": {"emergency": 7, "urgent": 10, "routine": 4, "none": 5},
 }
 INTENT_FLOOR = {"heldout_posts.jsonl": 0.9}

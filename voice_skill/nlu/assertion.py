@@ -110,7 +110,7 @@ def mention_assertion(words: list[str], at: list[Position], start: int, end: int
     if _an_animal_s(words, start, cues):
         return "figurative"
     confirmed = _confirmed_later(at, start, cues)
-    if not confirmed and _hearsay(words, at, start, cues):
+    if not confirmed and _hearsay(words, at, start, cues, end):
         return "hearsay"
     if confirmed:
         pass  # "What if my leg won't hold me? Because it won't": asked, and then reported
@@ -195,13 +195,19 @@ def _named_between(words: list[str], cue_end: int, start: int, cues: CueSpans) -
                for p, _ in cues.of("speaker") + cues.of("others"))
 
 
-def _hearsay(words: list[str], at: list[Position], start: int, cues: CueSpans) -> bool:
+def _hearsay(words: list[str], at: list[Position], start: int, cues: CueSpans,
+             end: int | None = None) -> bool:
     """A cue earlier in the sentence, and neither the speaker nor the source themself ('he',
-    'she') named between it and the mention: "my wife says MY face droops" and "my husband
-    says HE can't feel his legs" are reports; "she told me HER FRIEND coughed blood" is not."""
+    'she') named between it and the mention (the sayer close after it, also inside it): "my
+    wife says MY face droops", "my husband says HE can't feel his legs", "she says HER
+    twitching ..." and "says both HER legs ..." are reports; "she told me HER FRIEND coughed
+    blood" is not."""
+    end = start if end is None else max(start, end)
     bodies = {s for s, _ in cues.of("body")}
+    # A possessive before a body part or before the symptom word itself is the sayer's own.
     persons = cues.of("speaker") + [(s, e) for s, e in cues.of("others") if e == s + 1 and (
-        words[s] in _SOURCE_PRONOUNS or words[s] in _SOURCE_POSSESSIVES and e in bodies)]
+        words[s] in _SOURCE_PRONOUNS
+        or words[s] in _SOURCE_POSSESSIVES and (e in bodies or e == start))]
     # "she told me HER UNCLE had a stroke and HIS face drooped": a possessive before someone
     # else brings in a third party, so a "his" or "he" after it is theirs, not the sayer's.
     third = [s for s, e in cues.of("others") if e == s + 1 and words[s] in _SOURCE_POSSESSIVES
@@ -212,10 +218,23 @@ def _hearsay(words: list[str], at: list[Position], start: int, cues: CueSpans) -
         if any(p <= s < q or p < e <= q for p, q in relayed):
             continue  # "the patient says", "he says": someone present reporting
         if e <= start and at[s].sentence == at[start].sentence and \
-                not any(e <= p < start and (p in speaker or not any(e <= t < p for t in third))
+                not any(e <= p < _reach(p, e, start, end, speaker)
+                        and (p in speaker or not any(e <= t < p for t in third))
                         for p, _ in persons):
             return True
     return False
+
+
+SOURCE_INSIDE_REACH = 2
+"""How many words after a saying cue the sayer's own "her" may sit inside the mention itself
+("says both her legs ..."); further on, someone else may have come in as the subject ("a book
+where the heroine can't feel her legs")."""
+
+
+def _reach(person: int, cue_end: int, start: int, end: int, speaker: set[int]) -> int:
+    """Up to where a person named after a hearsay cue makes the mention a report: the
+    mention's start, or for the sayer close after the cue, its end."""
+    return end if person not in speaker and person - cue_end <= SOURCE_INSIDE_REACH else start
 
 
 def _past(words: list[str], at: list[Position], start: int, end: int, cues: CueSpans) -> bool:
@@ -229,12 +248,21 @@ def _past(words: list[str], at: list[Position], start: int, end: int, cues: CueS
     for s, e in cues.of("past"):
         if at[s].block != at[start].block or _inside(s, e, present) or start <= s and e <= end:
             continue  # "since last year" is not the past: it reaches to now
-        if _onset_before(words, s):
+        if _onset_before(words, s) or _compared_with(words, s):
             continue
         low, high = sorted((e, start))
         if not any(low <= p < high for p, _ in present):
             return True
     return False
+
+
+_COMPARISONS = (("than",), ("compared", "to"), ("compared", "with"), ("next", "to"))
+
+
+def _compared_with(words: list[str], cue: int) -> bool:
+    """The time is what now is measured against, not when it happened: "skinnier than last
+    year", "thin compared to last year"."""
+    return any(tuple(words[max(0, cue - len(c)):cue]) == c for c in _COMPARISONS)
 
 
 _ONSETS = frozenset({"started", "began", "begun", "start", "starting", "begin", "beginning"})

@@ -237,6 +237,29 @@ def test_its_own_voice_heard_back_is_ignored(skill):
     assert voice.stops == 0
 
 
+GARBLED = "what are the legs can easily on restless the old clot really and a few you really"
+
+
+def test_a_long_garble_heard_through_most_of_the_answer_is_its_own_voice(skill):
+    """Too garbled for the text check (is_own_voice is False), but it lasted 8 of the 9 s the
+    opening had been speaking: the echo, not a question."""
+    assert not is_own_voice(GARBLED, skill.opening())
+    voice = RecordingVoice(chunks_per_answer=120)
+    audio = silence(1) + burst(8.0) + silence(4)
+    _, voice, events = run(skill, [GARBLED], audio, voice=voice)
+    assert answers(events) == [] and voice.stops == 0
+    assert any(isinstance(e, Ignored) and e.why == "own voice" for e in events)
+
+
+def test_the_same_words_said_briefly_over_the_answer_are_a_question(skill):
+    """The other half: the same transcript from a 2 s utterance, late in a long answer, is a
+    person talking over it, and interrupts it."""
+    voice = RecordingVoice(chunks_per_answer=120)
+    audio = silence(7) + burst(2.0) + silence(4)
+    _, voice, events = run(skill, [GARBLED], audio, voice=voice)
+    assert [q for q, _ in answers(events)] == [GARBLED] and voice.stops >= 1
+
+
 def test_no_barge_in_when_it_is_off(skill):
     voice = RecordingVoice(chunks_per_answer=40)
     audio = silence(1) + burst() + silence(3)

@@ -41,6 +41,8 @@ class Heard:
     """The endpoint came early because the words made a complete question."""
     heard_at: float = 0.0
     """Stream position when the endpoint fired: end of the chunk that ended it (seconds)."""
+    duration: float = 0.0
+    """How long the utterance's audio is, pre-roll and trailing silence included (seconds)."""
 
 
 STABLE_SECONDS = 0.2
@@ -180,7 +182,7 @@ class StreamingListener:
             if self.hearing:
                 self._catch_up(_samples(event.end))
                 heard = Heard(self._final(event), endpoint_at, event.early,
-                              self._position / SAMPLES_PER_SECOND)
+                              self._position / SAMPLES_PER_SECOND, event.duration)
                 self._utterances += 1
             self._in_speech = event.truncated  # a cut utterance goes straight on
             self._speech_start = _samples(event.end)

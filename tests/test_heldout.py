@@ -33,7 +33,8 @@ TUNING_SETS = ("tuning_safety.jsonl", "tuning_safety_2.jsonl", "tuning_safety_3.
                "tuning_safety_7.jsonl", "tuning_safety_8.jsonl", "tuning_safety_9.jsonl",
                "tuning_safety_10.jsonl", "tuning_safety_11.jsonl",
                "tuning_safety_12.jsonl", "tuning_safety_13.jsonl", "tuning_safety_14.jsonl",
-               "tuning_safety_15.jsonl", "tuning_safety_16.jsonl", "tuning_safety_17.jsonl")
+               "tuning_safety_15.jsonl", "tuning_safety_16.jsonl", "tuning_safety_17.jsonl",
+               "tuning_safety_19.jsonl")
 
 
 def rows(name: str) -> list[dict]:
@@ -182,6 +183,39 @@ KNOWN_MISSES = {
     "twitching and cramping. Should I ring her doctor?":
         "the medicine is named only by its drug name: listing drug names would be a catalogue, "
         "and 'started' alone is too common a word",
+    "twitching in my right calf or is it my left no right calf on and off for six weeks now "
+    "it's just not going away":
+        "a spoken self-correction ('my left no right calf'): its 'no' is read as a negation",
+    "i had chest pain last year that ended up being heartburn today it's just my calf cramping":
+        "spoken with no comma, 'today' shares the clause of last year's chest pain and brings "
+        "it to now",
+    "the night cramps stopped after i had the baby but they've come back this last month and "
+    "wake me up":
+        "'the cramps stopped' negates them, and 'they ... wake me up' points back through a "
+        "pronoun: pronouns are not resolved",
+    "the statins gave me cramps years ago and i'm back on them since last month and the cramps "
+    "are back":
+        "spoken with no comma, 'the cramps are back' is in the clause of 'years ago', and a "
+        "confirmation counts only in a later clause",
+    "is chest pain ever linked to leg cramps i'm asking for a school project":
+        "the question's cue ('ever linked to') comes after the sign, and a hypothetical cue "
+        "reaches forward only",
+    "forgot to drink water all day at work and my calves are a bit crampy now":
+        "'all day' is how long the water was forgotten, read as how long the cramp lasted",
+    "sorry the screen just collapsed the menu can i ask about calf cramps again":
+        "'just' between 'the screen' and 'collapsed' is read as a sudden event, so the screen "
+        "is not taken as what collapsed",
+    "i'm choking on this banana bread it's that dry just kidding do bananas help cramps though":
+        "'just kidding' is in the next clause: a joke cue reaches its own clause only",
+    "this cramp was the worst thing ever it lasted like thirty seconds":
+        "labelled calm, but 'the worst thing ever' is how a severe cramp is told, which the "
+        "development set sends to a doctor",
+    "my son's teddy has a swollen red leg where the stuffing's bunched up and he wants to know "
+    "why my calf twitches":
+        "'a swollen red leg' has the teddy as its subject through 'has a swollen': a thing's "
+        "reach is a linking verb",
+    "i can't feel my legs after that spin class obviously joking they're just tired":
+        "'obviously joking' is five words after the sign, beyond a figure of speech's reach",
 }
 PREFIX_MISSES = {
     "I've been having calf twitching for about three weeks and I'm a bit of a worrier":
@@ -265,14 +299,16 @@ HELD_OUT_LIMITS = {
     # 183 real-sounding posts labelled with intents: 3, 4, 4, 172. Before: 1, 0, 1, 9.
     # 224 rows, blind (totals only), written after ten tuning rounds: 51, 55, 30, 88. Fresh:
     # 1, 6, 2, 2; after round eleven (on C): 1, 6, 2, 1; after round fifteen: 1, 6, 1, 1;
-    # after round sixteen: 1, 5, 1, 1; after seventeen (on sets 16 and 17): 1, 3, 1, 1.
-    "heldout_safety_d.jsonl": {"emergency": 1, "urgent": 3, "routine": 1, "none": 1},
+    # after round sixteen: 1, 5, 1, 1; after seventeen (on sets 16 and 17): 1, 3, 1, 1; after
+    # eighteen (on set 19): 1, 3, 0, 1.
+    "heldout_safety_d.jsonl": {"emergency": 1, "urgent": 3, "routine": 0, "none": 1},
     "heldout_posts.jsonl": {"emergency": 0, "urgent": 0, "routine": 0, "none": 2},
     # 200 rows, blind (totals only), written after thirteen tuning rounds by 25 invented
     # personas, 8 messages each: 52, 51, 30, 67. Fresh: 9, 11, 5, 6 (other people's
     # emergencies 7 of 31). Far from the targets; kept blind to measure the next rounds.
     # After rounds fourteen and fifteen (on sets 14 and 13, written blind): 7, 10, 4, 6; after
-    # sixteen (on set 15): 7, 10, 4, 5; after seventeen (on sets 16 and 17): the same.
+    # sixteen (on set 15): 7, 10, 4, 5; after seventeen (on sets 16 and 17) and eighteen (on
+    # set 19): the same.
     "heldout_safety_e.jsonl": {"emergency": 7, "urgent": 10, "routine": 4, "none": 5},
 }
 INTENT_FLOOR = {"heldout_posts.jsonl": 0.9}

@@ -65,12 +65,15 @@ FIGURATIVE_REACH = 5
 _LINKS = frozenset({"is", "was", "are", "were", "has", "had", "been", "got", "gets", "getting",
                     "so", "really", "very", "too", "quite", "went", "gone", "goes", "seems",
                     "come", "came", "comes", "coming", "out", "turned", "turns", "always", "bit",
-                    "a", "little", "far", "way", "much", "total", "complete", "full", "massive"})
+                    "a", "little", "far", "way", "much", "total", "complete", "full", "massive",
+                    "just"})
 """Words that may stand between a thing and its symptom word: 'the signal is really weak'."""
 _DETERMINERS = frozenset({"the", "my", "a", "an", "his", "her", "our", "their", "this", "that"})
 _PRONOUNS = frozenset({"he", "she", "him", "her", "his", "hers", "himself", "herself"})
 """Third persons who may stand for an animal named before them."""
 _GENERIC_PERSONS = frozenset({"someone", "somebody", "anyone", "anybody"})
+_BUT_FOR = frozenset({"otherwise", "apart", "except", "besides"})
+"""After "fine" and the like, these keep the sign told of: "fine otherwise", "fine apart from"."""
 _NOT_EVEN = frozenset({"not", "never", "no"})
 """Before a clause-final "once", these make it "not even once": no time gone by."""
 
@@ -290,6 +293,8 @@ def _resolved(words: list[str], at: list[Position], end: int, cues: CueSpans,
     for s, e in (span for kind in kinds for span in cues.of(kind)):
         if any(words[i] in _NOT_EVEN for i in range(max(0, s - 2), s)):
             continue  # "it hasn't settled", "not gone away": still going
+        if e < len(words) and words[e] in _BUT_FOR:
+            continue  # "she's fine otherwise": fine but for the sign told
         if any(at[c].block > at[s].block and at[c].sentence == sentence
                for c, _ in cues.of(CONFIRMED)):
             continue  # "it settled, but it has started again": back after it was over

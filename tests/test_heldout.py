@@ -34,7 +34,7 @@ TUNING_SETS = ("tuning_safety.jsonl", "tuning_safety_2.jsonl", "tuning_safety_3.
                "tuning_safety_10.jsonl", "tuning_safety_11.jsonl",
                "tuning_safety_12.jsonl", "tuning_safety_13.jsonl", "tuning_safety_14.jsonl",
                "tuning_safety_15.jsonl", "tuning_safety_16.jsonl", "tuning_safety_17.jsonl",
-               "tuning_safety_19.jsonl")
+               "tuning_safety_18.jsonl", "tuning_safety_19.jsonl")
 
 
 def rows(name: str) -> list[dict]:
@@ -155,13 +155,8 @@ KNOWN_MISSES = {
         "'joking obviously' is in the next clause: a joke cue reaches its own clause only",
     "my husband's dad died of motor neurone disease and now my husband's calves have started "
     "twitching":
-        "the relative is named through someone else's ('my husband's dad'): the family-history "
-        "rule ties the relative to the speaker with 'my', and a chain of possessives is not "
-        "followed",
-    "my wife's brother was diagnosed with als last year and now she's noticed her own calf "
-    "twitching":
-        "the relative is her brother, named through 'my wife's': a chain of possessives is not "
-        "followed, so 'my wife' is not read as the one with the family history",
+        "'husband's dad' is ignored as the speaker's in-law (as 'my husband's dad had ALS, "
+        "should I worry?' must be), so the husband's own family history through him is lost",
     "i'm on the same tablets i've been on for years nothing new and my calf just started "
     "twitching this week":
         "'for years' is how long the tablets were taken, read as how long the twitching lasted",
@@ -216,6 +211,10 @@ KNOWN_MISSES = {
         "reach is a linking verb",
     "i can't feel my legs after that spin class obviously joking they're just tired":
         "'obviously joking' is five words after the sign, beyond a figure of speech's reach",
+    "my husbands arm went numb last night cos he slept on it, came back in a few minutes, he "
+    "also gets a calf cramp now and then":
+        "'last night' says it was lately, and a recent sign is not over because it passed: "
+        "the feeling coming back is not read as the end",
 }
 PREFIX_MISSES = {
     "I've been having calf twitching for about three weeks and I'm a bit of a worrier":
@@ -300,15 +299,15 @@ HELD_OUT_LIMITS = {
     # 224 rows, blind (totals only), written after ten tuning rounds: 51, 55, 30, 88. Fresh:
     # 1, 6, 2, 2; after round eleven (on C): 1, 6, 2, 1; after round fifteen: 1, 6, 1, 1;
     # after round sixteen: 1, 5, 1, 1; after seventeen (on sets 16 and 17): 1, 3, 1, 1; after
-    # eighteen (on set 19): 1, 3, 0, 1.
+    # eighteen (on set 19): 1, 3, 0, 1; after nineteen (on set 18): the same.
     "heldout_safety_d.jsonl": {"emergency": 1, "urgent": 3, "routine": 0, "none": 1},
     "heldout_posts.jsonl": {"emergency": 0, "urgent": 0, "routine": 0, "none": 2},
     # 200 rows, blind (totals only), written after thirteen tuning rounds by 25 invented
     # personas, 8 messages each: 52, 51, 30, 67. Fresh: 9, 11, 5, 6 (other people's
     # emergencies 7 of 31). Far from the targets; kept blind to measure the next rounds.
     # After rounds fourteen and fifteen (on sets 14 and 13, written blind): 7, 10, 4, 6; after
-    # sixteen (on set 15): 7, 10, 4, 5; after seventeen (on sets 16 and 17) and eighteen (on
-    # set 19): the same.
+    # sixteen (on set 15): 7, 10, 4, 5; after seventeen (on sets 16 and 17), eighteen (on set 19)
+    # and nineteen (on set 18): the same.
     "heldout_safety_e.jsonl": {"emergency": 7, "urgent": 10, "routine": 4, "none": 5},
 }
 INTENT_FLOOR = {"heldout_posts.jsonl": 0.9}

@@ -15,6 +15,11 @@ again as a whole, with every warped decoder: once per session), and peak memory 
 (pocketsphinx loaded).
 Usage: python bench/bench_loop.py [--engine pocketsphinx] [--adaptations espeak-ng|""]
                                   [--warp-search on|off]
+
+Measured 2026-12-01 (pocketsphinx, plain model, with the test suite on the other core):
+warps on, endpoint -> decided median 68 ms (max 114), first utterance 486 ms; with early end
+65 ms, first 496. Warps off: 47 ms (max 80), first 192 ms. Endpoint delay 0.623 s, 0.323 s
+with early end. Decided -> first sentence synthesised 92 ms. Peak memory 150 MB.
 """
 
 from __future__ import annotations

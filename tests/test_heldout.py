@@ -198,8 +198,8 @@ KNOWN_MISSES = {
     "forgot to drink water all day at work and my calves are a bit crampy now":
         "'all day' is how long the water was forgotten, read as how long the cramp lasted",
     "sorry the screen just collapsed the menu can i ask about calf cramps again":
-        "'just' between 'the screen' and 'collapsed' is read as a sudden event, so the screen "
-        "is not taken as what collapsed",
+        "'just' starts a clause of its own, so the screen before it is not in the clause of "
+        "'collapsed'",
     "i'm choking on this banana bread it's that dry just kidding do bananas help cramps though":
         "'just kidding' is in the next clause: a joke cue reaches its own clause only",
     "this cramp was the worst thing ever it lasted like thirty seconds":

@@ -65,8 +65,7 @@ FIGURATIVE_REACH = 5
 _LINKS = frozenset({"is", "was", "are", "were", "has", "had", "been", "got", "gets", "getting",
                     "so", "really", "very", "too", "quite", "went", "gone", "goes", "seems",
                     "come", "came", "comes", "coming", "out", "turned", "turns", "always", "bit",
-                    "a", "little", "far", "way", "much", "total", "complete", "full", "massive",
-                    "just"})
+                    "a", "little", "far", "way", "much", "total", "complete", "full", "massive"})
 """Words that may stand between a thing and its symptom word: 'the signal is really weak'."""
 _DETERMINERS = frozenset({"the", "my", "a", "an", "his", "her", "our", "their", "this", "that"})
 _PRONOUNS = frozenset({"he", "she", "him", "her", "his", "hers", "himself", "herself"})

@@ -61,8 +61,6 @@ KNOWN_MISSES = {
     "Ah'm fair puggled, legs like jelly after the ceilidh last night":
         "labelled calm, but the development set's policy counts weak legs after a long walk "
         "as urgent: the rule follows the development set",
-    "i cant feel my legs after that spin class lol jk theyre just sore":
-        "the joke is told six words after the symptom, beyond a figure of speech's reach",
     "is it normal that this cramp has not let go for over an hour?":
         "'this cramp' points at the speaker's own cramp, but a question with no person in it "
         "is taken as a general one; reading 'this' as a person would turn 'is this a sign of "
@@ -150,9 +148,6 @@ KNOWN_MISSES = {
     "My bread dough won't rise, feels dead and heavy. Different note, my calf twitches when I "
     "knead for ages, is it posture?":
         "'feels dead' has the dough as its subject only through the clause before",
-    "Tried the new vindaloo and thought I'd stopped breathing, joking obviously. Calf's twitching "
-    "a bit after the walk home though.":
-        "'joking obviously' is in the next clause: a joke cue reaches its own clause only",
     "my husband's dad died of motor neurone disease and now my husband's calves have started "
     "twitching":
         "'husband's dad' is ignored as the speaker's in-law (as 'my husband's dad had ALS, "
@@ -200,8 +195,6 @@ KNOWN_MISSES = {
     "sorry the screen just collapsed the menu can i ask about calf cramps again":
         "'just' starts a clause of its own, so the screen before it is not in the clause of "
         "'collapsed'",
-    "i'm choking on this banana bread it's that dry just kidding do bananas help cramps though":
-        "'just kidding' is in the next clause: a joke cue reaches its own clause only",
     "this cramp was the worst thing ever it lasted like thirty seconds":
         "labelled calm, but 'the worst thing ever' is how a severe cramp is told, which the "
         "development set sends to a doctor",
@@ -209,8 +202,6 @@ KNOWN_MISSES = {
     "why my calf twitches":
         "'a swollen red leg' has the teddy as its subject through 'has a swollen': a thing's "
         "reach is a linking verb",
-    "i can't feel my legs after that spin class obviously joking they're just tired":
-        "'obviously joking' is five words after the sign, beyond a figure of speech's reach",
     "my husbands arm went numb last night cos he slept on it, came back in a few minutes, he "
     "also gets a calf cramp now and then":
         "'last night' says it was lately, and a recent sign is not over because it passed: "

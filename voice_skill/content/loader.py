@@ -116,7 +116,7 @@ class RedFlagRule:
 
 CUE_KINDS = ("hypothetical", "habitual", "modal", "hearsay", "relayed", "past", "present",
              "recent", "sudden", "resolved", "recovered", "confirming", "elliptical",
-             "figurative", "things", "body", "speaker", "others", "animals")
+             "figurative", "joking", "things", "body", "speaker", "others", "animals")
 """The kinds of assertion cue a content file may list under `assertion` (see safety.py)."""
 
 

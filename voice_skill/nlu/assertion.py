@@ -26,6 +26,7 @@ scope lay speech gives it:
   resolved      back over its sentence, unless the          "a clot ten years ago, fine since"
                 sentence also says it was recent            ("fainted this morning, fine now")
   figurative    up to five words either side, in its clause "convulsing with laughter"
+                or a joke owned up to within ten words after "... my legs, only joking"
   things        a thing right after the symptom word, or    "weak tea", "the signal is weak"
                 before it with at most a linking verb; not  ("slapping the floor")
                 a verb's object after it
@@ -62,6 +63,10 @@ _SOURCE_POSSESSIVES = frozenset({"his", "her"})
 before anyone else, a third party: "she told me her friend coughed blood"."""
 FIGURATIVE_REACH = 5
 """How many words either side of a mention a figurative cue ('with laughter') still reaches."""
+JOKE_REACH = 10
+"""How many words after a mention, in its sentence, a joke owned up to ("just kidding") still
+takes it back; "I'm not joking" takes nothing back. Not "lol": nervous people type it after
+real reports."""
 _LINKS = frozenset({"is", "was", "are", "were", "has", "had", "been", "got", "gets", "getting",
                     "so", "really", "very", "too", "quite", "went", "gone", "goes", "seems",
                     "come", "came", "comes", "coming", "out", "turned", "turns", "always", "bit",
@@ -106,6 +111,10 @@ def mention_assertion(words: list[str], at: list[Position], start: int, end: int
     if any(at[s].clause == here.clause and s - end < FIGURATIVE_REACH and start - e
            < FIGURATIVE_REACH for s, e in cues.of("figurative")):
         return "figurative"
+    if any(at[s].sentence == here.sentence and 0 <= s - end < JOKE_REACH
+           and not any(words[i] in _NOT_EVEN for i in range(max(0, s - 2), s))
+           for s, _ in cues.of("joking")):
+        return "figurative"  # "I can't feel my legs after that class, only joking"
     if any(_thing_of(words, start, end, s, e) and at[s].clause == here.clause
            for s, e in cues.of("things")) or _thing_subject(words, at, start, cues):
         return "figurative"

@@ -68,19 +68,10 @@ KNOWN_MISSES = {
     "started amlodipine 5 days ago and since then my calves twitch":
         "the medicine is named only by its drug name: listing drug names would be a catalogue, "
         "and 'started' alone is too common a word",
-    "If I lie in bed for long the cramps start, and they wake me up most nights.":
-        "a condition with no comma and no person after it: 'the cramps start' is read inside "
-        "the 'if', as imagined; the waking is told of 'they' in the next clause, and reading "
-        "every 'if I lie' or 'if I stand' as habitual would report 'if I stand up and pass "
-        "out, what should I do?'",
     "What would it mean if I started dropping things? Only asking because I've dropped three "
     "cups this week, my grip just goes.":
         "the report ('dropped three cups', 'my grip just goes') names no weakness word of the "
         "rule: only the imagined 'dropping things' does",
-    "If cramps wake you up at night, is that worth mentioning to a GP? Asking because they wake "
-    "me most nights now.":
-        "'they wake me' points back at the imagined cramps through a pronoun, not through an "
-        "elliptical verb or 'that's me': pronouns are not resolved",
     "You said to tell you if it spreads, well it's in my arms now.":
         "'it's in my arms now' says the spreading without a spreading word: the only one is "
         "inside the instruction's 'if'",

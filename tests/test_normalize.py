@@ -47,6 +47,19 @@ def test_contractions_are_expanded(text: str, expected: str) -> None:
 
 
 @pytest.mark.parametrize("text, expected", [
+    ("my left no right calf is swollen", "my right calf is swollen"),
+    ("my left no my right leg", "my right leg"),
+    ("the right sorry left foot", "the left foot"),
+    ("my left i mean right knee", "my right knee"),
+    ("my left no longer hurts", "my left no longer hurts"),  # no side follows
+    ("left sorry left", "left sorry left"),  # the same side again takes nothing back
+    ("my left, no, my right calf", "my left no my right calf"),  # typed: clauses of their own
+])
+def test_a_side_corrected_at_once_keeps_only_the_correction(text: str, expected: str) -> None:
+    assert normalize(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
     ("Lou Gehrig's disease", "lou gehrig disease"),
     ("lou gehrigs disease", "lou gehrig disease"),
     ("my father's calf", "my father calf"),

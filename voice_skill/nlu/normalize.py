@@ -207,12 +207,50 @@ def _drop_fillers(tokens: list[str]) -> list[str]:
     return tokens
 
 
+_SIDES = frozenset({"left", "right"})
+_CORRECTIONS = (("no",), ("no", "no"), ("sorry",), ("i", "mean"), ("no", "i", "mean"))
+"""Said between two sides, these take the first back: "my left no my right calf"."""
+
+
+def _mend_self_corrections(tokens: list[str]) -> list[str]:
+    """A side said and corrected at once keeps only the correction, so the "no" of "my left no
+    right calf" is not read as a negation."""
+    mended: list[str] = []
+    i = 0
+    while i < len(tokens):
+        corrected = tokens[i] in _SIDES and _corrected_side(tokens, i + 1)
+        if corrected:
+            i += corrected  # skip the side taken back and the word that took it back
+            continue
+        mended.append(tokens[i])
+        i += 1
+    return mended
+
+
+def _corrected_side(tokens: list[str], at: int) -> int:
+    """How many words, from the side before `at`, a correction to the other side takes back
+    (0 if none follows): "left no right" takes back "left no"; "left no my right",
+    "left no my"."""
+    for marker in sorted(_CORRECTIONS, key=len, reverse=True):
+        end = at + len(marker)
+        if tuple(tokens[at:end]) != marker:
+            continue
+        side = end + 1 if end < len(tokens) and tokens[end] in ("my", "the") else end
+        if side < len(tokens) and tokens[side] in _SIDES and tokens[side] != tokens[at - 1]:
+            return side - (at - 1)
+    return 0
+
+
+def _clause_words(clause: str) -> list[str]:
+    """One clause's normalised words: numbers spelled, slips and self-corrections mended
+    within the clause ("I did not, no" keeps its "no")."""
+    return _mend_self_corrections(_mend_slips(_spell_numbers(_TOKEN.findall(clause))))
+
+
 def tokens(text: str) -> list[str]:
     """Normalised words of text, in order. Fillers are kept (they can be clause boundaries)."""
     text = _expand_contractions(_clean_characters(text))
-    # Slips are mended within a clause: "I did not, no" keeps its "no".
-    return [token for part in _CLAUSE_BREAK.split(text)
-            for token in _mend_slips(_spell_numbers(_TOKEN.findall(part)))]
+    return [token for part in _CLAUSE_BREAK.split(text) for token in _clause_words(part)]
 
 
 _CLAUSE_BREAK = re.compile(r"[.,;:!?()\[\]\"\n]+")
@@ -243,8 +281,7 @@ def sentences(text: str) -> list[list[list[str]]]:
     text = _expand_contractions(_clean_characters(text))
     found = []
     for sentence in _SENTENCE_BREAK.split(text):
-        parts = (_mend_slips(_spell_numbers(_TOKEN.findall(part)))
-                 for part in _CLAUSE_BREAK.split(sentence))
+        parts = (_clause_words(part) for part in _CLAUSE_BREAK.split(sentence))
         kept = [part for part in parts if part]
         if kept:
             found.append(kept)

@@ -208,8 +208,9 @@ def _drop_fillers(tokens: list[str]) -> list[str]:
 
 
 _SIDES = frozenset({"left", "right"})
-_CORRECTIONS = (("no",), ("no", "no"), ("sorry",), ("i", "mean"), ("no", "i", "mean"))
-"""Said between two sides, these take the first back: "my left no my right calf"."""
+_CORRECTIONS = (("no", "i", "mean"), ("no", "no"), ("i", "mean"), ("no",), ("sorry",))
+"""Said between two sides, these take the first back: "my left no my right calf" (longest
+first, so "no no" is taken whole)."""
 
 
 def _mend_self_corrections(tokens: list[str]) -> list[str]:
@@ -231,7 +232,7 @@ def _corrected_side(tokens: list[str], at: int) -> int:
     """How many words, from the side before `at`, a correction to the other side takes back
     (0 if none follows): "left no right" takes back "left no"; "left no my right",
     "left no my"."""
-    for marker in sorted(_CORRECTIONS, key=len, reverse=True):
+    for marker in _CORRECTIONS:
         end = at + len(marker)
         if tuple(tokens[at:end]) != marker:
             continue

@@ -34,7 +34,8 @@ TUNING_SETS = ("tuning_safety.jsonl", "tuning_safety_2.jsonl", "tuning_safety_3.
                "tuning_safety_10.jsonl", "tuning_safety_11.jsonl",
                "tuning_safety_12.jsonl", "tuning_safety_13.jsonl", "tuning_safety_14.jsonl",
                "tuning_safety_15.jsonl", "tuning_safety_16.jsonl", "tuning_safety_17.jsonl",
-               "tuning_safety_18.jsonl", "tuning_safety_19.jsonl")
+               "tuning_safety_18.jsonl", "tuning_safety_19.jsonl", "tuning_safety_20.jsonl",
+               "tuning_safety_21.jsonl", "tuning_safety_22.jsonl")
 
 
 def rows(name: str) -> list[dict]:
@@ -50,6 +51,14 @@ def judged_right(want: str, got: str) -> bool:
 
 # Rows of the tuning sets the skill gets wrong today, with why.
 KNOWN_MISSES = {
+    "Calf twitch first. Now arms.":
+        "'Now arms.' names the arms with no twitching word or pronoun in its sentence; a "
+        "pattern's words across sentences are allowed, but 'now arms' alone would also fire on "
+        "'my calf twitched, now my arms ache'",
+    "i'm eighty two and um me legs me left leg's been catching on the step this last week ever "
+    "since sunday":
+        "'me legs me left leg' is a restart that is not an exact repeat, and 'me' at a "
+        "clause's start is not read as 'my'",
     "Jars I used to open easily I now have to hand to my husband.":
         "grip weakness told only by handing jars over: no rule word",
     "My cousin had ALS but my parents and siblings are all fine, is it genetic?":
@@ -101,9 +110,6 @@ KNOWN_MISSES = {
     "My sourdough starter's gone weak and flat, unlike my calf, which won't stop twitching":
         "'flat' is said of the starter, and 'my calf' is four words on: within the wasting "
         "rule's reach",
-    "The nurse told me to come back if the twitching spread, and now it's in both my arms":
-        "the twitching is named only inside what the nurse said; 'now it's in both my arms' "
-        "names no twitching word, and pronouns are not resolved",
     "My GP told me to watch for cramps that won't go, and this one's been locked for three hours":
         "the cramp is named only inside what the GP said; 'this one' points back to it through a "
         "pronoun, and a confirmation inside someone's words is not asserted",
@@ -171,10 +177,6 @@ KNOWN_MISSES = {
     "i had chest pain last year that ended up being heartburn today it's just my calf cramping":
         "spoken with no comma, 'today' shares the clause of last year's chest pain and brings "
         "it to now",
-    "the night cramps stopped after i had the baby but they've come back this last month and "
-    "wake me up":
-        "'the cramps stopped' negates them, and 'they ... wake me up' points back through a "
-        "pronoun: pronouns are not resolved",
     "the statins gave me cramps years ago and i'm back on them since last month and the cramps "
     "are back":
         "spoken with no comma, 'the cramps are back' is in the clause of 'years ago', and a "
@@ -200,6 +202,52 @@ KNOWN_MISSES = {
         "the feeling coming back is not read as the end",
 }
 PREFIX_MISSES = {
+    # Sets 20-22 (stop 19).
+    "I'm a vet, so I see twitching and collapse in dogs all the time":
+        "'all the time' is how often the vet sees twitching in dogs, read as how long the "
+        "speaker's own twitching lasts: a duration belongs to the nearest verb's subject only "
+        "by reach",
+    "Mum's always been steady on the stairs. This week she can barely get up them":
+        "'get up them' points back at the stairs through 'them': only symptoms are referents",
+    "I tried standing on my toes in yoga. I can do it on the left but not on the right":
+        "'do it' points back at standing on the toes: only symptoms are referents, and 'it' as "
+        "an object stands for nothing",
+    "My foot went numb for a few seconds this morning because I was sitting on it.":
+        "the cause ('because I was sitting on it') is not read as an end, and 'this morning' "
+        "keeps the numbness recent",
+    "After spin class I told my wife my calves had gone weak. She laughed":
+        "the explanation ('it was just jelly legs') is told in the middle of the next sentence, "
+        "past the start where an end is said of what came before",
+    "I thought my calf looked swollen. I measured both":
+        "'I thought' is no doubt cue (it would set aside 'I thought I was having a stroke'), and "
+        "the explanation comes late in the next sentence",
+    "My husband thought I was having a seizure in my sleep.":
+        "the husband's fear, then the film showing a sleep jerk: 'one big jerk' explaining the "
+        "seizure away is not read",
+    "I said my foot was numb earlier.":
+        "'it was fine in a minute' ends the next sentence: an end is said of what came before "
+        "only at a sentence's start",
+    "I thought my face was drooping. It was the warped mirror":
+        "'It was the warped mirror' explains the drooping away by naming a thing, which is not "
+        "read as an end ('it was the stroke' would be the opposite)",
+    "Felt a tightness round my chest earlier, then realised it was the new sports bra":
+        "'realised it was' could as well name something worse ('realised it was a stroke'), so "
+        "it is no end cue",
+    "My wee girl's leg looked like it gave way. No, she'd just tripped":
+        "'looked like it' is a hedge, and the answer 'No, she'd just tripped' is not read as a "
+        "denial of the sentence before",
+    "I'm a midwife, so at work it's all waters leaking and swollen ankles.":
+        "swollen ankles of the people a midwife cares for at work, told of no one in "
+        "particular: 'at work' is not read as other people",
+    "The toddler wet the bed again, we're in the middle of potty training":
+        "labelled calm as a toddler learning; a child wetting the bed counts as a loss of "
+        "control elsewhere, and 'potty training' is not read as its reason",
+    "A man on my train collapsed last week and people did CPR":
+        "a stranger's collapse last week, told as a memory: 'last week' is recent for a faint, "
+        "and a stranger is read as someone the speaker is with",
+    "Wedding tomorrow and my new shoes were so tight my toes went numb at the fitting":
+        "a minute's numbness from tight shoes: 'for a minute' and the shoes are not read as a "
+        "harmless cause",
     "I've been having calf twitching for about three weeks and I'm a bit of a worrier":
         "labelled calm, but the development set and tuning sets 1-8 count calf twitching for "
         "three weeks or more as routine (see a doctor if twitching persists): the rule "

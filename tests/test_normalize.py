@@ -177,7 +177,38 @@ def test_clauses_drop_empty_parts() -> None:
 
 
 def test_a_100_kilobyte_line_normalises() -> None:
-    assert normalize("calf " * 20_000) == " ".join(["calf"] * 20_000)
+    # Five words repeated: longer than a restart, so every copy stays.
+    line = "my calf twitches at night " * 4_000
+    assert normalize(line) == line.strip()
+
+
+def test_a_100_kilobyte_restart_keeps_one_copy() -> None:
+    assert normalize("calf " * 20_000) == "calf"
+
+
+@pytest.mark.parametrize("said, expected", [
+    ("i can't i can't seem to wee", "i can not wee"),
+    ("my calf my calf is twitching", "my calf is twitching"),
+    ("my left leg my left leg gave way", "my left leg gave way"),
+    ("no no my right leg", "no no my right leg"),
+    ("very very weak", "very very weak"),
+])
+def test_a_restart_keeps_one_copy_and_repeats_said_on_purpose_stay(said: str,
+                                                                    expected: str) -> None:
+    assert normalize(said) == expected
+
+
+@pytest.mark.parametrize("typed, expected", [
+    ("cud twitchin spread", "could twitching spread"),
+    ("wot does it mean if ur calf swells", "what does it mean if your calf swells"),
+    ("cant go on tippy toes", "can not go on tiptoes"),
+    ("she doesnt seem able to lift it", "she can not lift it"),
+    ("me left leg is catching", "my left leg is catching"),
+    ("my wife's twin sister", "my wife sister"),
+    ("my older brother", "my brother"),
+])
+def test_text_speak_seeming_and_relatives_are_read_plainly(typed: str, expected: str) -> None:
+    assert normalize(typed) == expected
 
 
 @pytest.mark.parametrize("heard, expected", [

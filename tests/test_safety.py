@@ -761,3 +761,79 @@ def test_a_thing_as_the_clause_s_subject_is_no_symptom(text: str, expected: str)
 def test_an_animal_in_a_likeness_is_no_animal_present() -> None:
     assert level("I eat like a horse. Just coughed up blood") == "emergency"
     assert level("my horse is coughing up blood") == "none"
+
+
+# --- pronouns, stories, sides, next sentences -----------------------------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    # "it" or "they" stands for the symptom named before, with what its own sentence says
+    ("My thigh had the flickering first. Now it is in both my hands.", "urgent"),
+    ("The doctor said to ring if the twitching moved, and now it's in my tongue", "urgent"),
+    ("the cramps went quiet for a year but they've come back and wake me up", "routine"),
+    # ... never on the pronoun alone, nor with words of another sentence
+    ("My cousin had a seizure years ago. It was frightening.", "none"),
+    # ... nor for a symptom denied before it
+    ("twitching in my calf, no swelling at all, is it anything to worry about", "none"),
+    # "it" as an object is no subject that stands for the symptom
+    ("why do dogs twitch in their sleep? my terrier does it all night", "none"),
+])
+def test_a_pronoun_stands_for_the_symptom_named_before(text: str, expected: str) -> None:
+    assert level(text) == expected
+
+
+def test_what_a_pronoun_fired_names_what_it_stands_for() -> None:
+    text = ("The flickering in my calf started after we moved house and I changed jobs in the "
+            "spring. It has gone on for six weeks now.")
+    hit = judge(text).hits[0]
+    assert hit.rule.id == "persistent_twitching" and "it (flickering)" in hit.heard
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("a character in the play I'm reading has a stroke and his face droops", "none"),
+    ("in the film she could not breathe and collapsed", "none"),
+    ("I was watching a film and my left leg went numb", "urgent"),
+])
+def test_what_happens_in_a_story_happens_to_no_one_here(text: str, expected: str) -> None:
+    assert level(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("My ankle swelled after I twisted it. It went down in two days.", "none"),
+    ("I said my calf was swollen. I was wrong, it was the sock mark.", "none"),
+    # ... but not a cue further on in the next sentence, nor one two sentences on
+    ("My calf is hot and swollen. My sister's was a false alarm last year.", "urgent"),
+    ("My calf is hot and swollen. I walked. It went down the hill.", "urgent"),
+])
+def test_an_end_told_at_the_start_of_the_next_sentence(text: str, expected: str) -> None:
+    assert level(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("cups keep falling out of my left hand", "urgent"),
+    ("my right arm and my left leg went numb", "emergency"),
+])
+def test_a_side_said_after_a_possessive_does_not_hide_a_phrase(text: str, expected: str) -> None:
+    assert level(text) == expected
+
+
+def test_a_typed_question_word_asks_without_a_question_mark() -> None:
+    assert level("what does it mean if a calf swells, is that always a clot") == "none"
+    # ... and commas without a question word still say what happened
+    assert level("went for a run, calf swelled up, it's hot and red") == "urgent"
+
+
+def test_a_place_after_a_thing_is_where_the_thing_is() -> None:
+    assert level("the signal at my mum's house is so weak, anyway calf twitches") == "none"
+    assert level("the signal is fine, my leg at the knee is so weak") == "urgent"
+
+
+def test_a_later_clause_that_turns_to_now_ends_what_was_said() -> None:
+    assert level("the nurse said it might spread and now my arms are twitching too") == "urgent"
+    assert level("the nurse said twitching can spread to the arms") == "none"
+
+
+def test_watching_or_reading_is_no_story_of_its_own() -> None:
+    # Only a story named as such sets its people aside: the speaker who was watching
+    # television when it happened is reporting.
+    assert level("I was watching the telly and now I can not breathe") == "emergency"
+    assert level("I was reading and suddenly could not see out of one eye") == "emergency"

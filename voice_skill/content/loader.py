@@ -114,9 +114,10 @@ class RedFlagRule:
         return self.confirm or self.about
 
 
-CUE_KINDS = ("hypothetical", "habitual", "modal", "hearsay", "relayed", "past", "present",
-             "recent", "sudden", "resolved", "recovered", "confirming", "elliptical",
-             "figurative", "joking", "things", "body", "speaker", "others", "animals")
+CUE_KINDS = ("hypothetical", "habitual", "modal", "hearsay", "stories", "relayed", "past",
+             "present", "recent", "sudden", "resolved", "recovered", "confirming", "elliptical",
+             "figurative", "joking", "things", "body", "speaker", "others", "animals",
+             "referents")
 """The kinds of assertion cue a content file may list under `assertion` (see safety.py)."""
 
 
@@ -129,6 +130,9 @@ class AssertionCues:
     imagines nothing ("if I try to stand, it folds").
     modal: a future or conditional verb just before the symptom ("it will spread").
     hearsay: what follows in the sentence was heard or read, not felt ("my friend says").
+    stories: a story, show, game or documentary: what happens to people in it happens to no
+    one here, unless the speaker is named after it ("in the film his leg swelled" is set aside,
+    "watching a film and my leg went numb" is not).
     relayed: a saying that is a report from someone present ("the patient says", "he says").
     past: the clause is about a time long gone ("years ago", "as a child").
     present: brings a past clause back to now ("but now", "again", "is").
@@ -146,6 +150,8 @@ class AssertionCues:
     speaker / others: who has the symptom ("my", "i" / "my wife", "he", "her").
     animals: pets and other animals; a symptom whose nearest owner named before it is one
     ("my cat had a fit") is no person's, so it is set aside as another meaning.
+    referents: single symptom words a later "it", "they" or "them" can stand for ("The
+    twitching started in my calf. Now it's in my arms.").
     """
 
     terms: dict[str, tuple[Term, ...]] = field(default_factory=dict)

@@ -157,7 +157,8 @@ def _thing_subject(words: list[str], at: list[Position], start: int, cues: CueSp
     things = [(s, e) for s, e in cues.of("things") if at[s].sentence == sentence]
     # A possessive just before a thing is the thing's ("our basil", "my phone battery").
     inside_things = {i for s, e in things for i in range(s, e)} | {
-        s - 1 for s, _ in things if s and words[s - 1] in _THING_OWNERS}
+        s - 1 for s, _ in things if s and words[s - 1] in _THING_OWNERS} | {
+        i for _, e in things for i in _place_after(words, at, e)}
     # People before the mention anywhere in its sentence: "my son just fell off his chair
     # shaking" is the son's, though "just" starts a clause.
     people = [p for kind in ("speaker", "others", "animals") for p, _ in cues.of(kind)
@@ -167,6 +168,24 @@ def _thing_subject(words: list[str], at: list[Position], start: int, cues: CueSp
         return False
     return any(e <= start and start - e <= THING_SUBJECT_REACH and at[s].clause == clause
                for s, e in things)
+
+
+_PLACE_WORDS = frozenset({"in", "at", "of", "from", "round", "near"})
+PLACE_REACH = 3
+"""How many words a place phrase after a thing may have: "the wifi in my flat", "the wifi at
+my mum's"."""
+
+
+def _place_after(words: list[str], at: list[Position], end: int) -> range:
+    """The words of a place phrase right after a thing ("the wifi IN MY FLAT is so weak"): a
+    person named there is where the thing is, not who has the symptom."""
+    if end >= len(words) or words[end] not in _PLACE_WORDS:
+        return range(0)
+    stop = end + 1
+    while stop < min(len(words), end + 1 + PLACE_REACH) and words[stop] not in _LINKS \
+            and at[stop].clause == at[end].clause:
+        stop += 1
+    return range(end, stop)
 
 
 def _thing_of(words: list[str], start: int, end: int, thing_start: int, thing_end: int) -> bool:
@@ -224,14 +243,36 @@ def _hearsay(words: list[str], at: list[Position], start: int, cues: CueSpans,
     third = [s for s, e in cues.of("others") if e == s + 1 and words[s] in _SOURCE_POSSESSIVES
              and e not in bodies]
     speaker = {s for s, _ in cues.of("speaker")}
+    stories = cues.of("stories")
+    watching = {i for s, e in stories for i in range(s, e)}
+    if any(e <= start and at[s].sentence == at[start].sentence
+           and not any(e <= p <= start and p not in watching for p in speaker)
+           for s, e in stories):
+        return True  # "a character in my book had a stroke and her face drooped"
     relayed = cues.of("relayed")
     for s, e in cues.of("hearsay"):
         if any(p <= s < q or p < e <= q for p, q in relayed):
             continue  # "the patient says", "he says": someone present reporting
         if e <= start and at[s].sentence == at[start].sentence and \
+                not _now_begins(words, at, e, start) and \
                 not any(e <= p < _reach(p, e, start, end, speaker)
                         and (p in speaker or not any(e <= t < p for t in third))
                         for p, _ in persons):
+            return True
+    return False
+
+
+_CLAUSE_OPENERS = frozenset({"and", "but", "so", "well"})
+
+
+def _now_begins(words: list[str], at: list[Position], cue_end: int, start: int) -> bool:
+    """A later clause that starts with "now" ("and now", "but now") between the saying and the
+    mention turns to what is happening here: "the nurse said to come back if it spread, and
+    now it's in both my arms" reports; "she says it spreads now" does not start one."""
+    for i in range(cue_end + 1, start + 1):
+        opener = i - 1 if words[i - 1] in _CLAUSE_OPENERS and at[i - 1].clause == at[i].clause \
+            else i
+        if words[i] == "now" and at[opener].clause != at[opener - 1].clause:
             return True
     return False
 
@@ -299,18 +340,34 @@ def _resolved(words: list[str], at: list[Position], end: int, cues: CueSpans,
     sentence = at[end - 1].sentence
     kinds = ("resolved",) if episode else ("resolved", "recovered")
     for s, e in (span for kind in kinds for span in cues.of(kind)):
-        if any(words[i] in _NOT_EVEN for i in range(max(0, s - 2), s)):
-            continue  # "it hasn't settled", "not gone away": still going
+        if any(words[i] in _NOT_EVEN and at[i].clause == at[s].clause
+               for i in range(max(0, s - 2), s)):
+            continue  # "it hasn't settled", "not gone away": still going ("No, I mixed up" is)
         if e < len(words) and words[e] in _BUT_FOR:
             continue  # "she's fine otherwise": fine but for the sign told
         if any(at[c].block > at[s].block and at[c].sentence == sentence
                for c, _ in cues.of(CONFIRMED)):
             continue  # "it settled, but it has started again": back after it was over
         # A cue may begin with the mention's own last word: "... and the swelling went down".
-        if (s >= end or s == end - 1 and e > end) and at[s].sentence == sentence:
+        if (s >= end or s == end - 1 and e > end) and (
+                at[s].sentence == sentence or _opens_next_sentence(at, s, sentence)):
             return not any(at[p].sentence == sentence
                            for p, _ in cues.of("recent") + cues.of("sudden"))
     return False
+
+
+RESOLVED_OPENING = 3
+"""How near the start of the next sentence a resolved cue must be to be said of what came
+before: "My calf swelled when I sprained it. It went down completely." ; "Fine now."."""
+
+
+def _opens_next_sentence(at: list[Position], cue: int, sentence: int) -> bool:
+    if at[cue].sentence != sentence + 1:
+        return False
+    first = cue
+    while first > 0 and at[first - 1].sentence == at[cue].sentence:
+        first -= 1
+    return cue - first < RESOLVED_OPENING
 
 
 def once_past_spans(words: list[str], at: list[Position],

@@ -132,6 +132,32 @@ _SLIPS.update({key: ("can", "not", verb)
                             "talk", "see", "hold", "grip", "bend", "straighten", "raise", "climb",
                             "swallow", "sleep", "stop", "put", "bear", "use", "get", "keep")
                for key in ((sounds_like_cant, verb), (sounds_like_cant, "to", verb))})
+# "Can't seem to" says "can't": the seeming only softens it ("i can't seem to wee at all",
+# "she doesn't seem able to lift it"), so the rules' "can't" words hear it.
+_SLIPS.update({("not", "seem", "to"): ("not",), ("not", "seem", "able", "to"): ("can", "not"),
+               ("not", "seem", "to", "be", "able", "to"): ("can", "not")})
+_SLIPS.update({(typed, "seem", "to"): tuple(long.split()) for typed, long in (
+    ("cant", "can not"), ("dont", "do not"), ("doesnt", "does not"), ("didnt", "did not"),
+    ("couldnt", "could not"))})
+_SLIPS.update({(typed, "seem", "able", "to"): ("can", "not")
+               for typed in ("dont", "doesnt", "didnt")})
+# Text-speak for whole words ("cud twitchin spread", "wot does it mean if ur calf swells").
+# None of these is another English word said to a symptom checker.
+_SLIPS.update({(short,): tuple(long.split()) for short, long in (
+    ("cud", "could"), ("wot", "what"), ("wat", "what"), ("ur", "your"), ("u", "you"),
+    ("r", "are"), ("rn", "right now"), ("coz", "because"), ("cuz", "because"),
+    ("charcter", "character"))})
+_SLIPS.update({("tippy", "toe"): ("tiptoe",), ("tippy", "toes"): ("tiptoes",)})
+# "Me" for "my" before a side and a part of the body ("me left leg's been catching"): "me
+# left" is not English otherwise.
+_SLIPS.update({("me", side, noun): ("my", side, noun) for side in ("left", "right")
+               for noun in ("leg", "foot", "arm", "hand", "calf", "side", "knee", "toe", "toes")})
+# A relative's age or twinship says nothing of how close they are: "my wife's twin sister"
+# and "my husband's older brother" are a sister and a brother to the rules.
+_SLIPS.update({(qualifier, kin): (kin,)
+               for qualifier in ("twin", "older", "younger", "elder", "eldest", "oldest",
+                                 "youngest", "big", "little", "baby")
+               for kin in ("brother", "sister", "brothers", "sisters", "son", "daughter")})
 _MAX_SLIP = max(len(key) for key in _SLIPS)
 
 _ONES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
@@ -192,6 +218,25 @@ def _mend_slips(tokens: list[str]) -> list[str]:
     return out
 
 
+_KEPT_REPEATS = frozenset({"no", "not", "very", "really", "so", "bye", "ha", "haha"})
+"""Words said twice on purpose ("no no", "very very"): the rest, said twice, is a restart."""
+RESTART_SIZE = 4
+"""The longest run of words a speaker says again when restarting ("i can't i can't seem to")."""
+
+
+def _drop_restarts(tokens: list[str]) -> list[str]:
+    """A run of words said again at once keeps one copy: "i can't i can't seem to wee" is "i
+    can't seem to wee", so the first "can't" does not negate the rest."""
+    out: list[str] = []
+    for token in tokens:
+        out.append(token)
+        for size in range(min(RESTART_SIZE, len(out) // 2), 0, -1):
+            if out[-size:] == out[-2 * size:-size] and not (size == 1 and token in _KEPT_REPEATS):
+                del out[-size:]
+                break
+    return out
+
+
 def _drop_fillers(tokens: list[str]) -> list[str]:
     tokens = [t for t in tokens if t not in _FILLER_WORDS]
     for phrase in _FILLER_PHRASES:
@@ -243,9 +288,10 @@ def _corrected_side(tokens: list[str], at: int) -> int:
 
 
 def _clause_words(clause: str) -> list[str]:
-    """One clause's normalised words: numbers spelled, slips and self-corrections mended
-    within the clause ("I did not, no" keeps its "no")."""
-    return _mend_self_corrections(_mend_slips(_spell_numbers(_TOKEN.findall(clause))))
+    """One clause's normalised words: numbers spelled, slips, restarts and self-corrections
+    mended within the clause ("I did not, no" keeps its "no")."""
+    return _mend_self_corrections(_drop_restarts(_mend_slips(_spell_numbers(
+        _TOKEN.findall(clause)))))
 
 
 def tokens(text: str) -> list[str]:

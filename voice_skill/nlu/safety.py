@@ -136,6 +136,8 @@ class _Word:
     at: Position
     matches: frozenset[str]
     """Pattern and cue words this word satisfies."""
+    stands_for: str = ""
+    """For an "it" or "they" read as a symptom named before it, that symptom's word."""
 
     @property
     def clause(self) -> int:
@@ -147,6 +149,7 @@ class _WordIndex:
 
     def __init__(self, rules: tuple[RedFlagRule, ...], cues: AssertionCues) -> None:
         symptom_words = {w for rule in rules for term in _terms(rule) for w in term.words}
+        self.symptom_words = frozenset(symptom_words)
         words = symptom_words | {w for kind in CUE_KINDS for t in cues.of(kind) for w in t.words}
         # A rule none of whose terms can start in an utterance is skipped without matching.
         self.starts = [frozenset(t.words[0] for p in rule.patterns for g in p.groups for t in g)
@@ -282,6 +285,79 @@ def utterance_words(text: str, index: _WordIndex, spoken: bool = False) -> _Word
     return _Words(words, index)
 
 
+# A pronoun and whether what it stands for must be plural ("they", "them": "cramps", not
+# "twitching").
+_STAND_INS = {"it": False, "they": True, "them": True}
+# "it" and "they" stand for a symptom as a clause's subject: at its start, or after one of
+# these ("and now it's in my arms"); "our mare does it all the time" has "it" as an object.
+# "them" is an object anyway ("I'm not on them", "I started them").
+_SUBJECT_AFTER = {"and", "but", "so", "well", "now", "then", "because", "cos", "since", "as",
+                  "until", "till", "when", "still", "that", "though", "yet", "also", "again",
+                  "even", "only", "just"}
+ANTECEDENT_SENTENCES = 1
+"""How many sentences back a pronoun's symptom may be named: the one before, or its own."""
+
+
+# ... or before a verb, whatever comes first: "for the last month it never stops".
+_SUBJECT_VERBS = {"is", "was", "are", "were", "has", "have", "had", "will", "would", "can",
+                  "could", "does", "did", "do", "keeps", "keep", "kept", "never", "still",
+                  "started", "starts", "began", "begins", "goes", "went", "comes", "came",
+                  "moved", "moves", "spread", "spreads", "seems", "feels", "felt", "gets", "got",
+                  "stops", "stopped", "hurts", "wake", "wakes", "woke", "always", "only",
+                  "also", "happens", "happened", "lasts", "lasted", "used", "come", "go"}
+
+
+# ... or what someone has or had: "only my dad had it", "I've had it for six weeks".
+_HAVING = {"had", "has", "have", "got"}
+
+
+def _subject_at(words: list[_Word], i: int) -> bool:
+    starts = i == 0 or words[i - 1].clause != words[i].clause \
+        or words[i - 1].text in _SUBJECT_AFTER or words[i - 1].text in _HAVING
+    return starts or i + 1 < len(words) and words[i + 1].text in _SUBJECT_VERBS \
+        and words[i + 1].clause == words[i].clause
+
+
+def _plural(word: str) -> bool:
+    return word.endswith("s") and not word.endswith(("ss", "ness"))
+
+
+def resolve_pronouns(words: _Words, index: _WordIndex) -> _Words:
+    """Each "it", "they" or "them" after a referent symptom word (content: `referents`) in
+    an earlier clause, at most a sentence back, also matches that word's pattern words: "The
+    twitching started in my calf. Now it's in my arms." tells the spreading. Only the
+    nearest fitting one counts, and a pronoun read so stands for it again further on.
+    What such a pronoun may fire is limited in _pattern_match."""
+    referents = index.cues.get("referents")
+    if not referents:
+        return words
+    # A symptom denied is not what a later "it" goes on about: "no swelling, ... whether it's
+    # anything" asks about the flickering.
+    named = [s for s, e in _group_spans(words, referents) if e - s == 1 and not any(
+        words[k].text in _NEGATION_CUES and words[k].clause == words[s].clause
+        for k in range(max(0, s - 2), s))]
+    if not named:
+        return words
+    resolved = list(words)
+    for i, word in enumerate(words):
+        plural = _STAND_INS.get(word.text)
+        if plural is None or word.text != "them" and not _subject_at(words, i):
+            continue
+        antecedent = next((j for j in reversed(named) if j < i
+                           and resolved[j].clause < word.clause
+                           and word.at.sentence - resolved[j].at.sentence <= ANTECEDENT_SENTENCES
+                           and (not plural or _plural(resolved[j].stands_for
+                                                      or resolved[j].text))), None)
+        if antecedent is None:
+            continue
+        source = resolved[antecedent]
+        inherited = source.matches & index.symptom_words
+        resolved[i] = _Word(word.text, word.at, word.matches | inherited,
+                            source.stands_for or source.text)
+        named = sorted([*named, i])
+    return _Words(resolved, index) if any(w.stands_for for w in resolved) else words
+
+
 def _cue_spans(words: _Words, index: _WordIndex, marks: list[bool | None]) -> CueSpans:
     """Where each kind of cue occurs; a longer cue wins where two start at the same word.
     Of several sentences, one that is a general question ("Is losing bladder control a sign
@@ -343,7 +419,28 @@ def _occurrences(words: _Words, term: Term) -> list[tuple[int, int]]:
         if all(a.clause == b.clause or b.text in _CONTRAST for a, b in zip(window, window[1:])) \
                 and all(p in w.matches for w, p in zip(window, term.words)):
             spans.append((start, start + size))
+        elif size > 1 and (end := _with_side(words, term, start)):
+            spans.append((start, end))
     return spans
+
+
+_SIDED = frozenset({"my", "his", "her", "your", "their", "our", "the"})
+_SIDE_WORDS = frozenset({"left", "right"})
+
+
+def _with_side(words: list[_Word], term: Term, start: int) -> int:
+    """Where term ends if it matches with a side said after its possessive: the rules' "out of
+    my hand" hears "out of my right hand" (0 if it does not match so)."""
+    i = start
+    for k, pattern in enumerate(term.words):
+        if i < len(words) and k and words[i].text in _SIDE_WORDS and pattern not in \
+                words[i].matches and words[i - 1].text in _SIDED and term.words[k - 1] in _SIDED:
+            i += 1
+        if i >= len(words) or pattern not in words[i].matches \
+                or k and words[i].clause != words[i - 1].clause:
+            return 0
+        i += 1
+    return i if i > start + len(term.words) else 0
 
 
 def _negated_before(words: list[_Word], start: int, covered: set[int]) -> bool:
@@ -477,8 +574,9 @@ def _pattern_match(words: _Words, pattern: RedFlagPattern, ignored: set[int],
         if not judged:
             return "negated"
         judged_per_group.append(judged)
-    picks = [pick for pick in itertools.product(*judged_per_group) if rule.reach is None
-             or max(e for _, e, _ in pick) - min(s for s, _, _ in pick) <= rule.reach]
+    picks = [pick for pick in itertools.product(*judged_per_group) if (rule.reach is None
+             or max(e for _, e, _ in pick) - min(s for s, _, _ in pick) <= rule.reach)
+             and _stand_ins_told(words, pick)]
     if not picks:
         return "absent"
     deciding = [min((j for j in pick if not _only_body(j[0], j[1], cues)), default=min(pick))
@@ -486,8 +584,27 @@ def _pattern_match(words: _Words, pattern: RedFlagPattern, ignored: set[int],
     best = min(range(len(picks)), key=lambda i: (deciding[i][2] != PRESENT, deciding[i][0]))
     if deciding[best][2] != PRESENT:
         return deciding[best][2]
-    heard = " ... ".join(" ".join(texts[s:e]) for s, e, _ in picks[best])
+    heard = " ... ".join(" ".join(_heard(words[i]) for i in range(s, e))
+                         for s, e, _ in picks[best])
     return _Fired(heard, min(s for s, _, _ in picks[best]))
+
+
+def _heard(word: _Word) -> str:
+    return f"{word.text} ({word.stands_for})" if word.stands_for else word.text
+
+
+def _stand_ins_told(words: list[_Word], pick: tuple[tuple[int, int, str], ...]) -> bool:
+    """A pronoun read as a symptom (resolve_pronouns) adds only what its own sentence says of
+    it: "The twitching is in my calf. Now it's in my arms" fires, but no rule fires on the
+    pronoun alone ("My friend had a seizure. It was scary.") nor on words of other sentences
+    ("Would twitching in my arms be bad? It's only in my calf.")."""
+    pronouns = {words[s].at.sentence for s, e, _ in pick if e - s == 1 and words[s].stands_for}
+    if not pronouns:
+        return True
+    told = [(s, e) for s, e, _ in pick if not (e - s == 1 and (
+        words[s].stands_for or words[s].text in _STAND_INS))]
+    return bool(told) and len(pronouns) == 1 and all(
+        words[s].at.sentence in pronouns for s, _ in told)
 
 
 def _only_body(start: int, end: int, cues: CueSpans) -> bool:
@@ -496,18 +613,23 @@ def _only_body(start: int, end: int, cues: CueSpans) -> bool:
     return any(s <= start and end <= e for s, e in cues.of("body"))
 
 
-def _question_marks(text: str, spoken: bool, count: int) -> list[bool | None]:
+_WH_WORDS = frozenset({"what", "whats", "why", "how", "when", "where", "which", "who"})
+
+
+def _question_marks(text: str, spoken: bool, firsts: list[str]) -> list[bool | None]:
     """Per sentence, whether typed punctuation says it is a question (True), a statement
     (False) or nothing (None). Typed text with commas but no question mark anywhere is taken
     as statements: "Did a hot yoga class, sweated buckets, now my calves cramp" drops its "I",
-    it does not ask. A recogniser writes no punctuation, so speech is judged by its words.
-    count: how many sentences the words were split into."""
-    count = max(1, count)
+    it does not ask; one that opens with a question word still asks ("wot does it mean if ur
+    calf swells up, like is that a clot thing"). A recogniser writes no punctuation, so speech
+    is judged by its words. firsts: each sentence's first word, as the words were split."""
+    count = max(1, len(firsts))
     if spoken:
         return [None] * count
     marks = questions(text) or [None]
     if "?" not in text and "," in text:
-        marks = [False if mark is None else mark for mark in marks]
+        marks = [False if mark is None and not (i < len(firsts) and firsts[i] in _WH_WORDS)
+                 else mark for i, mark in enumerate(marks)]
     return marks + [None] * (count - len(marks))
 
 
@@ -557,15 +679,17 @@ def assess(text: str, rules: tuple[RedFlagRule, ...], spoken: bool = False,
     sense as "can't" is read as "can't" (restore_lost_negation).
     """
     index = _index_for(rules, cues or _NO_CUES)
-    words = utterance_words(text, index, spoken)
+    words = resolve_pronouns(utterance_words(text, index, spoken), index)
     present = frozenset(m for w in words for m in w.matches)
-    marks = _question_marks(text, spoken, words[-1].at.sentence + 1 if words else 1)
+    marks = _question_marks(text, spoken, [words[s].text for s, _ in _sentence_bounds(words)])
     spans = _cue_spans(words, index, marks)
     results = [result for rule, starts in zip(rules, index.starts)
                if not present.isdisjoint(starts) and (result := _rule_hit(words, rule, spans))]
     hits = [r for r in results if isinstance(r, RedFlagHit)]
     set_aside = tuple(r for r in results if isinstance(r, SetAside))
-    if hits and marks[0] is not False and is_about_question(words, spans):
+    # "Is chest pain like this serious? It's there now." asks, then says it is happening.
+    asks = marks[0] is not False and is_about_question(words, spans) and not spans.of(CONFIRMED)
+    if hits and asks:
         kept = [hit for hit in hits if spoken and hit.rule.level == "emergency"]
         set_aside += tuple(SetAside(hit.rule, "hypothetical") for hit in hits if hit not in kept)
         if not kept:
@@ -573,8 +697,7 @@ def assess(text: str, rules: tuple[RedFlagRule, ...], spoken: bool = False,
         hits = kept
     hits.sort(key=lambda hit: -LEVELS.index(hit.rule.level))
     level = hits[0].rule.level if hits else "none"
-    asked = not hits and bool(set_aside) and marks[0] is not False and \
-        is_about_question(words, spans)
+    asked = not hits and bool(set_aside) and asks
     return Assessment(level, tuple(hits), asked, set_aside)
 
 

@@ -837,3 +837,34 @@ def test_watching_or_reading_is_no_story_of_its_own() -> None:
     # television when it happened is reporting.
     assert level("I was watching the telly and now I can not breathe") == "emergency"
     assert level("I was reading and suddenly could not see out of one eye") == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "we were watching the match and my boyfriend went rigid and is not responding to me",
+    "my son collapsed on the pitch in the game and he is not responding",
+    "there was a drama at work, my colleague collapsed and is not responding",
+])
+def test_someone_with_the_speaker_at_a_match_or_show_is_no_story(text: str) -> None:
+    assert level(text) == "emergency"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("I thought my leg had gone weak. Turned out it was my boot lace caught on the chair.",
+     "none"),
+    ("I thought my arm was weak. Mystery solved, the bag weighed twenty kilos.", "none"),
+    # an appraisal alone is a report, and so is what the explanation itself tells
+    ("I thought I was having a stroke, my face is drooping on one side", "emergency"),
+    ("I thought it was only cramp. Turned out my calf is swollen and hot.", "urgent"),
+])
+def test_an_appraised_sign_explained_afterwards_is_set_aside(text: str, expected: str) -> None:
+    assert level(text) == expected
+
+
+def test_an_object_of_a_preposition_is_no_thing_as_subject() -> None:
+    assert level("popped out for a brew and coughed up blood in the cafe") == "emergency"
+    assert level("my phone battery is swelling and hot") == "none"
+
+
+def test_an_animal_of_the_sentence_before_needs_a_pronoun() -> None:
+    assert level("Long walk with the dogs. Right calf hot, red and swollen.") == "urgent"
+    assert level("Our old dog is asleep. Earlier he had a fit on the rug.") == "none"

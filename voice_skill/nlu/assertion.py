@@ -118,8 +118,10 @@ def mention_assertion(words: list[str], at: list[Position], start: int, end: int
     if any(_thing_of(words, start, end, s, e) and at[s].clause == here.clause
            for s, e in cues.of("things")) or _thing_subject(words, at, start, cues):
         return "figurative"
-    if _an_animal_s(words, start, cues):
+    if _an_animal_s(words, at, start, cues):
         return "figurative"
+    if _explained_away(at, start, cues):
+        return "negated"
     confirmed = _confirmed_later(at, start, cues)
     if not confirmed and _hearsay(words, at, start, cues, end):
         return "hearsay"
@@ -138,6 +140,20 @@ def mention_assertion(words: list[str], at: list[Position], start: int, end: int
                         or _resolved(words, at, end, cues, episode)):
         return "past"
     return PRESENT
+
+
+EXPLAINED_REACH = 2
+"""How many sentences after an appraised sign its explanation may come."""
+
+
+def _explained_away(at: list[Position], start: int, cues: CueSpans) -> bool:
+    """Told as what someone thought ("I thought my face was drooping"), then explained as
+    something else ("Turned out it was the mirror."). An appraisal alone is still a report:
+    "I thought I was having a stroke" is how strokes are told."""
+    here = at[start].sentence
+    return any(e <= start and at[s].sentence == here for s, e in cues.of("appraisal")) and any(
+        s > start and 0 <= at[s].sentence - here <= EXPLAINED_REACH
+        for s, _ in cues.of("explained"))
 
 
 THING_SUBJECT_REACH = 6
@@ -167,7 +183,22 @@ def _thing_subject(words: list[str], at: list[Position], start: int, cues: CueSp
     if people or bodies:
         return False
     return any(e <= start and start - e <= THING_SUBJECT_REACH and at[s].clause == clause
-               for s, e in things)
+               and _subject_place(words, at, s) for s, e in things)
+
+
+_SUBJECT_OPENERS = frozenset({"and", "but", "so", "then", "when", "while", "because", "as", "if",
+                              "until", "after", "before", "since", "that", "which"})
+
+
+def _subject_place(words: list[str], at: list[Position], thing: int) -> bool:
+    """Whether a thing stands where a subject does: at its clause's start, or after a word
+    that opens one ("the fridge broke and leaked"), past its own determiner or owner. A thing
+    after a verb or a preposition is an object ("came in for a brew and coughed up blood")."""
+    owners = _DETERMINERS | _THING_OWNERS
+    # "my phone battery": the thing's own words may come between its owner and it.
+    i = next((j for j in range(thing - 1, max(-1, thing - 4), -1)
+              if words[j] in owners and at[j].clause == at[thing].clause), thing) - 1
+    return i < 0 or at[i].clause != at[thing].clause or words[i] in _SUBJECT_OPENERS
 
 
 _PLACE_WORDS = frozenset({"in", "at", "of", "from", "round", "near"})
@@ -197,14 +228,22 @@ def _thing_of(words: list[str], start: int, end: int, thing_start: int, thing_en
     return thing_end <= start and all(w in _LINKS for w in words[thing_end:start])
 
 
-def _an_animal_s(words: list[str], start: int, cues: CueSpans) -> bool:
+def _an_animal_s(words: list[str], at: list[Position], start: int, cues: CueSpans) -> bool:
     """The nearest one named before the mention is an animal: "my cat had a fit last night"
     (where a person and an animal start at one word, the longer phrase wins). A pronoun after
     an animal, with no person named by name or kin before it, is the animal's: "my budgie
     keeps falling off his perch and seems weak"; "my son was playing with the dog and he
     fell" is the son's. An animal in a likeness is none ("I eat like a horse")."""
+    # Owners of the mention's own sentence; the sentence before only through a pronoun ("Our
+    # dog is old. Last night he had a fit."): "Great walk with the dogs. Left calf's hot" is
+    # the speaker's calf.
+    sentence = at[start].sentence
     named = [(s, e, kind) for kind in ("speaker", "others", "animals") for s, e in cues.of(kind)
-             if s < start and not (kind == "animals" and "like" in words[max(s - 2, 0):s])]
+             if s < start and not (kind == "animals" and "like" in words[max(s - 2, 0):s])
+             and sentence - at[s].sentence <= 1]
+    if not any(at[s].sentence == sentence for s, _, _ in named):
+        named = named if any(k == "others" and e == s + 1 and words[s] in _PRONOUNS
+                             and at[s].sentence == sentence for s, e, k in named) else []
     if not named:
         return False
     def pronoun(n: tuple[int, int, str]) -> bool:
@@ -345,29 +384,43 @@ def _resolved(words: list[str], at: list[Position], end: int, cues: CueSpans,
             continue  # "it hasn't settled", "not gone away": still going ("No, I mixed up" is)
         if e < len(words) and words[e] in _BUT_FOR:
             continue  # "she's fine otherwise": fine but for the sign told
-        if any(at[c].block > at[s].block and at[c].sentence == sentence
+        if e < len(words) and at[e].clause == at[e - 1].clause and words[e] in _BECOME_STATES:
+            continue  # "it's all gone numb": gone is how it became, not that it went
+        if any(c > s and (at[c].block > at[s].block and at[c].sentence == sentence
+                          or at[c].sentence == at[s].sentence + 1)
                for c, _ in cues.of(CONFIRMED)):
-            continue  # "it settled, but it has started again": back after it was over
+            continue  # "it settled, but it has started again", "It settled. It's come back."
         # A cue may begin with the mention's own last word: "... and the swelling went down".
         if (s >= end or s == end - 1 and e > end) and (
-                at[s].sentence == sentence or _opens_next_sentence(at, s, sentence)):
+                at[s].sentence == sentence or _opens_next_sentence(words, at, s, sentence)):
             return not any(at[p].sentence == sentence
                            for p, _ in cues.of("recent") + cues.of("sudden"))
     return False
 
 
+_BECOME_STATES = frozenset({"numb", "weak", "dead", "funny", "stiff", "floppy", "heavy", "limp",
+                            "blue", "grey", "gray", "cold", "dark", "black", "blurry", "red",
+                            "hot", "swollen", "tight", "hard", "wobbly", "strange", "weird"})
+"""After "gone" or "went" these tell how something became ("all gone numb"), not its end."""
 RESOLVED_OPENING = 3
 """How near the start of the next sentence a resolved cue must be to be said of what came
 before: "My calf swelled when I sprained it. It went down completely." ; "Fine now."."""
 
 
-def _opens_next_sentence(at: list[Position], cue: int, sentence: int) -> bool:
+# What may come before such a cue: a pronoun or a link, not a new subject ("The feeling's all
+# gone" tells numbness, not its end).
+_OPENING_WORDS = frozenset({"it", "they", "that", "this", "is", "was", "are", "were", "has",
+                            "have", "had", "been", "and", "but", "so", "well", "no", "i", "now",
+                            "then"})
+
+
+def _opens_next_sentence(words: list[str], at: list[Position], cue: int, sentence: int) -> bool:
     if at[cue].sentence != sentence + 1:
         return False
     first = cue
     while first > 0 and at[first - 1].sentence == at[cue].sentence:
         first -= 1
-    return cue - first < RESOLVED_OPENING
+    return cue - first < RESOLVED_OPENING and all(w in _OPENING_WORDS for w in words[first:cue])
 
 
 def once_past_spans(words: list[str], at: list[Position],

@@ -145,9 +145,11 @@ _SLIPS.update({(typed, "seem", "able", "to"): ("can", "not")
 # None of these is another English word said to a symptom checker.
 _SLIPS.update({(short,): tuple(long.split()) for short, long in (
     ("cud", "could"), ("wot", "what"), ("wat", "what"), ("ur", "your"), ("u", "you"),
-    ("r", "are"), ("rn", "right now"), ("coz", "because"), ("cuz", "because"),
+    ("rn", "right now"), ("coz", "because"), ("cuz", "because"),
     ("charcter", "character"))})
 _SLIPS.update({("tippy", "toe"): ("tiptoe",), ("tippy", "toes"): ("tiptoes",)})
+# One shoe, not a foot that flops: "flip flop" and "flip-flop" are one word to the rules.
+_SLIPS.update({("flip", "flop"): ("flipflop",), ("flip", "flops"): ("flipflops",)})
 # "Me" for "my" before a side and a part of the body ("me left leg's been catching"): "me
 # left" is not English otherwise.
 _SLIPS.update({("me", side, noun): ("my", side, noun) for side in ("left", "right")
@@ -188,9 +190,18 @@ def _clean_characters(text: str) -> str:
     return "".join(" " if unicodedata.category(ch).startswith("C") else ch for ch in text)
 
 
+# Before a past participle, "'s" is "has": "it's come back", "she's been sick", "it's spread".
+_HAS_BEFORE = re.compile(
+    r"\b([a-z]+)'s (been|come|got|started|spread|moved|stopped|happened|taken|become|turned|"
+    r"grown|lasted|kept|begun|returned|cleared|settled|eased|had|done|left)\b")
+
+
 def _expand_contractions(text: str) -> str:
     for short, long in _CONTRACTIONS:
         text = text.replace(short, long)
+    # "Dad's been confused": only "has" comes before "been", after any word.
+    text = _HAS_BEFORE.sub(lambda m: f"{m[1]} has {m[2]}" if m[1] in _IS_AFTER
+                           or m[2] == "been" else m[0], text)
     return re.sub(r"\b([a-z]+)'s\b", lambda m: m[1] + (" is" if m[1] in _IS_AFTER else ""), text)
 
 

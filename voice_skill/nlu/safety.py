@@ -391,6 +391,10 @@ def _sentence_bounds(words: list[_Word]) -> list[tuple[int, int]]:
     return bounds
 
 
+_SIDED = frozenset({"my", "his", "her", "your", "their", "our", "the"})
+_SIDE_WORDS = frozenset({"left", "right"})
+
+
 class _Words(list[_Word]):
     """An utterance's words, and where each pattern or cue word matches among them, so a term
     is looked for only where its first word is (a scan of every word for each of some 4,000
@@ -401,6 +405,8 @@ class _Words(list[_Word]):
         self.index = index
         self.texts = [word.text for word in words]
         self.positions = [word.at for word in words]
+        self.sided = any(word.text in _SIDE_WORDS for word in words)
+        """Whether a side ("left", "right") is said: only then may one sit inside a phrase."""
         self.where: dict[str, list[int]] = {}
         for i, word in enumerate(words):
             for match in word.matches:
@@ -419,13 +425,13 @@ def _occurrences(words: _Words, term: Term) -> list[tuple[int, int]]:
         if all(a.clause == b.clause or b.text in _CONTRAST for a, b in zip(window, window[1:])) \
                 and all(p in w.matches for w, p in zip(window, term.words)):
             spans.append((start, start + size))
-        elif size > 1 and (end := _with_side(words, term, start)):
+        elif size > 1 and words.sided and any(w.text in _SIDE_WORDS
+                                                for w in words[start + 1:start + size]) \
+                and (end := _with_side(words, term, start)):
             spans.append((start, end))
     return spans
 
 
-_SIDED = frozenset({"my", "his", "her", "your", "their", "our", "the"})
-_SIDE_WORDS = frozenset({"left", "right"})
 
 
 def _with_side(words: list[_Word], term: Term, start: int) -> int:
@@ -581,6 +587,15 @@ def _pattern_match(words: _Words, pattern: RedFlagPattern, ignored: set[int],
         return "absent"
     deciding = [min((j for j in pick if not _only_body(j[0], j[1], cues)), default=min(pick))
                 for pick in picks]
+    # In a rule for words common in long stories (one with a reach), a part named only in a
+    # general question of its own sentence is asked, not told: "I've been driving for years.
+    # Can stress cause calf twitching?" is no twitching for years.
+    keep = [i for i, pick in enumerate(picks) if rule.reach is None or not any(
+        _inside_asked(j[0], cues) and words[j[0]].at.sentence != words[deciding[i][0]].at.sentence
+        for j in pick)]
+    if not keep:
+        return "hypothetical"
+    picks, deciding = [picks[i] for i in keep], [deciding[i] for i in keep]
     best = min(range(len(picks)), key=lambda i: (deciding[i][2] != PRESENT, deciding[i][0]))
     if deciding[best][2] != PRESENT:
         return deciding[best][2]
@@ -605,6 +620,10 @@ def _stand_ins_told(words: list[_Word], pick: tuple[tuple[int, int, str], ...]) 
         words[s].stands_for or words[s].text in _STAND_INS))]
     return bool(told) and len(pronouns) == 1 and all(
         words[s].at.sentence in pronouns for s, _ in told)
+
+
+def _inside_asked(start: int, cues: CueSpans) -> bool:
+    return any(s <= start < e for s, e in cues.of(ASKED))
 
 
 def _only_body(start: int, end: int, cues: CueSpans) -> bool:

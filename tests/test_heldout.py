@@ -199,100 +199,160 @@ KNOWN_MISSES = {
 }
 PREFIX_MISSES = {
     # Sets 23-24 (stop 19).
-    'I thought the left side of my face was':
-        "'Then I realised' is as often a discovery ('then I realised my arm was weak') as an explanation, so it is no explanation cue",
+    "I thought the left side of my face was":
+        "'Then I realised' is as often a discovery ('then I realised my arm was weak') as an "
+        "explanation, so it is no explanation cue",
     "My foot went completely numb at the cinema. I'd":
-        "an explanation told as a plain cause ('I'd had it tucked under my bum') carries no explanation cue, and only an appraisal followed by one ('turned out', 'mystery solved') sets a sign aside; and 'bum' near 'numb' reads as the saddle area",
-    'I was sure my hand had gone weak because':
-        "an explanation told as a plain cause (others could not shift the lid either) carries no explanation cue, and only an appraisal followed by one ('turned out', 'mystery solved') sets a sign aside",
-    'Listened back to a voice note and my words':
-        "'sounded' is no appraisal (it would need an explanation to be read so), though 'Then I remembered' is an explanation cue",
-    'My right calf looked swollen with red rings round':
+        "an explanation told as a plain cause ('I'd had it tucked under my bum') carries no "
+        "explanation cue, and only an appraisal followed by one ('turned out', 'mystery solved') "
+        "sets a sign aside; and 'bum' near 'numb' reads as the saddle area",
+    "I was sure my hand had gone weak because":
+        "an explanation told as a plain cause (others could not shift the lid either) carries no "
+        "explanation cue, and only an appraisal followed by one ('turned out', 'mystery solved') "
+        "sets a sign aside",
+    "Listened back to a voice note and my words":
+        "'sounded' is no appraisal (it would need an explanation to be read so), though 'Then I "
+        "remembered' is an explanation cue",
+    "My right calf looked swollen with red rings round":
         "'looked' alone is no appraisal, so 'It was just the marks' explains nothing",
-    'Me nan shouted that my smile looked crooked. Turns':
+    "Me nan shouted that my smile looked crooked. Turns":
         "a relative's shout is no appraisal of the speaker's own, and 'looked' alone is none",
-    'Thought I had a stinging pain on my chest':
-        "an explanation told as a plain cause ('It was a chafed patch') carries no explanation cue, and only an appraisal followed by one ('turned out', 'mystery solved') sets a sign aside; 'it was a' could as well name something worse",
-    'In the bath I saw what looked like my':
-        "an explanation told as a plain cause ('It was the water from the tap') carries no explanation cue, and only an appraisal followed by one ('turned out', 'mystery solved') sets a sign aside; 'it was the' could as well name something worse",
-    'My son said his legs felt like jelly after':
-        "an explanation told as a plain cause (forty burpees and no lunch) carries no explanation cue, and only an appraisal followed by one ('turned out', 'mystery solved') sets a sign aside",
-    'When I stood up from the sofa it felt':
-        "an explanation told as a plain cause ('It had gone to sleep from sitting cross-legged') carries no explanation cue, and only an appraisal followed by one ('turned out', 'mystery solved') sets a sign aside",
-    'I spotted a thin dent across my calf and':
-        "'and thought, that's muscle wasting' puts the appraisal after the sign, and the explanation is a plain cause",
-    'Ankle looked puffy this morning and I worried about':
-        "'worried about a clot' comes after the sign it appraises, and 'Then I remembered' only explains a sign after an appraisal",
-    'Something was flickering under my eye and I thought':
-        "an explanation told as a plain cause ('It was an eyelash') carries no explanation cue, and only an appraisal followed by one ('turned out', 'mystery solved') sets a sign aside; and the eyelash 'stuck' reads as food sticking through 'it'",
+    "Thought I had a stinging pain on my chest":
+        "an explanation told as a plain cause ('It was a chafed patch') carries no explanation "
+        "cue, and only an appraisal followed by one ('turned out', 'mystery solved') sets a sign "
+        "aside; 'it was a' could as well name something worse",
+    "In the bath I saw what looked like my":
+        "an explanation told as a plain cause ('It was the water from the tap') carries no "
+        "explanation cue, and only an appraisal followed by one ('turned out', 'mystery solved') "
+        "sets a sign aside; 'it was the' could as well name something worse",
+    "My son said his legs felt like jelly after":
+        "an explanation told as a plain cause (forty burpees and no lunch) carries no explanation "
+        "cue, and only an appraisal followed by one ('turned out', 'mystery solved') sets a sign "
+        "aside",
+    "When I stood up from the sofa it felt":
+        "an explanation told as a plain cause ('It had gone to sleep from sitting cross-legged') "
+        "carries no explanation cue, and only an appraisal followed by one ('turned out', 'mystery"
+        " solved') sets a sign aside",
+    "I spotted a thin dent across my calf and":
+        "'and thought, that's muscle wasting' puts the appraisal after the sign, and the "
+        "explanation is a plain cause",
+    "Ankle looked puffy this morning and I worried about":
+        "'worried about a clot' comes after the sign it appraises, and 'Then I remembered' only "
+        "explains a sign after an appraisal",
+    "Something was flickering under my eye and I thought":
+        "an explanation told as a plain cause ('It was an eyelash') carries no explanation cue, "
+        "and only an appraisal followed by one ('turned out', 'mystery solved') sets a sign aside;"
+        " and the eyelash 'stuck' reads as food sticking through 'it'",
     "Woke up in a puddle and thought I'd wet":
-        "an explanation told as a plain cause ('The hot water bottle had split') carries no explanation cue, and only an appraisal followed by one ('turned out', 'mystery solved') sets a sign aside",
-    'Tried going up on tiptoe in the shower and':
-        "'not weak' denies a word the report never used: the tiptoe sign stays, and 'slipping' is no explanation cue",
+        "an explanation told as a plain cause ('The hot water bottle had split') carries no "
+        "explanation cue, and only an appraisal followed by one ('turned out', 'mystery solved') "
+        "sets a sign aside",
+    "Tried going up on tiptoe in the shower and":
+        "'not weak' denies a word the report never used: the tiptoe sign stays, and 'slipping' is "
+        "no explanation cue",
     "I thought I'd lost the sight in my left":
-        "an explanation told as a plain cause ('My contact lens had slid up') carries no explanation cue, and only an appraisal followed by one ('turned out', 'mystery solved') sets a sign aside",
-    'My wife said my mouth was drooping on one':
-        "a relative's words about the speaker are a report, and holding a toffee is a plain cause with no explanation cue",
-    'Thought the twitching had moved into my back. It':
-        "an explanation told as a plain cause ('It was the massage chair') carries no explanation cue, and only an appraisal followed by one ('turned out', 'mystery solved') sets a sign aside; 'it was the' could as well name something worse",
-    'Got breathless on the hill and thought the worst.':
-        "'thought the worst' comes after the sign, and 'Then I noticed' is a discovery as often as an explanation",
-    'Grandad went stiff in his chair and I thought':
-        "the appraisal ('I thought he was having a seizure') comes after 'went stiff', and the stretch is a plain cause",
+        "an explanation told as a plain cause ('My contact lens had slid up') carries no "
+        "explanation cue, and only an appraisal followed by one ('turned out', 'mystery solved') "
+        "sets a sign aside",
+    "My wife said my mouth was drooping on one":
+        "a relative's words about the speaker are a report, and holding a toffee is a plain cause "
+        "with no explanation cue",
+    "Thought the twitching had moved into my back. It":
+        "an explanation told as a plain cause ('It was the massage chair') carries no explanation "
+        "cue, and only an appraisal followed by one ('turned out', 'mystery solved') sets a sign "
+        "aside; 'it was the' could as well name something worse",
+    "Got breathless on the hill and thought the worst.":
+        "'thought the worst' comes after the sign, and 'Then I noticed' is a discovery as often as"
+        " an explanation",
+    "Grandad went stiff in his chair and I thought":
+        "the appraisal ('I thought he was having a seizure') comes after 'went stiff', and the "
+        "stretch is a plain cause",
     "My calf had gone hot and red. I'd been":
-        "an explanation told as a plain cause (sitting by the fan heater) carries no explanation cue, and only an appraisal followed by one ('turned out', 'mystery solved') sets a sign aside; and 'back to its usual colour' ends the sentence",
-    'I was sure my leg was swollen because my':
-        "an explanation told as a plain cause (a hot wash shrank the jeans) carries no explanation cue, and only an appraisal followed by one ('turned out', 'mystery solved') sets a sign aside",
-    'My words came out all jumbled reading to the':
-        "an explanation told as a plain cause (the Welsh edition of the book) carries no explanation cue, and only an appraisal followed by one ('turned out', 'mystery solved') sets a sign aside, and it has no appraisal before it",
+        "an explanation told as a plain cause (sitting by the fan heater) carries no explanation "
+        "cue, and only an appraisal followed by one ('turned out', 'mystery solved') sets a sign "
+        "aside; and 'back to its usual colour' ends the sentence",
+    "I was sure my leg was swollen because my":
+        "an explanation told as a plain cause (a hot wash shrank the jeans) carries no explanation"
+        " cue, and only an appraisal followed by one ('turned out', 'mystery solved') sets a sign "
+        "aside",
+    "My words came out all jumbled reading to the":
+        "an explanation told as a plain cause (the Welsh edition of the book) carries no "
+        "explanation cue, and only an appraisal followed by one ('turned out', 'mystery solved') "
+        "sets a sign aside, and it has no appraisal before it",
     "Thought I'd passed out. Just dozed off after nights.":
-        "a faint is an episode, so being fine after it is no end, and 'dozed off' is no explanation cue",
+        "a faint is an episode, so being fine after it is no end, and 'dozed off' is no "
+        "explanation cue",
     "I thought I couldn't swallow properly at dinner. It":
-        "an explanation told as a plain cause ('It was a fishbone') carries no explanation cue, and only an appraisal followed by one ('turned out', 'mystery solved') sets a sign aside; 'it was a' could as well name something worse",
-    'My shin went sort of numb in the bathroom.':
-        "an explanation told as a plain cause (resting the shin on the bath's edge) carries no explanation cue, and only an appraisal followed by one ('turned out', 'mystery solved') sets a sign aside; 'Feeling was back' ends the last sentence",
-    'In the shop mirror one of my calves looked':
-        "an explanation told as a plain cause ('It was one of those funny slimming mirrors') carries no explanation cue, and only an appraisal followed by one ('turned out', 'mystery solved') sets a sign aside",
+        "an explanation told as a plain cause ('It was a fishbone') carries no explanation cue, "
+        "and only an appraisal followed by one ('turned out', 'mystery solved') sets a sign aside;"
+        " 'it was a' could as well name something worse",
+    "My shin went sort of numb in the bathroom.":
+        "an explanation told as a plain cause (resting the shin on the bath's edge) carries no "
+        "explanation cue, and only an appraisal followed by one ('turned out', 'mystery solved') "
+        "sets a sign aside; 'Feeling was back' ends the last sentence",
+    "In the shop mirror one of my calves looked":
+        "an explanation told as a plain cause ('It was one of those funny slimming mirrors') "
+        "carries no explanation cue, and only an appraisal followed by one ('turned out', 'mystery"
+        " solved') sets a sign aside",
     "My hand went numb this afternoon. I'd been using":
-        "an explanation told as a plain cause (the hedge trimmer's buzz) carries no explanation cue, and only an appraisal followed by one ('turned out', 'mystery solved') sets a sign aside; and 'this afternoon' keeps it recent",
-    'My calf went rock hard with a cramp after':
-        "'it let go within a minute' is told in the next sentence but not at its start, where an end is read as said of what came before",
-    'I reckoned my arm had gone weak because I':
-        "'Then I read the label' is no explanation cue: reading is a discovery as often as an explanation",
-    'Thought my tongue was twitching, I could feel it':
-        "an explanation told as a plain cause ('It was popping candy') carries no explanation cue, and only an appraisal followed by one ('turned out', 'mystery solved') sets a sign aside",
-    'The leg cramps from last winter are back. Proper':
-        "'are back' shares the clause of 'from last winter', and the severity ('proper bad ones') is in the next sentence, past the rule's reach",
+        "an explanation told as a plain cause (the hedge trimmer's buzz) carries no explanation "
+        "cue, and only an appraisal followed by one ('turned out', 'mystery solved') sets a sign "
+        "aside; and 'this afternoon' keeps it recent",
+    "My calf went rock hard with a cramp after":
+        "'it let go within a minute' is told in the next sentence but not at its start, where an "
+        "end is read as said of what came before",
+    "I reckoned my arm had gone weak because I":
+        "'Then I read the label' is no explanation cue: reading is a discovery as often as an "
+        "explanation",
+    "Thought my tongue was twitching, I could feel it":
+        "an explanation told as a plain cause ('It was popping candy') carries no explanation cue,"
+        " and only an appraisal followed by one ('turned out', 'mystery solved') sets a sign aside",
+    "The leg cramps from last winter are back. Proper":
+        "'are back' shares the clause of 'from last winter', and the severity ('proper bad ones') "
+        "is in the next sentence, past the rule's reach",
     "We've got goats, the fainting kind. One got startled":
-        "'One' stands for a goat named in the sentence before, and only a he or she carries an animal across a sentence",
+        "'One' stands for a goat named in the sentence before, and only a he or she carries an "
+        "animal across a sentence",
     "I'm writing a novel and my main character, a":
-        "the story's signs are told in the next sentence, and a story's reach is its own sentence (across sentences, 'he' may be someone with the speaker)",
-    'Pipe burst upstairs and the ceiling in the living':
-        "'then swollen' has the ceiling as its subject across commas, and 'then it collapsed' reads 'it' as a leg through the clot rule",
+        "the story's signs are told in the next sentence, and a story's reach is its own sentence "
+        "(across sentences, 'he' may be someone with the speaker)",
+    "Pipe burst upstairs and the ceiling in the living":
+        "'then swollen' has the ceiling as its subject across commas, and 'then it collapsed' "
+        "reads 'it' as a leg through the clot rule",
     "In biology we put electrodes on a frog's leg":
-        "'Half the class nearly fainted' and the frog's twitch are read as a faint with twitching: the class are people, and nearly fainting is read as fainting by the seizure rule",
+        "'Half the class nearly fainted' and the frog's twitch are read as a faint with twitching:"
+        " the class are people, and nearly fainting is read as fainting by the seizure rule",
     "Watched the boxing last night and the challenger's legs":
-        'a boxer on the screen: watching a match is no story cue, because people watch matches with someone who then really collapses',
+        "a boxer on the screen: watching a match is no story cue, because people watch matches "
+        "with someone who then really collapses",
     "I played Juliet's nurse at school and had to":
-        'fainting acted on stage: a play is no story cue, because people collapse for real at plays',
-    'At work the scaffolding on site has a weak':
-        "'A section collapsed' has no 'the' or owner before the thing, so it is not read as the subject",
-    'Cricket was a shambles, the pitch was wet and':
+        "fainting acted on stage: a play is no story cue, because people collapse for real at "
+        "plays",
+    "At work the scaffolding on site has a weak":
+        "'A section collapsed' has no 'the' or owner before the thing, so it is not read as the "
+        "subject",
+    "Cricket was a shambles, the pitch was wet and":
         "'had a fit in the dressing room' of a skipper's anger: no cue says it was temper",
-    'My son played a zombie in the school play,':
-        'a zombie acted in a school play: a play is no story cue, because children collapse for real at school plays',
-    'The bees in my second hive are weak after':
-        "'in my second hive' names the speaker between the bees and 'weak': an owner after an animal is read as the speaker",
-    'The dam at the reservoir was leaking and the':
+    "My son played a zombie in the school play,":
+        "a zombie acted in a school play: a play is no story cue, because children collapse for "
+        "real at school plays",
+    "The bees in my second hive are weak after":
+        "'in my second hive' names the speaker between the bees and 'weak': an owner after an "
+        "animal is read as the speaker",
+    "The dam at the reservoir was leaking and the":
         "'the water spread over the road' reads as spreading: water is no thing in the list",
-    'Fixing the old gate at the back field, I':
-        "the wound is last week's and the cramps are now: a pattern's earliest part decides, so the past wound sets the cramps aside",
-    'The pickle jar used to be nothing for me,':
-        "the jar is named in the 'used to' clause, and a pattern's earliest part decides whether it is past",
-    'Right, so I drove from Cork up to Belfast':
-        "a numb backside after a long drive reads as saddle numbness; 'It all came back' is late in a long sentence",
-    'my face dropped when i saw my exam results':
-        "labelled calm, but a calf that 'won't stop twitching' is continuous twitching, which the source article sends to a doctor",
+    "Fixing the old gate at the back field, I":
+        "the wound is last week's and the cramps are now: a pattern's earliest part decides, so "
+        "the past wound sets the cramps aside",
+    "The pickle jar used to be nothing for me,":
+        "the jar is named in the 'used to' clause, and a pattern's earliest part decides whether "
+        "it is past",
+    "Right, so I drove from Cork up to Belfast":
+        "a numb backside after a long drive reads as saddle numbness; 'It all came back' is late "
+        "in a long sentence",
+    "my face dropped when i saw my exam results":
+        "labelled calm, but a calf that 'won't stop twitching' is continuous twitching, which the "
+        "source article sends to a doctor",
     # Sets 20-22 (stop 19).
     "I'm a vet, so I see twitching and collapse in dogs all the time":
         "'all the time' is how often the vet sees twitching in dogs, read as how long the "

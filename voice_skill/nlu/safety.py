@@ -288,17 +288,15 @@ def utterance_words(text: str, index: _WordIndex, spoken: bool = False) -> _Word
 # A pronoun and whether what it stands for must be plural ("they", "them": "cramps", not
 # "twitching").
 _STAND_INS = {"it": False, "they": True, "them": True}
-# "it" and "they" stand for a symptom as a clause's subject: at its start, or after one of
-# these ("and now it's in my arms"); "our mare does it all the time" has "it" as an object.
-# "them" is an object anyway ("I'm not on them", "I started them").
-_SUBJECT_AFTER = {"and", "but", "so", "well", "now", "then", "because", "cos", "since", "as",
-                  "until", "till", "when", "still", "that", "though", "yet", "also", "again",
-                  "even", "only", "just"}
 ANTECEDENT_SENTENCES = 1
 """How many sentences back a pronoun's symptom may be named: the one before, or its own."""
-
-
-# ... or before a verb, whatever comes first: "for the last month it never stops".
+# "it" and "they" stand for a symptom as a clause's subject: at its start, after one of these
+# ("and now it's in my arms"), after what someone has or had ("only my dad had it", "I've had
+# it for six weeks"), or before a verb ("for the last month it never stops"). "Our mare does
+# it all the time" has "it" as an object; "them" is an object anyway ("I started them").
+_SUBJECT_AFTER = {"and", "but", "so", "well", "now", "then", "because", "cos", "since", "as",
+                  "until", "till", "when", "still", "that", "though", "yet", "also", "again",
+                  "even", "only", "just", "had", "has", "have", "got"}
 _SUBJECT_VERBS = {"is", "was", "are", "were", "has", "have", "had", "will", "would", "can",
                   "could", "does", "did", "do", "keeps", "keep", "kept", "never", "still",
                   "started", "starts", "began", "begins", "goes", "went", "comes", "came",
@@ -307,13 +305,9 @@ _SUBJECT_VERBS = {"is", "was", "are", "were", "has", "have", "had", "will", "wou
                   "also", "happens", "happened", "lasts", "lasted", "used", "come", "go"}
 
 
-# ... or what someone has or had: "only my dad had it", "I've had it for six weeks".
-_HAVING = {"had", "has", "have", "got"}
-
-
 def _subject_at(words: list[_Word], i: int) -> bool:
     starts = i == 0 or words[i - 1].clause != words[i].clause \
-        or words[i - 1].text in _SUBJECT_AFTER or words[i - 1].text in _HAVING
+        or words[i - 1].text in _SUBJECT_AFTER
     return starts or i + 1 < len(words) and words[i + 1].text in _SUBJECT_VERBS \
         and words[i + 1].clause == words[i].clause
 
@@ -430,8 +424,6 @@ def _occurrences(words: _Words, term: Term) -> list[tuple[int, int]]:
                 and (end := _with_side(words, term, start)):
             spans.append((start, end))
     return spans
-
-
 
 
 def _with_side(words: list[_Word], term: Term, start: int) -> int:
@@ -611,8 +603,8 @@ def _heard(word: _Word) -> str:
 def _stand_ins_told(words: list[_Word], pick: tuple[tuple[int, int, str], ...]) -> bool:
     """A pronoun read as a symptom (resolve_pronouns) adds only what its own sentence says of
     it: "The twitching is in my calf. Now it's in my arms" fires, but no rule fires on the
-    pronoun alone ("My friend had a seizure. It was scary.") nor on words of other sentences
-    ("Would twitching in my arms be bad? It's only in my calf.")."""
+    pronoun alone ("My friend had a seizure. It was scary.") nor on it together with words of
+    another sentence."""
     pronouns = {words[s].at.sentence for s, e, _ in pick if e - s == 1 and words[s].stands_for}
     if not pronouns:
         return True

@@ -36,7 +36,7 @@ TUNING_SETS = ("tuning_safety.jsonl", "tuning_safety_2.jsonl", "tuning_safety_3.
                "tuning_safety_15.jsonl", "tuning_safety_16.jsonl", "tuning_safety_17.jsonl",
                "tuning_safety_18.jsonl", "tuning_safety_19.jsonl", "tuning_safety_20.jsonl",
                "tuning_safety_21.jsonl", "tuning_safety_22.jsonl", "tuning_safety_23.jsonl",
-               "tuning_safety_24.jsonl")
+               "tuning_safety_24.jsonl", "tuning_safety_25.jsonl", "tuning_safety_26.jsonl")
 
 
 def rows(name: str) -> list[dict]:
@@ -52,6 +52,17 @@ def judged_right(want: str, got: str) -> bool:
 
 # Rows of the tuning sets the skill gets wrong today, with why.
 KNOWN_MISSES = {
+    # Sets 25-26 (stop 19).
+    "Husband's calf keeps twitching and his mum died of ALS.":
+        "'his mum' is ignored as someone else's parent (as 'my friend ... his mum had ALS' must "
+        "be); only 'his mother' or 'his father' beside the person's own twitching is read",
+    "Drooping eyelid with twitching, should I worry? Mine doesn't droop, just wondering.":
+        "the question's cue ('should I worry') comes after the sign, and a hypothetical cue "
+        "reaches forward only",
+    "tell them about your sister love her sister had a l s you see and now its her own calf "
+    "jumping":
+        "'her sister' may be anyone's sister ('my grandad had ALS and so did his brother'), so "
+        "only 'her own sister' is read as the patient's",
     "Calf twitch first. Now arms.":
         "'Now arms.' names the arms with no twitching word or pronoun in its sentence; a "
         "pattern's words across sentences are allowed, but 'now arms' alone would also fire on "
@@ -341,9 +352,6 @@ PREFIX_MISSES = {
         "animal is read as the speaker",
     "The dam at the reservoir was leaking and the":
         "'the water spread over the road' reads as spreading: water is no thing in the list",
-    "Fixing the old gate at the back field, I":
-        "the wound is last week's and the cramps are now: a pattern's earliest part decides, so "
-        "the past wound sets the cramps aside",
     "The pickle jar used to be nothing for me,":
         "the jar is named in the 'used to' clause, and a pattern's earliest part decides whether "
         "it is past",

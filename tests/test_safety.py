@@ -868,3 +868,22 @@ def test_an_object_of_a_preposition_is_no_thing_as_subject() -> None:
 def test_an_animal_of_the_sentence_before_needs_a_pronoun() -> None:
     assert level("Long walk with the dogs. Right calf hot, red and swollen.") == "urgent"
     assert level("Our old dog is asleep. Earlier he had a fit on the rug.") == "none"
+
+
+def test_a_past_cause_does_not_set_aside_the_cramps_it_brought() -> None:
+    assert level("I stood on a rusty nail last week and now my calf keeps cramping") == "urgent"
+    assert level("I had cramps after cutting my foot on a rusty nail years ago") == "none"
+
+
+def test_easing_with_rest_is_the_walking_pain_itself() -> None:
+    assert level("his calves ache walking to the shops, then he is fine once he sits") == \
+        "routine"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("if the twitching in my calf ever started spreading, how would I know", "none"),
+    ("if the ache in my calf spreads to my arms, is that bad", "none"),
+    ("if I stand up my leg gives way", "urgent"),
+])
+def test_an_owner_after_a_preposition_is_the_cue_s_own_subject(text: str, expected: str) -> None:
+    assert level(text) == expected

@@ -70,7 +70,8 @@ real reports."""
 _LINKS = frozenset({"is", "was", "are", "were", "has", "had", "been", "got", "gets", "getting",
                     "so", "really", "very", "too", "quite", "went", "gone", "goes", "seems",
                     "come", "came", "comes", "coming", "out", "turned", "turns", "always", "bit",
-                    "a", "little", "far", "way", "much", "total", "complete", "full", "massive"})
+                    "a", "little", "far", "way", "much", "total", "complete", "full", "massive",
+                    "that"})
 """Words that may stand between a thing and its symptom word: 'the signal is really weak'."""
 _DETERMINERS = frozenset({"the", "my", "a", "an", "his", "her", "our", "their", "this", "that"})
 _PRONOUNS = frozenset({"he", "she", "him", "her", "his", "hers", "himself", "herself"})
@@ -259,8 +260,11 @@ def _an_animal_s(words: list[str], at: list[Position], start: int, cues: CueSpan
 def _named_between(words: list[str], cue_end: int, start: int, cues: CueSpans) -> bool:
     """A person named after the word that follows the cue, before the mention: a new
     subject, so the mention is in the main clause ("if I walk far my calf aches"). Someone
-    in general is no one present: "if I ever find someone who won't wake" still imagines."""
+    in general is no one present: "if I ever find someone who won't wake" still imagines, and
+    an owner after a preposition is part of the cue's own subject: "if the twitching in my
+    calf ever started spreading" still imagines."""
     return any(cue_end < p < start and words[p] not in _GENERIC_PERSONS
+               and words[p - 1] not in _PLACE_WORDS | {"on", "to", "into"}
                for p, _ in cues.of("speaker") + cues.of("others"))
 
 

@@ -114,7 +114,8 @@ _SLIPS.update({("me", noun): ("my", noun) for noun in (
     "missus")})
 _SLIPS.update({(before, "me", noun): (before, "my", noun)
                for before in ("catching", "catch", "caught", "stubbed", "stub", "hurt", "in", "on",
-                              "of", "and", "twisted", "banged", "broke", "sprained", "with")
+                              "of", "and", "twisted", "banged", "broke", "sprained", "with",
+                              "into", "up", "down")
                for noun in ("leg", "legs", "foot", "feet", "toe", "toes", "calf", "calves", "back",
                             "arm", "arms", "hand", "hands", "knee", "knees", "chest", "fingers")})
 # "weak" and "week" sound the same; a recogniser writes either. After these words the time
@@ -146,10 +147,18 @@ _SLIPS.update({(typed, "seem", "able", "to"): ("can", "not")
 _SLIPS.update({(short,): tuple(long.split()) for short, long in (
     ("cud", "could"), ("wot", "what"), ("wat", "what"), ("ur", "your"), ("u", "you"),
     ("rn", "right now"), ("coz", "because"), ("cuz", "because"),
-    ("charcter", "character"))})
+    ("charcter", "character"), ("meself", "myself"), ("nuh", "not"), ("sinse", "since"), ("febuary", "february"))})
+# A recogniser's splits and near misses that only one reading fits: "a new stat in", "my cafe
+# is swollen" (calf), "m and d" (MND).
+_SLIPS.update({("stat", "in"): ("statin",), ("stat", "ins"): ("statins",),
+               ("m", "and", "d"): ("mnd",)})
+_SLIPS.update({(owner, "cafe"): (owner, "calf") for owner in ("my", "his", "her", "left", "right")})
 _SLIPS.update({("tippy", "toe"): ("tiptoe",), ("tippy", "toes"): ("tiptoes",)})
 # One shoe, not a foot that flops: "flip flop" and "flip-flop" are one word to the rules.
 _SLIPS.update({("flip", "flop"): ("flipflop",), ("flip", "flops"): ("flipflops",)})
+# "his foot's gone numb no both feet": a "no" before "both" corrects what came before; it
+# negates nothing ("No, both legs are fine" still says they are fine).
+_SLIPS.update({("no", "both"): ("both",)})
 # "Me" for "my" before a side and a part of the body ("me left leg's been catching"): "me
 # left" is not English otherwise.
 _SLIPS.update({("me", side, noun): ("my", side, noun) for side in ("left", "right")

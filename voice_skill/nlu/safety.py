@@ -564,8 +564,9 @@ def _pattern_match(words: _Words, pattern: RedFlagPattern, ignored: set[int],
     covered = {i for spans in spans_per_group for s, e in spans for i in range(s, e)}
     texts, positions = words.texts, words.positions
     judged_per_group = []
-    for spans in spans_per_group:
-        judged = [(s, e, mention_assertion(texts, positions, s, e, cues, rule.history,
+    for number, spans in enumerate(spans_per_group):
+        history = rule.history or rule.past_cause and number > 0
+        judged = [(s, e, mention_assertion(texts, positions, s, e, cues, history,
                                              rule.episode))
                   for s, e in spans
                   if not _negated_before(words, s, covered) and not _negated_after(words, e)]
@@ -577,8 +578,8 @@ def _pattern_match(words: _Words, pattern: RedFlagPattern, ignored: set[int],
              and _stand_ins_told(words, pick)]
     if not picks:
         return "absent"
-    deciding = [min((j for j in pick if not _only_body(j[0], j[1], cues)), default=min(pick))
-                for pick in picks]
+    deciding = [min((j for j in _deciders(pick, rule) if not _only_body(j[0], j[1], cues)),
+                    default=min(pick)) for pick in picks]
     # In a rule for words common in long stories (one with a reach), a part named only in a
     # general question of its own sentence is asked, not told: "I've been driving for years.
     # Can stress cause calf twitching?" is no twitching for years.
@@ -594,6 +595,13 @@ def _pattern_match(words: _Words, pattern: RedFlagPattern, ignored: set[int],
     heard = " ... ".join(" ".join(_heard(words[i]) for i in range(s, e))
                          for s, e, _ in picks[best])
     return _Fired(heard, min(s for s, _, _ in picks[best]))
+
+
+def _deciders(pick: tuple[tuple[int, int, str], ...],
+              rule: RedFlagRule) -> tuple[tuple[int, int, str], ...]:
+    """The mentions that may decide whether a pick is happening now: all of them, or for a
+    rule whose later groups are a past cause (a wound last week), the first group's."""
+    return pick[:1] if rule.past_cause else pick
 
 
 def _heard(word: _Word) -> str:

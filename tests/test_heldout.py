@@ -36,7 +36,8 @@ TUNING_SETS = ("tuning_safety.jsonl", "tuning_safety_2.jsonl", "tuning_safety_3.
                "tuning_safety_15.jsonl", "tuning_safety_16.jsonl", "tuning_safety_17.jsonl",
                "tuning_safety_18.jsonl", "tuning_safety_19.jsonl", "tuning_safety_20.jsonl",
                "tuning_safety_21.jsonl", "tuning_safety_22.jsonl", "tuning_safety_23.jsonl",
-               "tuning_safety_24.jsonl", "tuning_safety_25.jsonl", "tuning_safety_26.jsonl")
+               "tuning_safety_24.jsonl", "tuning_safety_25.jsonl", "tuning_safety_26.jsonl",
+               "tuning_safety_27.jsonl", "tuning_safety_28.jsonl", "tuning_safety_29.jsonl")
 
 
 def rows(name: str) -> list[dict]:
@@ -80,10 +81,6 @@ KNOWN_MISSES = {
     "Ah'm fair puggled, legs like jelly after the ceilidh last night":
         "labelled calm, but the development set's policy counts weak legs after a long walk "
         "as urgent: the rule follows the development set",
-    "is it normal that this cramp has not let go for over an hour?":
-        "'this cramp' points at the speaker's own cramp, but a question with no person in it "
-        "is taken as a general one; reading 'this' as a person would turn 'is this a sign of "
-        "...' questions into reports",
     "started amlodipine 5 days ago and since then my calves twitch":
         "the medicine is named only by its drug name: listing drug names would be a catalogue, "
         "and 'started' alone is too common a word",
@@ -188,9 +185,6 @@ KNOWN_MISSES = {
     "are back":
         "spoken with no comma, 'the cramps are back' is in the clause of 'years ago', and a "
         "confirmation counts only in a later clause",
-    "is chest pain ever linked to leg cramps i'm asking for a school project":
-        "the question's cue ('ever linked to') comes after the sign, and a hypothetical cue "
-        "reaches forward only",
     "forgot to drink water all day at work and my calves are a bit crampy now":
         "'all day' is how long the water was forgotten, read as how long the cramp lasted",
     "sorry the screen just collapsed the menu can i ask about calf cramps again":
@@ -209,6 +203,50 @@ KNOWN_MISSES = {
         "the feeling coming back is not read as the end",
 }
 PREFIX_MISSES = {
+    # Sets 27-29 (stop 19).
+    "Chest infection cleared up last month with antibiotics, the":
+        "the antibiotics' course is over ('cleared up last month'), but the twitching of the next "
+        "sentence is paired with them across sentences: the medicine rule has no reach",
+    "I'm 82 and the frost got my dahlias last":
+        "'they've collapsed' has the dahlias as its subject through 'they', and only a symptom is "
+        "a referent",
+    "My brother reckons if twitching spreads it means ALS.":
+        "the brother is named before 'reckons', and a pattern's earliest part decides: ALS inside "
+        "the hearsay is not what decides",
+    "My son had a febrile convulsion at eighteen months.":
+        "'at eighteen months' is no past cue, and 'never had another one' comes late in the next "
+        "sentence",
+    "Is it still sciatica when it's shooting down both":
+        "a general question with no person in it ('is it still sciatica when ...') is taken as "
+        "one, though 'it's shooting down both legs' tells what is happening",
+    "Is it arthritis if I suddenly can't open pickle":
+        "the grip is told inside 'if', and 'suddenly' may as well be imagined ('what if I suddenly"
+        " can't breathe')",
+    "Why has this twitch not stopped once in a":
+        "'this twitch' points at the speaker's own twitch, but a question with no person in it is "
+        "taken as a general one",
+    "Could the metformin be making my calves jump? Started":
+        "the medicine is named only by its drug name: listing drug names would be a catalogue",
+    "Two months now of my calf going off constantly,":
+        "'going off' is no twitching word: it also says a walking pain easing ('it goes off when I"
+        " stop')",
+    "My calf twitch started the same week as my":
+        "'asthma preventer' is a medicine named by what it does, and 'preventer' alone is no "
+        "medicine word",
+    "What would I actually look for if my dad":
+        "'His face and speech are normal right now' denies the stroke in the next sentence, and "
+        "'what would ... if my dad' reads the dad's stroke as told",
+    "I measured both calves with my sewing tape because":
+        "'two centimetres smaller' is said of 'it' (the left calf), and the calf is no referent; "
+        "'both calves' is too far back for the rule's reach",
+    "It's not spreading and the calf looks normal, but":
+        "'it started the week the GP put me on a new tablet' has 'it' for the twitching never "
+        "named by a word",
+    "It never stops. All day, every day, this calf.":
+        "the twitching is never named by a word, only by 'it' and 'this calf'",
+    "My calf looked swollen in the holiday photo but":
+        "'in the holiday photo' comes after the sign it appraises, and an appraisal must come "
+        "before",
     # Sets 23-24 (stop 19).
     "I thought the left side of my face was":
         "'Then I realised' is as often a discovery ('then I realised my arm was weak') as an "

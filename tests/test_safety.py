@@ -887,3 +887,29 @@ def test_easing_with_rest_is_the_walking_pain_itself() -> None:
 ])
 def test_an_owner_after_a_preposition_is_the_cue_s_own_subject(text: str, expected: str) -> None:
     assert level(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Purely curious, if both my legs went numb would that be an emergency", "none"),
+    ("we did a seizure first aid training at work today, does twitching relate", "none"),
+    # without such a cue the same words report
+    ("both my legs went numb an hour ago", "emergency"),
+])
+def test_a_sentence_asked_as_a_whole_imagines_whoever_it_names(text: str,
+                                                               expected: str) -> None:
+    assert level(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("is it bad that this calf has been hot and swollen since Monday", "urgent"),
+    ("is it bad that one calf is thinner than the other now", "urgent"),
+    ("is it bad that twitching can spread", "none"),
+])
+def test_a_question_about_a_fact_it_states_reports_it(text: str, expected: str) -> None:
+    assert level(text) == expected
+
+
+def test_a_condition_that_says_when_it_happened_tells_it() -> None:
+    assert level("would it be a stroke if my right arm went weak and heavy just now") == \
+        "emergency"
+    assert level("would it be a stroke if my right arm went weak and heavy tonight") == "none"

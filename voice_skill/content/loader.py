@@ -121,7 +121,7 @@ class RedFlagRule:
 CUE_KINDS = ("hypothetical", "habitual", "modal", "hearsay", "stories", "relayed", "past",
              "present", "recent", "sudden", "resolved", "recovered", "confirming", "elliptical",
              "figurative", "joking", "things", "body", "speaker", "others", "animals",
-             "referents", "appraisal", "explained")
+             "referents", "appraisal", "explained", "asking")
 """The kinds of assertion cue a content file may list under `assertion` (see safety.py)."""
 
 
@@ -154,6 +154,8 @@ class AssertionCues:
     speaker / others: who has the symptom ("my", "i" / "my wife", "he", "her").
     animals: pets and other animals; a symptom whose nearest owner named before it is one
     ("my cat had a fit") is no person's, so it is set aside as another meaning.
+    asking: the whole sentence asks or imagines, whoever it names ("hypothetically, if both
+    my legs went numb", "we had a seizure first aid talk at school").
     appraisal / explained: a sign told as what someone thought they saw ("I thought my face
     was drooping") and, after it, an explanation that shows it was something else ("turned
     out it was the mirror"): together, and only together, they set the sign aside.

@@ -71,7 +71,7 @@ _LINKS = frozenset({"is", "was", "are", "were", "has", "had", "been", "got", "ge
                     "so", "really", "very", "too", "quite", "went", "gone", "goes", "seems",
                     "come", "came", "comes", "coming", "out", "turned", "turns", "always", "bit",
                     "a", "little", "far", "way", "much", "total", "complete", "full", "massive",
-                    "that"})
+                    "that", "all"})
 """Words that may stand between a thing and its symptom word: 'the signal is really weak'."""
 _DETERMINERS = frozenset({"the", "my", "a", "an", "his", "her", "our", "their", "this", "that"})
 _PRONOUNS = frozenset({"he", "she", "him", "her", "his", "hers", "himself", "herself"})
@@ -130,10 +130,14 @@ def mention_assertion(words: list[str], at: list[Position], start: int, end: int
         pass  # "What if my leg won't hold me? Because it won't": asked, and then reported
     elif any((e <= start or s < start < e) and at[s].clause == here.clause
            and not _named_between(words, e, start, cues)
-           and not _inside(s, e, cues.of("habitual")) for s, e in cues.of("hypothetical")):
+           and not _inside(s, e, cues.of("habitual"))
+           and not _happened_in_condition(words, at, e, cues)
+           for s, e in cues.of("hypothetical")):
         return "hypothetical"
     elif any(s <= start < e for s, e in cues.of(ASKED)):
         return "hypothetical"
+    elif any(at[s].sentence == here.sentence for s, _ in cues.of("asking")):
+        return "hypothetical"  # "hypothetically, if both my legs went numb ..."
     elif any(e <= start and start - e < MODAL_REACH and at[s].clause == here.clause
              for s, e in cues.of("modal")):
         return "hypothetical"
@@ -255,6 +259,19 @@ def _an_animal_s(words: list[str], at: list[Position], start: int, cues: CueSpan
         kinds = {n[2] for n in named if n[0] < nearest[0] and not pronoun(n)}
         return "animals" in kinds and "others" not in kinds
     return nearest[2] == "animals"
+
+
+_PAST_TIMES = frozenset({"just now", "an hour ago", "hours ago", "minutes ago", "earlier today",
+                         "yesterday", "last night"})
+"""Recent times that can only be past: "today" or "tonight" may be a time imagined."""
+
+
+def _happened_in_condition(words: list[str], at: list[Position], cue_end: int,
+                           cues: CueSpans) -> bool:
+    """A condition that says when it happened tells it: "could it be a stroke if my arm went
+    heavy just now?" reports the arm; "what if it happens tonight" still imagines."""
+    return any(r >= cue_end and at[r].sentence == at[cue_end - 1].sentence
+               and " ".join(words[r:e]) in _PAST_TIMES for r, e in cues.of("recent"))
 
 
 def _named_between(words: list[str], cue_end: int, start: int, cues: CueSpans) -> bool:

@@ -105,7 +105,13 @@ _SLIPS.update({(count, unit): (count, unit + "s")
 _SLIPS.update({(short,): tuple(long.split()) for short, long in (
     ("cannae", "can not"), ("canna", "can not"), ("dinnae", "do not"), ("didnae", "did not"),
     ("doesnae", "does not"), ("isnae", "is not"), ("wasnae", "was not"), ("wouldnae", "would not"),
-    ("willnae", "will not"), ("oot", "out"), ("doon", "down"))})
+    ("willnae", "will not"), ("oot", "out"), ("doon", "down"), ("havnae", "have not"),
+    ("havenae", "have not"), ("hasnae", "has not"), ("aff", "off"), ("mair", "more"))})
+# Scots "ma" for "my" before a part of the body ("ma hands", "ma legs"); "ma" alone is a
+# mother ("my ma had ALS").
+_SLIPS.update({("ma", noun): ("my", noun) for noun in (
+    "hand", "hands", "leg", "legs", "foot", "feet", "calf", "calves", "arm", "arms", "back",
+    "face", "toes", "fingers", "knee", "knees", "chest", "eye", "eyes", "head", "bladder")})
 # "Me" for "my" before a relative ("me brother has MND"), and before a part of the body after
 # a word that takes no second object ("catching me toe", "in me leg"); "told me leg weakness
 # is serious" and "it gives me leg cramps" keep their "me".

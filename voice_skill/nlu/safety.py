@@ -652,9 +652,24 @@ def _question_marks(text: str, spoken: bool, firsts: list[str]) -> list[bool | N
     return marks + [None] * (count - len(marks))
 
 
+# "Is it bad that one trouser leg is looser now?" asks about a fact it states: after these
+# openers, "one" or "this" points at something here ("is it normal that twitching spreads?"
+# still asks in general).
+_FACTIVE_OPENERS = (("is", "it", "bad", "that"), ("is", "it", "normal", "that"),
+                    ("is", "it", "ok", "that"), ("is", "it", "okay", "that"),
+                    ("is", "it", "serious", "that"), ("should", "i", "worry", "that"))
+_POINTING = {"one", "this", "these"}
+
+
+def _states_a_fact(words: list[_Word]) -> bool:
+    texts = [w.text for w in words[:6]]
+    return any(tuple(texts[:len(o)]) == o and _POINTING.intersection(texts[len(o):len(o) + 2])
+               for o in _FACTIVE_OPENERS)
+
+
 def is_about_question(words: list[_Word], cues: CueSpans | None = None) -> bool:
     """A general question ('is weakness serious?') with no report by or about a person in it."""
-    if not words or words[0].text not in _QUESTION_STARTS:
+    if not words or words[0].text not in _QUESTION_STARTS or _states_a_fact(words):
         return False
     if len(words) > 1 and words[1].text == "not":
         return False  # "can't breathe", "couldn't feel a thing": a report without its "I"

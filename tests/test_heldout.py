@@ -37,7 +37,8 @@ TUNING_SETS = ("tuning_safety.jsonl", "tuning_safety_2.jsonl", "tuning_safety_3.
                "tuning_safety_18.jsonl", "tuning_safety_19.jsonl", "tuning_safety_20.jsonl",
                "tuning_safety_21.jsonl", "tuning_safety_22.jsonl", "tuning_safety_23.jsonl",
                "tuning_safety_24.jsonl", "tuning_safety_25.jsonl", "tuning_safety_26.jsonl",
-               "tuning_safety_27.jsonl", "tuning_safety_28.jsonl", "tuning_safety_29.jsonl")
+               "tuning_safety_27.jsonl", "tuning_safety_28.jsonl", "tuning_safety_29.jsonl",
+               "tuning_safety_30.jsonl", "tuning_safety_31.jsonl")
 
 
 def rows(name: str) -> list[dict]:
@@ -53,6 +54,23 @@ def judged_right(want: str, got: str) -> bool:
 
 # Rows of the tuning sets the skill gets wrong today, with why.
 KNOWN_MISSES = {
+    # Sets 30-31 (stop 19).
+    "My speech was a bit slurred after the dentist's injection this morning, all worn off by "
+    "teatime.":
+        "the dentist's injection is six words after 'speech', past a figure of speech's reach of "
+        "five, and 'this morning' keeps the slurring recent, so 'all worn off' is no end",
+    "My husband goes completely unresponsive when the cricket's on, lol. Anyway, is magnesium "
+    "safe with his blood pressure pills?":
+        "'the cricket's on' is read as a possessive ('the cricket on'), so the cue 'when the "
+        "cricket is on' is not heard, and 'lol' alone is no joke cue",
+    "The damp patch on the ceiling keeps spreading and so does my worry about this calf twitch":
+        "'keeps' is no linking word between the damp patch and 'spreading', and 'on the "
+        "ceiling' is not read as a place phrase",
+    "It never stops. Not for a minute. Three weeks of this.":
+        "the twitching is never named by a word, only by 'it'",
+    "Is it the new pills? Twitching began the same week.":
+        "the pills are named only in a general question of their own sentence, and a pattern's "
+        "earliest part decides",
     # Sets 25-26 (stop 19).
     "Husband's calf keeps twitching and his mum died of ALS.":
         "'his mum' is ignored as someone else's parent (as 'my friend ... his mum had ALS' must "

@@ -38,7 +38,7 @@ TUNING_SETS = ("tuning_safety.jsonl", "tuning_safety_2.jsonl", "tuning_safety_3.
                "tuning_safety_21.jsonl", "tuning_safety_22.jsonl", "tuning_safety_23.jsonl",
                "tuning_safety_24.jsonl", "tuning_safety_25.jsonl", "tuning_safety_26.jsonl",
                "tuning_safety_27.jsonl", "tuning_safety_28.jsonl", "tuning_safety_29.jsonl",
-               "tuning_safety_30.jsonl", "tuning_safety_31.jsonl")
+               "tuning_safety_30.jsonl", "tuning_safety_31.jsonl", "tuning_safety_32.jsonl")
 
 
 def rows(name: str) -> list[dict]:
@@ -54,6 +54,14 @@ def judged_right(want: str, got: str) -> bool:
 
 # Rows of the tuning sets the skill gets wrong today, with why.
 KNOWN_MISSES = {
+    # Set 32 (stop 19).
+    "Mum went out like a light on the commode this morning, only for a few seconds, but she's "
+    "never done that":
+        "'went out like a light' is mostly said of falling asleep, so it is no fainting phrase",
+    "A boy in my son's class had a fit at school and now my son is frightened of his own "
+    "twitches":
+        "'a boy in my son's class' is read as the son, someone the speaker speaks for: a person "
+        "named only as 'a boy' is no one, so the son is the nearest person",
     # Sets 30-31 (stop 19).
     "My speech was a bit slurred after the dentist's injection this morning, all worn off by "
     "teatime.":
@@ -231,9 +239,6 @@ PREFIX_MISSES = {
     "My brother reckons if twitching spreads it means ALS.":
         "the brother is named before 'reckons', and a pattern's earliest part decides: ALS inside "
         "the hearsay is not what decides",
-    "My son had a febrile convulsion at eighteen months.":
-        "'at eighteen months' is no past cue, and 'never had another one' comes late in the next "
-        "sentence",
     "Is it still sciatica when it's shooting down both":
         "a general question with no person in it ('is it still sciatica when ...') is taken as "
         "one, though 'it's shooting down both legs' tells what is happening",
@@ -251,9 +256,6 @@ PREFIX_MISSES = {
     "My calf twitch started the same week as my":
         "'asthma preventer' is a medicine named by what it does, and 'preventer' alone is no "
         "medicine word",
-    "What would I actually look for if my dad":
-        "'His face and speech are normal right now' denies the stroke in the next sentence, and "
-        "'what would ... if my dad' reads the dad's stroke as told",
     "I measured both calves with my sewing tape because":
         "'two centimetres smaller' is said of 'it' (the left calf), and the calf is no referent; "
         "'both calves' is too far back for the rule's reach",

@@ -913,3 +913,20 @@ def test_a_condition_that_says_when_it_happened_tells_it() -> None:
     assert level("would it be a stroke if my right arm went weak and heavy just now") == \
         "emergency"
     assert level("would it be a stroke if my right arm went weak and heavy tonight") == "none"
+
+
+def test_a_person_inside_a_longer_naming_is_named_once() -> None:
+    # "my mum" holds "mum": the condition's own subject, not a new one after it
+    assert level("what would it mean if my mum's arm went numb?") == "none"
+
+
+def test_a_sayer_s_own_side_of_the_body_is_still_theirs() -> None:
+    assert level("my grandson says his left foot has felt numb since Sunday") == "urgent"
+
+
+def test_a_relative_and_the_disease_are_told_together() -> None:
+    text = ("My daughter is twelve and her calf flickers after netball three times a week, "
+            "then it stops and she is fine, no weakness at all, nothing spreading. Her "
+            "great-aunt had MND.")
+    assert level(text) == "none"
+    assert level("my son was diagnosed with motor neurone disease in his thirties") == "routine"

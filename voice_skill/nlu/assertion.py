@@ -59,6 +59,7 @@ MODAL_REACH = 3
 _SOURCE_PRONOUNS = frozenset({"he", "she"})
 """After "says", the one saying it: "my dad says he can't feel his feet" is his own report."""
 _SOURCE_POSSESSIVES = frozenset({"his", "her"})
+_SIDES = frozenset({"left", "right"})
 """After "says", before a body part, the sayer's own body: "she says her face feels numb";
 before anyone else, a third party: "she told me her friend coughed blood"."""
 FIGURATIVE_REACH = 5
@@ -280,9 +281,13 @@ def _named_between(words: list[str], cue_end: int, start: int, cues: CueSpans) -
     in general is no one present: "if I ever find someone who won't wake" still imagines, and
     an owner after a preposition is part of the cue's own subject: "if the twitching in my
     calf ever started spreading" still imagines."""
+    persons = cues.of("speaker") + cues.of("others")
+    # "my mum" holds "mum": a person is named once, where the longer naming starts.
+    outer = [(p, e) for p, e in persons
+             if not any(q <= p and e <= f and (q, f) != (p, e) for q, f in persons)]
     return any(cue_end < p < start and words[p] not in _GENERIC_PERSONS
                and words[p - 1] not in _PLACE_WORDS | {"on", "to", "into"}
-               for p, _ in cues.of("speaker") + cues.of("others"))
+               for p, _ in outer)
 
 
 def _hearsay(words: list[str], at: list[Position], start: int, cues: CueSpans,
@@ -295,9 +300,11 @@ def _hearsay(words: list[str], at: list[Position], start: int, cues: CueSpans,
     end = start if end is None else max(start, end)
     bodies = {s for s, _ in cues.of("body")}
     # A possessive before a body part or before the symptom word itself is the sayer's own.
+    # ... also with a side between ("says her left shin ...").
     persons = cues.of("speaker") + [(s, e) for s, e in cues.of("others") if e == s + 1 and (
         words[s] in _SOURCE_PRONOUNS
-        or words[s] in _SOURCE_POSSESSIVES and (e in bodies or e == start))]
+        or words[s] in _SOURCE_POSSESSIVES and (e in bodies or e == start or e < len(words)
+                                                and words[e] in _SIDES and e + 1 in bodies))]
     # "she told me HER UNCLE had a stroke and HIS face drooped": a possessive before someone
     # else brings in a third party, so a "his" or "he" after it is theirs, not the sayer's.
     third = [s for s, e in cues.of("others") if e == s + 1 and words[s] in _SOURCE_POSSESSIVES

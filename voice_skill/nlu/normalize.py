@@ -165,6 +165,10 @@ _SLIPS.update({("flip", "flop"): ("flipflop",), ("flip", "flops"): ("flipflops",
 # "his foot's gone numb no both feet": a "no" before "both" corrects what came before; it
 # negates nothing ("No, both legs are fine" still says they are fine).
 _SLIPS.update({("no", "both"): ("both",)})
+# Scots "no" for "not" before a verb in -ing ("he's no answering"): "no" is never English there.
+_SLIPS.update({("is", "no", verb): ("is", "not", verb) for verb in (
+    "answering", "responding", "breathing", "waking", "moving", "talking", "eating",
+    "drinking", "making")})
 # "Me" for "my" before a side and a part of the body ("me left leg's been catching"): "me
 # left" is not English otherwise.
 _SLIPS.update({("me", side, noun): ("my", side, noun) for side in ("left", "right")

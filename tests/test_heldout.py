@@ -8,7 +8,8 @@ tests/data/ holds, in score.py's format (text, intents, escalation, and a class)
   heldout_safety_c.jsonl
                         written blind after the ninth tuning set and kept blind until after
                         the tenth; then its misses were read and fixed, so it is seen too.
-  heldout_safety_b.jsonl, heldout_safety_d.jsonl, heldout_safety_e.jsonl, heldout_posts.jsonl
+  heldout_safety_b.jsonl, heldout_safety_d.jsonl, heldout_safety_e.jsonl, heldout_posts.jsonl,
+  heldout_safety_f.jsonl .. heldout_safety_i.jsonl
                         held out: only their totals are looked at. Their limits are today's
                         measurements, so a change that loses ground fails; the product's
                         targets (no emergency missed, at most 2% of urgent and 10% of routine
@@ -38,7 +39,8 @@ TUNING_SETS = ("tuning_safety.jsonl", "tuning_safety_2.jsonl", "tuning_safety_3.
                "tuning_safety_21.jsonl", "tuning_safety_22.jsonl", "tuning_safety_23.jsonl",
                "tuning_safety_24.jsonl", "tuning_safety_25.jsonl", "tuning_safety_26.jsonl",
                "tuning_safety_27.jsonl", "tuning_safety_28.jsonl", "tuning_safety_29.jsonl",
-               "tuning_safety_30.jsonl", "tuning_safety_31.jsonl", "tuning_safety_32.jsonl")
+               "tuning_safety_30.jsonl", "tuning_safety_31.jsonl", "tuning_safety_32.jsonl",
+               "tuning_safety_33.jsonl")
 
 
 def rows(name: str) -> list[dict]:
@@ -159,10 +161,6 @@ KNOWN_MISSES = {
     "Dad says the stairs have suddenly got much harder, he's hauling himself up on the rail":
         "the sign is told through 'Dad says' before any 'he': read as hearsay, as 'my friend "
         "says twitching spreads' is",
-    "our striker went down in the box and didnt get up for ages, ref did nothing. me ive just "
-    "got a twitchy calf from the five a side":
-        "'for ages' belongs to the striker's fall, but the twitching rule takes a time from the "
-        "sentence before (as it must for 'My calf twitches. It has been months.')",
     "The wifi dropped mid-call and my boss's face froze with his mouth hanging down on one side, "
     "hilarious. Anyway, calf twitch after the gym, normal?":
         "a frozen video call told in stroke words; 'face froze' is six words from 'one side'",
@@ -229,6 +227,34 @@ KNOWN_MISSES = {
         "the feeling coming back is not read as the end",
 }
 PREFIX_MISSES = {
+    # Set 33 (stop 19).
+    "Hi, I am working from home these days and sitting":
+        "a colleague's cousin's twitching that spread is told by 'her cousin' after 'told me', and"
+        " a third party's sign after a saying is only set aside when named before the sign",
+    "Frank's younger sister passed from ALS four years ago, and":
+        "'Frank's sister' names the person by name, and only 'his' or 'her' own relatives beside "
+        "the twitching are read",
+    "Good afternoon, I just had my second baby three months":
+        "'carrying baby everywhere' reads as someone carried; the legs being strong is said after "
+        "the swelling it denies",
+    "Every day my cousin forwards me WhatsApp messages saying twitching":
+        "'every day' comes before the saying, and a pattern's earliest part decides: the twitching"
+        " inside the messages is not what decides",
+    "The news that a big supermarket is opening down the":
+        "'my takings are already weak' is read as the speaker weak: 'takings' is named after 'my',"
+        " and a thing's owner is only read right before it",
+    "One guy at my gym said if your calf twitches":
+        "'I don't have weakness, numbness, nothing' ends its list with 'nothing', not 'or', so the"
+        " negation does not reach 'numbness' across the comma",
+    "My husband made the coffee this morning and it was":
+        "'it was so weak' has the coffee as its subject through 'it', and only a symptom is a "
+        "referent",
+    "My partner Chloe is 30 weeks pregnant and she's been":
+        "'30 weeks pregnant' is read as thirty weeks of twitching: a duration belongs to the "
+        "nearest verb's subject only by reach",
+    "My putting's gone to pieces, I've got the yips so":
+        "'convulse' is five words past 'the yips', at the edge of a figure of speech's reach, and "
+        "'practically' is read past",
     # Sets 27-29 (stop 19).
     "Chest infection cleared up last month with antibiotics, the":
         "the antibiotics' course is over ('cleared up last month'), but the twitching of the next "
@@ -552,8 +578,19 @@ HELD_OUT_LIMITS = {
     # emergencies 7 of 31). Far from the targets; kept blind to measure the next rounds.
     # After rounds fourteen and fifteen (on sets 14 and 13, written blind): 7, 10, 4, 6; after
     # sixteen (on set 15): 7, 10, 4, 5; after seventeen (on sets 16 and 17), eighteen (on set 19)
-    # and nineteen (on set 18): the same.
-    "heldout_safety_e.jsonl": {"emergency": 7, "urgent": 10, "routine": 4, "none": 5},
+    # and nineteen (on set 18): the same. After stop 19 (sets 20-33): 7, 9, 3, 5.
+    "heldout_safety_e.jsonl": {"emergency": 7, "urgent": 9, "routine": 3, "none": 5},
+    # Four sets of 240 rows written blind in stop 19 by helpers given only the labelling policy
+    # (40 invented writers each), measured at the stop's start (de52950) and at its end.
+    # F, written first: 60, 60, 35, 85. Start: 4, 8, 5, 7. Two rows' decisions (not their
+    # text) were read to find a new mechanism that had broken them; fixed the general way.
+    "heldout_safety_f.jsonl": {"emergency": 4, "urgent": 6, "routine": 2, "none": 6},
+    # G, written after sets 20-24: 60, 60, 35, 85. Start: 6, 12, 7, 18. Never opened.
+    "heldout_safety_g.jsonl": {"emergency": 4, "urgent": 6, "routine": 7, "none": 13},
+    # H, written after sets 25-26: 60, 60, 35, 85. Start: 8, 12, 10, 9. Never opened.
+    "heldout_safety_h.jsonl": {"emergency": 8, "urgent": 7, "routine": 8, "none": 8},
+    # I, written after sets 27-31: 60, 60, 36, 84. Start: 6, 8, 6, 14. Never opened.
+    "heldout_safety_i.jsonl": {"emergency": 4, "urgent": 7, "routine": 6, "none": 9},
 }
 INTENT_FLOOR = {"heldout_posts.jsonl": 0.9}
 """Intent accuracy on the held-out posts: 0.911 today (0.906 before); the target is 0.85."""

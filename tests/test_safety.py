@@ -870,7 +870,7 @@ def test_an_animal_of_the_sentence_before_needs_a_pronoun() -> None:
     assert level("Our old dog is asleep. Earlier he had a fit on the rug.") == "none"
 
 
-def test_a_past_cause_does_not_set_aside_the_cramps_it_brought() -> None:
+def test_a_cause_in_the_past_does_not_set_aside_the_cramps_it_brought() -> None:
     assert level("I stood on a rusty nail last week and now my calf keeps cramping") == "urgent"
     assert level("I had cramps after cutting my foot on a rusty nail years ago") == "none"
 

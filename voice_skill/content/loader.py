@@ -36,7 +36,7 @@ MAX_CONFIRM_WORDS = 10
 question is spoken, and a long one is hard to answer yes or no."""
 _DIALOG_KEYS = {"id", "topic", "source", "phrasings", "keywords", "answer", "more", "see_doctor"}
 _RULE_KEYS = {"id", "level", "about", "advice", "match", "ignore", "examples", "history",
-              "episode", "past_cause", "reach", "confirm"}
+              "episode", "first_decides", "reach", "confirm"}
 _EXAMPLE_KEYS = {"escalate", "calm"}
 
 
@@ -100,10 +100,10 @@ class RedFlagRule:
     episode: bool = False
     """The sign is over by the time it is told (a faint): being fine after it does not set it
     aside; a long-past time still does."""
-    past_cause: bool = False
-    """A pattern's groups after its first are a cause told of the past (a dirty wound last
-    week, days of vomiting): time cues do not set them aside, and the first group decides
-    whether the sign is happening now."""
+    first_decides: bool = False
+    """A pattern's first group is the sign and its later groups are what brought it or how long
+    it has lasted (a dirty wound last week, "for weeks"): time cues do not set the later
+    groups aside, and the first group decides whether the sign is happening now."""
     reach: int | None = None
     """Most words from the first to the last word of a pattern's groups, so one sign's words
     are not gathered from all over a long story ("years off running ... my calf twitches");
@@ -387,7 +387,8 @@ def _rule(node: Located) -> RedFlagRule:
         origin=node.origin,
         history=history,
         episode=_flag(table["episode"], "episode") if "episode" in table else False,
-        past_cause=_flag(table["past_cause"], "past_cause") if "past_cause" in table else False,
+        first_decides=_flag(table["first_decides"], "first_decides")
+        if "first_decides" in table else False,
         reach=_count(table["reach"], "reach") if "reach" in table else None,
         confirm=_confirm_words(table),
     )

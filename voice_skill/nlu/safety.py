@@ -11,6 +11,7 @@ the FAQ instead. Each hit says whose symptom it is: the speaker's, or someone's 
 
 from __future__ import annotations
 
+import collections
 import itertools
 from dataclasses import dataclass
 
@@ -285,9 +286,9 @@ def utterance_words(text: str, index: _WordIndex, spoken: bool = False) -> _Word
     return _Words(words, index)
 
 
-# A pronoun and whether what it stands for must be plural ("they", "them": "cramps", not
-# "twitching").
-_STAND_INS = {"it": False, "they": True, "them": True}
+# Pronouns that may stand for a symptom named before. Number is not heard: "the odd leg cramp
+# for years ... they've been waking me" is how people talk.
+_STAND_INS = frozenset({"it", "they", "them", "this", "that"})
 ANTECEDENT_SENTENCES = 1
 """How many sentences back a pronoun's symptom may be named: the one before, or its own."""
 # "it" and "they" stand for a symptom as a clause's subject: at its start, after one of these
@@ -312,12 +313,8 @@ def _subject_at(words: list[_Word], i: int) -> bool:
         and words[i + 1].clause == words[i].clause
 
 
-def _plural(word: str) -> bool:
-    return word.endswith("s") and not word.endswith(("ss", "ness"))
-
-
 def resolve_pronouns(words: _Words, index: _WordIndex) -> _Words:
-    """Each "it", "they" or "them" after a referent symptom word (content: `referents`) in
+    """Each "it", "they", "them", "this" or "that" after a referent symptom word (`referents`) in
     an earlier clause, at most a sentence back, also matches that word's pattern words: "The
     twitching started in my calf. Now it's in my arms." tells the spreading. Only the
     nearest fitting one counts, and a pronoun read so stands for it again further on.
@@ -334,14 +331,12 @@ def resolve_pronouns(words: _Words, index: _WordIndex) -> _Words:
         return words
     resolved = list(words)
     for i, word in enumerate(words):
-        plural = _STAND_INS.get(word.text)
-        if plural is None or word.text != "them" and not _subject_at(words, i):
+        if word.text not in _STAND_INS or word.text != "them" and not _subject_at(words, i):
             continue
         antecedent = next((j for j in reversed(named) if j < i
                            and resolved[j].clause < word.clause
-                           and word.at.sentence - resolved[j].at.sentence <= ANTECEDENT_SENTENCES
-                           and (not plural or _plural(resolved[j].stands_for
-                                                      or resolved[j].text))), None)
+                           and word.at.sentence - resolved[j].at.sentence <= ANTECEDENT_SENTENCES),
+                          None)
         if antecedent is None:
             continue
         source = resolved[antecedent]
@@ -569,7 +564,7 @@ def _pattern_match(words: _Words, pattern: RedFlagPattern, ignored: set[int],
     texts, positions = words.texts, words.positions
     judged_per_group = []
     for number, spans in enumerate(spans_per_group):
-        history = rule.history or rule.past_cause and number > 0
+        history = rule.history or rule.first_decides and number > 0
         judged = [(s, e, mention_assertion(texts, positions, s, e, cues, history,
                                              rule.episode))
                   for s, e in spans
@@ -579,7 +574,7 @@ def _pattern_match(words: _Words, pattern: RedFlagPattern, ignored: set[int],
         judged_per_group.append(judged)
     picks = [pick for pick in itertools.product(*judged_per_group) if (rule.reach is None
              or max(e for _, e, _ in pick) - min(s for s, _, _ in pick) <= rule.reach)
-             and _stand_ins_told(words, pick)]
+             and _stand_ins_told(words, pick) and _told_together(words, pick, rule)]
     if not picks:
         return "absent"
     deciding = [min((j for j in _deciders(pick, rule) if not _only_body(j[0], j[1], cues)),
@@ -604,8 +599,28 @@ def _pattern_match(words: _Words, pattern: RedFlagPattern, ignored: set[int],
 def _deciders(pick: tuple[tuple[int, int, str], ...],
               rule: RedFlagRule) -> tuple[tuple[int, int, str], ...]:
     """The mentions that may decide whether a pick is happening now: all of them, or for a
-    rule whose later groups are a past cause (a wound last week), the first group's."""
-    return pick[:1] if rule.past_cause else pick
+    rule whose later groups say what brought the sign or how long it lasted (a wound last
+    week, "every day"), the first group's: "sitting in traffic for hours every day. Since
+    Thursday my calf has been jumping" is decided by the jumping."""
+    return pick[:1] if rule.first_decides else pick
+
+
+FRAGMENT_WORDS = 8
+"""A sentence this short adds to the one before it ("My calf twitches. Six weeks now.")."""
+
+
+def _told_together(words: list[_Word], pick: tuple[tuple[int, int, str], ...],
+                   rule: RedFlagRule) -> bool:
+    """For a rule whose words are common in long stories (one with a reach), a sign's words
+    are told in one sentence, or one of its sentences is a fragment that adds to another: in a
+    long message, "I've been taking it for two years." and "My calf twitches small after
+    training." are no twitching for two years. Other rules' words may come from anywhere in
+    what was said ("I cut my foot on a rusty nail last week. Now my calves cramp.")."""
+    sentences = {words[s].at.sentence for s, _, _ in pick}
+    if len(sentences) == 1 or rule.reach is None or rule.history:
+        return True  # a relative is named in one sentence and their illness in the next
+    sizes = collections.Counter(word.at.sentence for word in words)
+    return any(sizes[n] <= FRAGMENT_WORDS for n in sentences)
 
 
 def _heard(word: _Word) -> str:

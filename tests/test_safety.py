@@ -930,3 +930,20 @@ def test_a_relative_and_the_disease_are_told_together() -> None:
             "great-aunt had MND.")
     assert level(text) == "none"
     assert level("my son was diagnosed with motor neurone disease in his thirties") == "routine"
+
+
+@pytest.mark.parametrize("text, expected", [
+    # in a long message, a duration of another sentence is not the twitching's
+    ("I have driven the same bus route for nine years and love the early shifts. My calf "
+     "twitched a little after I climbed the ladder to clean the windscreen today.", "none"),
+    # a short sentence beside it still adds to it
+    ("My calf twitches. Six weeks now.", "routine"),
+    ("My calf twitches all the time. This has been going on for six weeks.", "routine"),
+])
+def test_a_long_story_rule_takes_its_words_from_one_telling(text: str, expected: str) -> None:
+    assert level(text) == expected
+
+
+def test_they_may_stand_for_a_single_symptom() -> None:
+    text = "I've had the odd night cramp for years. This month they have been waking me nightly."
+    assert level(text) == "routine"

@@ -41,6 +41,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .normalize import SIDES
+
 PRESENT = "present"
 ASSERTIONS = (PRESENT, "negated", "hypothetical", "hearsay", "past", "figurative")
 """What a mention can assert; only a present one escalates."""
@@ -59,7 +61,6 @@ MODAL_REACH = 3
 _SOURCE_PRONOUNS = frozenset({"he", "she"})
 """After "says", the one saying it: "my dad says he can't feel his feet" is his own report."""
 _SOURCE_POSSESSIVES = frozenset({"his", "her"})
-_SIDES = frozenset({"left", "right"})
 """After "says", before a body part, the sayer's own body: "she says her face feels numb";
 before anyone else, a third party: "she told me her friend coughed blood"."""
 FIGURATIVE_REACH = 5
@@ -196,14 +197,16 @@ _SUBJECT_OPENERS = frozenset({"and", "but", "so", "then", "when", "while", "beca
                               "until", "after", "before", "since", "that", "which"})
 
 
+_OWNERS_OF_THINGS = _DETERMINERS | _THING_OWNERS
+
+
 def _subject_place(words: list[str], at: list[Position], thing: int) -> bool:
     """Whether a thing stands where a subject does: at its clause's start, or after a word
     that opens one ("the fridge broke and leaked"), past its own determiner or owner. A thing
     after a verb or a preposition is an object ("came in for a brew and coughed up blood")."""
-    owners = _DETERMINERS | _THING_OWNERS
     # "my phone battery": the thing's own words may come between its owner and it.
     i = next((j for j in range(thing - 1, max(-1, thing - 4), -1)
-              if words[j] in owners and at[j].clause == at[thing].clause), thing) - 1
+              if words[j] in _OWNERS_OF_THINGS and at[j].clause == at[thing].clause), thing) - 1
     return i < 0 or at[i].clause != at[thing].clause or words[i] in _SUBJECT_OPENERS
 
 
@@ -275,6 +278,10 @@ def _happened_in_condition(words: list[str], at: list[Position], cue_end: int,
                and " ".join(words[r:e]) in _PAST_TIMES for r, e in cues.of("recent"))
 
 
+_BEFORE_AN_OWNER = _PLACE_WORDS | {"on", "to", "into"}
+"""Prepositions after which an owner belongs to the phrase ("the twitching in my calf")."""
+
+
 def _named_between(words: list[str], cue_end: int, start: int, cues: CueSpans) -> bool:
     """A person named after the word that follows the cue, before the mention: a new
     subject, so the mention is in the main clause ("if I walk far my calf aches"). Someone
@@ -286,7 +293,7 @@ def _named_between(words: list[str], cue_end: int, start: int, cues: CueSpans) -
     outer = [(p, e) for p, e in persons
              if not any(q <= p and e <= f and (q, f) != (p, e) for q, f in persons)]
     return any(cue_end < p < start and words[p] not in _GENERIC_PERSONS
-               and words[p - 1] not in _PLACE_WORDS | {"on", "to", "into"}
+               and words[p - 1] not in _BEFORE_AN_OWNER
                for p, _ in outer)
 
 
@@ -304,7 +311,7 @@ def _hearsay(words: list[str], at: list[Position], start: int, cues: CueSpans,
     persons = cues.of("speaker") + [(s, e) for s, e in cues.of("others") if e == s + 1 and (
         words[s] in _SOURCE_PRONOUNS
         or words[s] in _SOURCE_POSSESSIVES and (e in bodies or e == start or e < len(words)
-                                                and words[e] in _SIDES and e + 1 in bodies))]
+                                                and words[e] in SIDES and e + 1 in bodies))]
     # "she told me HER UNCLE had a stroke and HIS face drooped": a possessive before someone
     # else brings in a third party, so a "his" or "he" after it is theirs, not the sayer's.
     third = [s for s, e in cues.of("others") if e == s + 1 and words[s] in _SOURCE_POSSESSIVES

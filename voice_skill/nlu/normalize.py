@@ -153,12 +153,14 @@ _SLIPS.update({(typed, "seem", "able", "to"): ("can", "not")
 _SLIPS.update({(short,): tuple(long.split()) for short, long in (
     ("cud", "could"), ("wot", "what"), ("wat", "what"), ("ur", "your"), ("u", "you"),
     ("rn", "right now"), ("coz", "because"), ("cuz", "because"),
-    ("charcter", "character"), ("meself", "myself"), ("nuh", "not"), ("sinse", "since"), ("febuary", "february"))})
+    ("charcter", "character"), ("meself", "myself"), ("nuh", "not"), ("sinse", "since"),
+    ("febuary", "february"))})
 # A recogniser's splits and near misses that only one reading fits: "a new stat in", "my cafe
 # is swollen" (calf), "m and d" (MND).
 _SLIPS.update({("stat", "in"): ("statin",), ("stat", "ins"): ("statins",),
                ("m", "and", "d"): ("mnd",)})
-_SLIPS.update({(owner, "cafe"): (owner, "calf") for owner in ("my", "his", "her", "left", "right")})
+_SLIPS.update({(owner, "cafe"): (owner, "calf")
+               for owner in ("my", "his", "her", "left", "right")})
 _SLIPS.update({("tippy", "toe"): ("tiptoe",), ("tippy", "toes"): ("tiptoes",)})
 # One shoe, not a foot that flops: "flip flop" and "flip-flop" are one word to the rules.
 _SLIPS.update({("flip", "flop"): ("flipflop",), ("flip", "flops"): ("flipflops",)})
@@ -282,7 +284,8 @@ def _drop_fillers(tokens: list[str]) -> list[str]:
     return tokens
 
 
-_SIDES = frozenset({"left", "right"})
+SIDES = frozenset({"left", "right"})
+"""The sides of the body, said in corrections and inside phrases ("my right hand")."""
 _CORRECTIONS = (("no", "i", "mean"), ("no", "no"), ("i", "mean"), ("no",), ("sorry",))
 """Said between two sides, these take the first back: "my left no my right calf" (longest
 first, so "no no" is taken whole)."""
@@ -294,7 +297,7 @@ def _mend_self_corrections(tokens: list[str]) -> list[str]:
     mended: list[str] = []
     i = 0
     while i < len(tokens):
-        corrected = tokens[i] in _SIDES and _corrected_side(tokens, i + 1)
+        corrected = tokens[i] in SIDES and _corrected_side(tokens, i + 1)
         if corrected:
             i += corrected  # skip the side taken back and the word that took it back
             continue
@@ -312,7 +315,7 @@ def _corrected_side(tokens: list[str], at: int) -> int:
         if tuple(tokens[at:end]) != marker:
             continue
         side = end + 1 if end < len(tokens) and tokens[end] in ("my", "the") else end
-        if side < len(tokens) and tokens[side] in _SIDES and tokens[side] != tokens[at - 1]:
+        if side < len(tokens) and tokens[side] in SIDES and tokens[side] != tokens[at - 1]:
             return side - (at - 1)
     return 0
 

@@ -37,7 +37,7 @@ from .assertion import (
     mention_assertion,
     once_past_spans,
 )
-from .normalize import SOFTENERS, questions, sentences
+from .normalize import SIDES, SOFTENERS, questions, sentences
 from .slips import TYPO_MIN_LENGTH, word_matches
 
 # A clause also ends at these words: what follows a "but" is judged on its own.
@@ -381,7 +381,6 @@ def _sentence_bounds(words: list[_Word]) -> list[tuple[int, int]]:
 
 
 _SIDED = frozenset({"my", "his", "her", "your", "their", "our", "the"})
-_SIDE_WORDS = frozenset({"left", "right"})
 
 
 class _Words(list[_Word]):
@@ -394,8 +393,10 @@ class _Words(list[_Word]):
         self.index = index
         self.texts = [word.text for word in words]
         self.positions = [word.at for word in words]
-        self.sided = any(word.text in _SIDE_WORDS for word in words)
+        self.sided = any(word.text in SIDES for word in words)
         """Whether a side ("left", "right") is said: only then may one sit inside a phrase."""
+        self.sentence_sizes = collections.Counter(word.at.sentence for word in words)
+        """Words per sentence (a short one is a fragment that adds to another)."""
         self.where: dict[str, list[int]] = {}
         for i, word in enumerate(words):
             for match in word.matches:
@@ -418,7 +419,7 @@ def _occurrences(words: _Words, term: Term) -> list[tuple[int, int]]:
         if all(p in w.matches for w, p in zip(window, term.words)) and all(
                 a.clause == b.clause or b.text in _CONTRAST for a, b in zip(window, window[1:])):
             spans.append((start, start + size))
-        elif size > 1 and words.sided and any(w.text in _SIDE_WORDS
+        elif size > 1 and words.sided and any(w.text in SIDES
                                                 for w in words[start + 1:start + size]) \
                 and (end := _with_side(words, term, start)):
             spans.append((start, end))
@@ -430,7 +431,7 @@ def _with_side(words: list[_Word], term: Term, start: int) -> int:
     my hand" hears "out of my right hand" (0 if it does not match so)."""
     i = start
     for k, pattern in enumerate(term.words):
-        if i < len(words) and k and words[i].text in _SIDE_WORDS and pattern not in \
+        if i < len(words) and k and words[i].text in SIDES and pattern not in \
                 words[i].matches and words[i - 1].text in _SIDED and term.words[k - 1] in _SIDED:
             i += 1
         if i >= len(words) or pattern not in words[i].matches \
@@ -609,7 +610,7 @@ FRAGMENT_WORDS = 8
 """A sentence this short adds to the one before it ("My calf twitches. Six weeks now.")."""
 
 
-def _told_together(words: list[_Word], pick: tuple[tuple[int, int, str], ...],
+def _told_together(words: _Words, pick: tuple[tuple[int, int, str], ...],
                    rule: RedFlagRule) -> bool:
     """For a rule whose words are common in long stories (one with a reach), a sign's words
     are told in one sentence, or one of its sentences is a fragment that adds to another: in a
@@ -619,8 +620,7 @@ def _told_together(words: list[_Word], pick: tuple[tuple[int, int, str], ...],
     sentences = {words[s].at.sentence for s, _, _ in pick}
     if len(sentences) == 1 or rule.reach is None or rule.history:
         return True  # a relative is named in one sentence and their illness in the next
-    sizes = collections.Counter(word.at.sentence for word in words)
-    return any(sizes[n] <= FRAGMENT_WORDS for n in sentences)
+    return any(words.sentence_sizes[n] <= FRAGMENT_WORDS for n in sentences)
 
 
 def _heard(word: _Word) -> str:

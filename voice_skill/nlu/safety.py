@@ -708,10 +708,20 @@ def _named_persons(words: list[_Word], spans: list[tuple[int, int]]) -> list[tup
             if " ".join(w.text for w in words[s:e]) not in _GENERIC_PERSONS]
 
 
+def _all_groups_started(words: _Words, pattern: RedFlagPattern) -> bool:
+    """Whether every group's first words are heard: most patterns fail here, before any span
+    is looked for (a pattern's first groups are often common words such as 'my' or 'leg')."""
+    heard = words.where.keys()
+    return not any(heard.isdisjoint(words.index.by_first_word(group)) for group in pattern.groups)
+
+
 def _rule_hit(words: _Words, rule: RedFlagRule, cues: CueSpans) -> RedFlagHit | SetAside | None:
+    patterns = [pattern for pattern in rule.patterns if _all_groups_started(words, pattern)]
+    if not patterns:
+        return None
     ignored = {i for s, e in _group_spans(words, rule.ignored) for i in range(s, e)}
     reasons = []
-    for pattern in rule.patterns:
+    for pattern in patterns:
         found = _pattern_match(words, pattern, ignored, cues, rule)
         if isinstance(found, _Fired):
             who = SPEAKER if rule.history else experiencer(found.start, cues)

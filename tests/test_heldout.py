@@ -40,7 +40,8 @@ TUNING_SETS = ("tuning_safety.jsonl", "tuning_safety_2.jsonl", "tuning_safety_3.
                "tuning_safety_24.jsonl", "tuning_safety_25.jsonl", "tuning_safety_26.jsonl",
                "tuning_safety_27.jsonl", "tuning_safety_28.jsonl", "tuning_safety_29.jsonl",
                "tuning_safety_30.jsonl", "tuning_safety_31.jsonl", "tuning_safety_32.jsonl",
-               "tuning_safety_33.jsonl")
+               "tuning_safety_33.jsonl", "tuning_safety_34.jsonl", "tuning_safety_35.jsonl",
+               "tuning_safety_36.jsonl", "tuning_safety_37.jsonl", "tuning_safety_38.jsonl")
 
 
 def rows(name: str) -> list[dict]:
@@ -190,10 +191,6 @@ KNOWN_MISSES = {
     "doctor just mentioned them.":
         "the statins are denied in the next sentence through a pronoun ('I'm not on them'): "
         "pronouns are not resolved",
-    "Watching Grey's Anatomy and a guy's leg swelled up and then he couldn't breathe. Can that "
-    "actually happen from a calf?":
-        "a show named only by its title after 'watching': 'watching' is no hearsay cue, since "
-        "'I was watching TV and my leg swelled up' is a report",
     "My wife started donepezil for her memory ten days ago and since then her calves have been "
     "twitching and cramping. Should I ring her doctor?":
         "the medicine is named only by its drug name: listing drug names would be a catalogue, "
@@ -227,6 +224,75 @@ KNOWN_MISSES = {
         "the feeling coming back is not read as the end",
 }
 PREFIX_MISSES = {
+    # Sets 34-38 (stop 20).
+    "Answered the phone just now and I couldn't even":
+        "'without stopping for breath' negates the stopping: 'could not say hello without' is a double negative no cue reads",
+    "I was signing my nephew's birthday card and my":
+        "'my right hand just quit' is read as weakness (urgent); a sudden one-sided hand told by 'just quit' and 'now' is no stroke phrase",
+    'My work boots used to fit snug, now the right':
+        "the deciding mention is the boots in the 'used to' clause; 'now' after the comma does not reach it",
+    'Someone on a Facebook group claims her twitching':
+        "'someone on a Facebook group' is no story word, and 'claims' comes after the someone it reports",
+    "My smile's been lopsided in every photo since":
+        "'since primary school' is a lifelong state, but 'since' with a time reads as ongoing",
+    'Blood when I cough? No, nothing like that':
+        "a sign asked and then denied in an answer ('No, nothing like that') is no negation the rules read",
+    'Carried the shopping up two flights and put the':
+        "'without stopping' and 'legs are fine' say the walk is easy; the claudication rule hears walking and stopping",
+    'I only get cramps after hours on the bike, and a':
+        "long sweaty rides are read as fluid loss; 'a stretch sorts it' is an ordinary cramp",
+    "Got bitten on the calf by a neighbour's dog two":
+        "'going into cramp' after 'keeps' is read as figurative",
+    "My calf looked swollen in a photo but it's just":
+        "'it's just the angle' explains it, but an explanation as a plain cause is not read",
+    'my right cuff looks thinner than the left one':
+        "'cuff' for 'calf' is a recogniser slip only the context shows: a shirt cuff is as English",
+    'uh the phone signal out here is weak':
+        "'out here' between the thing and its state hides the thing as the subject",
+    "my son's toy robot's leg won't move":
+        "a chain of possessives: the leg is the robot's, the robot the son's",
+    'Son has ALS, he is 34, now I myself am':
+        "the son's age as its own clause splits the family history from the speaker's twitching",
+    'My friend tell me twitching can spread':
+        "'tell me' without the third person's -s is no hearsay cue; 'can' asks",
+    'If calf is swelling, that means blood clot or not?':
+        "an 'if' without a person is read as told; 'or not?' asks after it",
+    "My friend's father had seizure before, does":
+        "'had seizure' without 'a' is past, but 'before' alone is no past-time word here",
+    'Numb feeling is not there, I check with pin':
+        "'is not there' after the sign denies it; only 'not' before a sign or a verdict after it is read",
+    'The old generator is leaking oil and shaking':
+        "'the old generator' has a word between the article and the thing, so no thing is heard",
+    "My father's cousin had motor neurone":
+        "a chain of relatives: 'father's cousin' is read as the father",
+    'During puja I sat cross-leg long time, foot went':
+        "'it was normal again' after the sign is no resolved cue ('normal again' alone)",
+    'Our chest freezer started leaking all over the':
+        "'chest freezer' is a thing, but 'chest' still starts the leaking sign's search",
+    'Lambing shed was wet and freezing all night.':
+        "'wet ... all night' is read as wetting the bed; a shed is no person",
+    'Spread six barrows of compost on the veg beds':
+        "'spread' with a number and a load as its object is no spreading, and only named loads are ignored",
+    'My toddler wet himself at the park again, potty':
+        "a toddler's accidents are ordinary, but age is not read",
+    'Coach says my backhand stroke is weak.':
+        "'backhand stroke' is a thing before 'is weak', but the saying 'coach says' is not read as hearsay of a body",
+    'Arthritis in my hands for twenty years, so jars':
+        "'always' with a twenty-year cause is lifelong, not new weakness",
+    'Monsoon has started in Mumbai and the roads are':
+        "'roads are flooded' and 'walking everywhere' are read as a spreading sign",
+    "Parrot keeps squawking 'help, I've collapsed!'":
+        "a quotation inside the message is read as the speaker's own words",
+    "Had epilepsy as a kid, haven't had a single":
+        "'off the meds' with 'twitches' is read as a medicine started",
+    "Wasp got me on the wrist and it's swollen round":
+        "'it' stands for the swelling of a wrist, and the clot rule's parts include 'it'",
+    'My riding instructor says my lower leg is weak in':
+        "'weak in the saddle' is a riding fault; the instructor's saying is about the speaker, so it counts",
+    'Gave way at the roundabout like a good driver':
+        "'gave way' to traffic is a driving phrase; 'at the roundabout' is not read",
+    'GP said my vitamin D is low and I start the':
+        "'start the tablets tomorrow' is read as a medicine started",
     # Set 33 (stop 19).
     "Hi, I am working from home these days and sitting":
         "a colleague's cousin's twitching that spread is told by 'her cousin' after 'told me', and"
@@ -274,14 +340,9 @@ PREFIX_MISSES = {
     "Why has this twitch not stopped once in a":
         "'this twitch' points at the speaker's own twitch, but a question with no person in it is "
         "taken as a general one",
-    "Could the metformin be making my calves jump? Started":
-        "the medicine is named only by its drug name: listing drug names would be a catalogue",
     "Two months now of my calf going off constantly,":
         "'going off' is no twitching word: it also says a walking pain easing ('it goes off when I"
         " stop')",
-    "My calf twitch started the same week as my":
-        "'asthma preventer' is a medicine named by what it does, and 'preventer' alone is no "
-        "medicine word",
     "I measured both calves with my sewing tape because":
         "'two centimetres smaller' is said of 'it' (the left calf), and the calf is no referent; "
         "'both calves' is too far back for the rule's reach",

@@ -161,6 +161,18 @@ _SLIPS.update({("stat", "in"): ("statin",), ("stat", "ins"): ("statins",),
                ("m", "and", "d"): ("mnd",)})
 _SLIPS.update({(owner, "cafe"): (owner, "calf")
                for owner in ("my", "his", "her", "left", "right")})
+# Caribbean "cyaan" / "kyaan" is "can't" and "pon" is "on" ("him cyaan stand pon it"): neither
+# is another English word.
+_SLIPS.update({("cyaan",): ("can", "not"), ("kyaan",): ("can", "not"), ("pon",): ("on",)})
+# A recogniser's "chess" for "chest" where only a body fits, and "num" for "numb" after a word
+# that only a state follows ("it's gone totally num").
+_SLIPS.update({(preposition, owner, "chess"): (preposition, owner, "chest")
+               for preposition in ("in", "across", "on") for owner in ("my", "his", "her", "the")})
+_SLIPS.update({(before, "num"): (before, "numb") for before in (
+    "gone", "went", "totally", "completely", "is", "are", "feels", "feel", "felt", "going",
+    "bit", "all", "been", "goes", "go", "so", "very", "and")})
+# "Night cramps" heard with its R lost: a camp is never a thing of the night or the legs.
+_SLIPS.update({(before, "camps"): (before, "cramps") for before in ("night", "leg", "calf")})
 _SLIPS.update({("tippy", "toe"): ("tiptoe",), ("tippy", "toes"): ("tiptoes",)})
 # One shoe, not a foot that flops: "flip flop" and "flip-flop" are one word to the rules.
 _SLIPS.update({("flip", "flop"): ("flipflop",), ("flip", "flops"): ("flipflops",)})

@@ -173,6 +173,10 @@ class _WordIndex:
         groups += [rule.ignored for rule in rules] + list(self.cues.values())
         # The index holds the rules and cues, so these ids stay theirs while it lives.
         self._by_first = {id(group): _by_first_word(group) for group in groups}
+        self.first_words = {
+            id(pattern): tuple(frozenset(self._by_first[id(group)]) for group in pattern.groups)
+            for rule in rules for pattern in rule.patterns}
+        """Per pattern, each group's first words: a pattern is looked at only if all are heard."""
 
     def by_first_word(self, group: tuple[Term, ...]) -> dict[str, tuple[Term, ...]]:
         """A group's terms by their first word (built once; any other group on the spot)."""
@@ -712,7 +716,7 @@ def _all_groups_started(words: _Words, pattern: RedFlagPattern) -> bool:
     """Whether every group's first words are heard: most patterns fail here, before any span
     is looked for (a pattern's first groups are often common words such as 'my' or 'leg')."""
     heard = words.where.keys()
-    return not any(heard.isdisjoint(words.index.by_first_word(group)) for group in pattern.groups)
+    return not any(heard.isdisjoint(firsts) for firsts in words.index.first_words[id(pattern)])
 
 
 def _rule_hit(words: _Words, rule: RedFlagRule, cues: CueSpans) -> RedFlagHit | SetAside | None:

@@ -41,7 +41,8 @@ TUNING_SETS = ("tuning_safety.jsonl", "tuning_safety_2.jsonl", "tuning_safety_3.
                "tuning_safety_27.jsonl", "tuning_safety_28.jsonl", "tuning_safety_29.jsonl",
                "tuning_safety_30.jsonl", "tuning_safety_31.jsonl", "tuning_safety_32.jsonl",
                "tuning_safety_33.jsonl", "tuning_safety_34.jsonl", "tuning_safety_35.jsonl",
-               "tuning_safety_36.jsonl", "tuning_safety_37.jsonl", "tuning_safety_38.jsonl")
+               "tuning_safety_36.jsonl", "tuning_safety_37.jsonl", "tuning_safety_38.jsonl",
+               "tuning_safety_39.jsonl", "tuning_safety_40.jsonl")
 
 
 def rows(name: str) -> list[dict]:
@@ -224,7 +225,27 @@ KNOWN_MISSES = {
         "the feeling coming back is not read as the end",
 }
 PREFIX_MISSES = {
-    # Sets 34-38 (stop 20).
+    # Sets 34-40 (stop 20).
+    'Could stress make everything go dark out of my left':
+        "'right now I can't see out of it' confirms, but the sign's own words are in the question",
+    'Could it be low magnesium if my keys keep falling':
+        "a present habit inside an 'if' ('if my keys keep falling') is read as imagined",
+    'Is it normal for swallowing to suddenly feel difficult?':
+        "the confirming sentence names the sign again in other words ('tablets keep getting stuck now'), and the question's 'is it normal for' sets both aside",
+    'I had a chest infection in the spring, cleared with':
+        'an antibiotic for an illness that is over is read as a medicine started',
+    'wife confused doesnt know where she is':
+        'no word says the confusion is sudden: a person with dementia is told the same way',
+    'brother has ALS worried':
+        "a relative without 'my': bare kin words would as well be a friend's ('my friend's brother has MND')",
+    'sister diagnosed MND calf twitching':
+        "a relative without 'my': bare kin words would as well be a friend's",
+    'son has ALS now my calf flickers':
+        "a relative without 'my': bare kin words would as well be a friend's",
+    'swollen calf means clot?':
+        'a fragment question with no question word is read as told',
+    'ankles swollen? nope fine':
+        "an answer to one's own question ('nope fine') is no negation the rules read",
     "Answered the phone just now and I couldn't even":
         "'without stopping for breath' negates the stopping: 'could not say hello without' is a double negative no cue reads",
     "I was signing my nephew's birthday card and my":
@@ -253,7 +274,7 @@ PREFIX_MISSES = {
         "a chain of possessives: the leg is the robot's, the robot the son's",
     'Son has ALS, he is 34, now I myself am':
         "the son's age as its own clause splits the family history from the speaker's twitching",
-    'My friend tell me twitching can spread':
+    'My friend from hostel tell me twitching can':
         "'tell me' without the third person's -s is no hearsay cue; 'can' asks",
     'If calf is swelling, that means blood clot or not?':
         "an 'if' without a person is read as told; 'or not?' asks after it",
@@ -261,8 +282,8 @@ PREFIX_MISSES = {
         "'had seizure' without 'a' is past, but 'before' alone is no past-time word here",
     'Numb feeling is not there, I check with pin':
         "'is not there' after the sign denies it; only 'not' before a sign or a verdict after it is read",
-    'The old generator is leaking oil and shaking':
-        "'the old generator' has a word between the article and the thing, so no thing is heard",
+    'Power cut again in our area so we run the old':
+        "'the old generator' has a word between the article and the thing, so no thing is heard, and 'it' after it is read as a person",
     "My father's cousin had motor neurone":
         "a chain of relatives: 'father's cousin' is read as the father",
     'During puja I sat cross-leg long time, foot went':
@@ -277,16 +298,12 @@ PREFIX_MISSES = {
         "a toddler's accidents are ordinary, but age is not read",
     'Coach says my backhand stroke is weak.':
         "'backhand stroke' is a thing before 'is weak', but the saying 'coach says' is not read as hearsay of a body",
-    'Arthritis in my hands for twenty years, so jars':
-        "'always' with a twenty-year cause is lifelong, not new weakness",
     'Monsoon has started in Mumbai and the roads are':
         "'roads are flooded' and 'walking everywhere' are read as a spreading sign",
     "Parrot keeps squawking 'help, I've collapsed!'":
         "a quotation inside the message is read as the speaker's own words",
     "Had epilepsy as a kid, haven't had a single":
         "'off the meds' with 'twitches' is read as a medicine started",
-    "Wasp got me on the wrist and it's swollen round":
-        "'it' stands for the swelling of a wrist, and the clot rule's parts include 'it'",
     'My riding instructor says my lower leg is weak in':
         "'weak in the saddle' is a riding fault; the instructor's saying is about the speaker, so it counts",
     'Gave way at the roundabout like a good driver':
@@ -652,6 +669,13 @@ HELD_OUT_LIMITS = {
     "heldout_safety_h.jsonl": {"emergency": 8, "urgent": 7, "routine": 8, "none": 8},
     # I, written after sets 27-31: 60, 60, 36, 84. Start: 6, 8, 6, 14. Never opened.
     "heldout_safety_i.jsonl": {"emergency": 4, "urgent": 7, "routine": 6, "none": 9},
+    # Two sets of 240 rows written blind in stop 20 by two helpers given the same brief (a
+    # general mix, 40 invented writers), measured at the stop's start (eb70364, the code of
+    # 8cada64) and after each tuning round. Never opened: only totals and class totals read.
+    # J: 60, 62, 34, 84. Start: 5, 3, 3, 11.
+    "heldout_safety_j.jsonl": {"emergency": 5, "urgent": 3, "routine": 3, "none": 11},
+    # K: 60, 60, 35, 85. Start: 9, 7, 3, 13.
+    "heldout_safety_k.jsonl": {"emergency": 9, "urgent": 7, "routine": 3, "none": 13},
 }
 INTENT_FLOOR = {"heldout_posts.jsonl": 0.9}
 """Intent accuracy on the held-out posts: 0.911 today (0.906 before); the target is 0.85."""

@@ -116,8 +116,8 @@ _SLIPS.update({("ma", noun): ("my", noun) for noun in (
 # a word that takes no second object ("catching me toe", "in me leg"); "told me leg weakness
 # is serious" and "it gives me leg cramps" keep their "me".
 _SLIPS.update({("me", noun): ("my", noun) for noun in (
-    "mum", "mam", "dad", "da", "brother", "sister", "son", "daughter", "husband", "wife",
-    "missus")})
+    "mum", "mam", "ma", "mammy", "dad", "da", "daddy", "brother", "sister", "son", "daughter",
+    "husband", "wife", "missus")})
 _SLIPS.update({(before, "me", noun): (before, "my", noun)
                for before in ("catching", "catch", "caught", "stubbed", "stub", "hurt", "in", "on",
                               "of", "and", "twisted", "banged", "broke", "sprained", "with",
@@ -171,6 +171,11 @@ _SLIPS.update({(preposition, owner, "chess"): (preposition, owner, "chest")
 _SLIPS.update({(before, "num"): (before, "numb") for before in (
     "gone", "went", "totally", "completely", "is", "are", "feels", "feel", "felt", "going",
     "bit", "all", "been", "goes", "go", "so", "very", "and")})
+# "Should I worry that my wee has stopped?" asks about a fact it states, as "is it bad that"
+# does; "should I worry about / if ..." still asks, so only the "that" form is rewritten.
+_SLIPS.update({tuple(opener.split()): ("is", "it", "bad", "that") for opener in (
+    "should i worry that", "should i be worried that", "should i be concerned that",
+    "do i need to worry that")})
 # "Night cramps" heard with its R lost: a camp is never a thing of the night or the legs.
 _SLIPS.update({(before, "camps"): (before, "cramps") for before in ("night", "leg", "calf")})
 _SLIPS.update({("tippy", "toe"): ("tiptoe",), ("tippy", "toes"): ("tiptoes",)})

@@ -42,7 +42,8 @@ TUNING_SETS = ("tuning_safety.jsonl", "tuning_safety_2.jsonl", "tuning_safety_3.
                "tuning_safety_30.jsonl", "tuning_safety_31.jsonl", "tuning_safety_32.jsonl",
                "tuning_safety_33.jsonl", "tuning_safety_34.jsonl", "tuning_safety_35.jsonl",
                "tuning_safety_36.jsonl", "tuning_safety_37.jsonl", "tuning_safety_38.jsonl",
-               "tuning_safety_39.jsonl", "tuning_safety_40.jsonl")
+               "tuning_safety_39.jsonl", "tuning_safety_40.jsonl",
+               "tuning_safety_41.jsonl")
 
 
 def rows(name: str) -> list[dict]:
@@ -225,7 +226,29 @@ KNOWN_MISSES = {
         "the feeling coming back is not read as the end",
 }
 PREFIX_MISSES = {
-    # Sets 34-40 (stop 20).
+    # Sets 34-41 (stop 20).
+    "The twitching's been with me on and off since my":
+        "how long is told by two dates ('since my exams in May', 'it's September now'), which no rule adds up",
+    'Since the doctor started me on ciprofloxacin a few':
+        'the medicine is named only by its drug name',
+    "I've had this twitch in my calf since Bonfire Night":
+        'how long is told by two feast days, which no rule adds up',
+    'Could the twitching spread to my arms later on, or':
+        "'later on' comes after the sign, and a hypothetical cue reaches only forward",
+    'I keep reading that weakness is the thing to watch':
+        "'keep reading that' is no hearsay cue before the sign, and the denial comes a sentence later",
+    "I had my gallbladder out in March and I'm all healed.":
+        "'the anaesthetic' and 'started twitching' are read as a medicine started",
+    "Tomorrow's my first day on a new tablet. Will it":
+        "'tomorrow's my first day on' is no future cue for the tablet",
+    "I'm afraid that one day the twitch will turn into":
+        "'Not now, it's just a fear I have' is read as confirming with 'I have'",
+    "Say I woke up and my leg wouldn't move, would I":
+        "'say I woke up' imagines, but its scope ends at 'and'",
+    'At ten I choked on a fishbone and it was scary, but':
+        "'at ten' is an age, not a time of day, and 'fine for forty years' is no resolved cue after 'swallowing's been'",
+    'My husband keeps saying my twitching will spread to':
+        "'will spread' is future, but a bare 'will' before a sign is no cue: 'it will not hold me' is a present sign",
     'Could stress make everything go dark out of my left':
         "'right now I can't see out of it' confirms, but the sign's own words are in the question",
     'Could it be low magnesium if my keys keep falling':

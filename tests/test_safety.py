@@ -947,3 +947,27 @@ def test_a_long_story_rule_takes_its_words_from_one_telling(text: str, expected:
 def test_they_may_stand_for_a_single_symptom() -> None:
     text = "I've had the odd night cramp for years. This month they have been waking me nightly."
     assert level(text) == "routine"
+
+
+@pytest.mark.parametrize("text, expected", [
+    # a general question, then the speaker's own answer: it is happening
+    ("Do cramps ever last all morning? Mine is still rock hard.", "urgent"),
+    ("Can nerves make you wet yourself without feeling it? It happened this morning.",
+     "emergency"),
+    # the same question with no answer of one's own stays a question
+    ("Do cramps ever last all morning?", "none"),
+    # "should I worry that" states what follows; "should I worry about" asks
+    ("Should I worry that my foot drags when I walk?", "urgent"),
+    ("Should I worry about a foot that drags?", "none"),
+])
+def test_an_answer_of_ones_own_or_a_stated_fact_is_told(text: str, expected: str) -> None:
+    assert level(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("I'm due to start statins next month. Will they make my calves cramp?", "none"),
+    ("I started statins last month and now my calves twitch.", "routine"),
+    ("I wet the bed till I was about six. Could that be linked to twitching?", "none"),
+])
+def test_a_future_start_or_a_childhood_habit_is_not_happening(text: str, expected: str) -> None:
+    assert level(text) == expected

@@ -43,7 +43,8 @@ TUNING_SETS = ("tuning_safety.jsonl", "tuning_safety_2.jsonl", "tuning_safety_3.
                "tuning_safety_33.jsonl", "tuning_safety_34.jsonl", "tuning_safety_35.jsonl",
                "tuning_safety_36.jsonl", "tuning_safety_37.jsonl", "tuning_safety_38.jsonl",
                "tuning_safety_39.jsonl", "tuning_safety_40.jsonl",
-               "tuning_safety_41.jsonl")
+               "tuning_safety_41.jsonl", "tuning_safety_42.jsonl",
+               "tuning_safety_43.jsonl")
 
 
 def rows(name: str) -> list[dict]:
@@ -226,7 +227,45 @@ KNOWN_MISSES = {
         "the feeling coming back is not read as the end",
 }
 PREFIX_MISSES = {
-    # Sets 34-41 (stop 20).
+    # Sets 34-43 (stop 20).
+    "I've spread myself way too thin this term, two":
+        "'thin' of 'spread myself too thin' and 'muscle' of the next sentence are joined as wasting",
+    'Out cold for ten hours straight after the night':
+        "'out cold' of sleep is told as of fainting: only the hours and the shift say sleep",
+    'I laughed so hard at that stand-up show I was':
+        "'laughed so hard' is a figure cue, but it reaches only a few words, not 'convulsing in my seat' after 'I was crying and'",
+    'Wahala everywhere this week, NEPA took light':
+        "'I nearly collapse' without the past tense is no figure cue ('nearly collapsed' is)",
+    'Wee bit mortified, fell asleep in the cinema':
+        "'wee bit' is Scots for 'a little', and 'woke up with my calf twitching' joins it",
+    'Could a twitch in my calf end up spreading to other':
+        "'end up' is a modal cue, but 'could a twitch in my calf' before it is read as told",
+    'Ever since the doc started me on the new water':
+        "'doing the cha-cha' is no twitching word",
+    'Both arms have started popping like popcorn under':
+        "the calf is named only in the next sentence ('my calves have been doing it'), and 'my calf has been' is too common a way to start a calm sentence",
+    "I've ridden for thirty years and my long boots have":
+        "'always fitted like a glove' is read as habitual and decides the mention",
+    'Noticed my calf throbbing on the dog walk, tonight':
+        "'it's red, shiny and bigger than the other' has 'it' for the calf two clauses back, past the rule's reach",
+    'Since my birthday in March my left calf jumps':
+        "how long is told by a birthday and 'It's May'",
+    'Legs were like jelly after squats yesterday, back':
+        "'back to normal this morning' after the sign is not read as resolved there",
+    'Voice went hoarse after shouting at the match on':
+        "'it's back now' is read as confirming ('it's back'), though here the voice is back",
+    "Couldn't open the pickle jar, but neither could":
+        "'neither could anyone else' explains it, but no cue reads an explanation by other people",
+    'Been digging the veg beds all day getting the':
+        "a long message: 'every spring the same' and 'I'll be right' are no resolved or habitual cues",
+    "My toddler wet the bed last night, he's three":
+        "a toddler's accidents are ordinary, but age is not read",
+    'My husband sticks his tongue out the side when':
+        "'always has, it's a family joke' is no habitual cue the rules read",
+    "Mum can't walk as far as she did at 60, she's 88":
+        "'the same for years' is read after the sign, and 'can't walk as far' is read as new weakness",
+    "My voice is croaky in the mornings till I've had":
+        "'always been that way' is a habitual cue, but it comes after the sign, out of its forward reach",
     "The twitching's been with me on and off since my":
         "how long is told by two dates ('since my exams in May', 'it's September now'), which no rule adds up",
     'Since the doctor started me on ciprofloxacin a few':

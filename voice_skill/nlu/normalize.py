@@ -176,6 +176,10 @@ _SLIPS.update({(before, "num"): (before, "numb") for before in (
 _SLIPS.update({tuple(opener.split()): ("is", "it", "bad", "that") for opener in (
     "should i worry that", "should i be worried that", "should i be concerned that",
     "do i need to worry that")})
+# "Won't push me up the way it used to" compares with the past and tells no past: the sign is
+# now. Read as "as before", so the rules' past cue "used to" does not set it aside.
+_SLIPS.update({tuple(f"{how} {who} used to".split()): ("as", "before")
+               for how in ("the way", "like", "as") for who in ("it", "they", "i", "he", "she")})
 # "Night cramps" heard with its R lost: a camp is never a thing of the night or the legs.
 _SLIPS.update({(before, "camps"): (before, "cramps") for before in ("night", "leg", "calf")})
 _SLIPS.update({("tippy", "toe"): ("tiptoe",), ("tippy", "toes"): ("tiptoes",)})

@@ -6,6 +6,7 @@ contractions expanded, digits spelled out, filler words gone, common recogniser 
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -398,11 +399,18 @@ def pattern_words(text: str) -> list[str]:
             # "in 20*" is a year: spelled out as "twenty*" it never met the digits typed
             words.append(raw)
             continue
-        normalised = tokens(raw.rstrip("*"))
+        normalised = list(_one_word_tokens(raw.rstrip("*")))
         if raw.endswith("*") and normalised:
             normalised[-1] += "*"
         words += normalised
     return words
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _one_word_tokens(word: str) -> tuple[str, ...]:
+    """tokens() of one written word. The content repeats its words thousands of times ('leg*',
+    'my'), and loading it normalised each one afresh: most of `ask`'s start-up."""
+    return tuple(tokens(word))
 
 
 def normalize(text: str) -> str:

@@ -44,7 +44,8 @@ TUNING_SETS = ("tuning_safety.jsonl", "tuning_safety_2.jsonl", "tuning_safety_3.
                "tuning_safety_36.jsonl", "tuning_safety_37.jsonl", "tuning_safety_38.jsonl",
                "tuning_safety_39.jsonl", "tuning_safety_40.jsonl",
                "tuning_safety_41.jsonl", "tuning_safety_42.jsonl",
-               "tuning_safety_43.jsonl")
+               "tuning_safety_43.jsonl", "tuning_safety_44.jsonl",
+               "tuning_safety_45.jsonl", "tuning_safety_46.jsonl")
 
 
 def rows(name: str) -> list[dict]:
@@ -106,8 +107,6 @@ KNOWN_MISSES = {
         "clause's start is not read as 'my'",
     "My cousin had ALS but my parents and siblings are all fine, is it genetic?":
         "'my parents ... are all fine' is not read as a verdict across 'and siblings'",
-    "my leg gav out and now i cnat move it at al":
-        "three slips in short words ('gav', 'cnat', 'al'): too short to be read as slips",
     "Ma calf gets awfy sair when I walk up the brae but it goes aff when I stop for a wee rest":
         "Scots 'sair' (sore) and 'aff' (off) are not in the walking-pain rule",
     "Ah'm fair puggled, legs like jelly after the ceilidh last night":
@@ -227,13 +226,69 @@ KNOWN_MISSES = {
         "the feeling coming back is not read as the end",
 }
 PREFIX_MISSES = {
-    # Sets 34-43 (stop 20).
+    # Sets 34-46 (stop 20).
+    'Thunder Wave paralysed my Pikachu again.':
+        "a game's creature named by its own name is no story word, and 'my Pikachu' reads as the "
+        "speaker's",
+    'The calf on our farm, the baby cow I mean, is weak':
+        "'the calf' is read as a body part first; the correction 'the baby cow I mean' comes after",
+    "I'm 79 and my garden's gone wild, weeds spreading":
+        "'weeds spreading everywhere' has the thing before 'spreading', but 'everywhere' alone is "
+        'a spreading phrase',
+    'My soufflé collapsed the second I opened the oven.':
+        "'soufflé' loses its accent as 'souffl', so the thing is not heard",
+    "Our parrot keeps squawking 'I can't breathe'":
+        "a quotation inside the message is read as the speaker's own words",
+    'The drummer had a fit at the sound guy mid-set.':
+        "'had a fit at' a person is anger, but only 'had a fit at him/her/me' is a figure cue: "
+        "'had a fit at school' is a seizure",
+    'This heat has paralysed the trains.':
+        "the thing ('the trains') comes after the sign, as its object",
+    'Grouting the bathroom on my knees for hours and the':
+        "'the tap's still leaking' is heard as leaking and 'for hours' as its time",
+    'Traffic was at a total standstill, the whole city':
+        "'the whole city paralysed' has no verb, so the city is not read as its subject",
+    'Budgie looks droopy and fluffed up, vet tomorrow.':
+        "'budgie' without 'my' or 'the' is no animal cue",
+    'The shelf I put up collapsed overnight.':
+        "'the shelf I put up' has a relative clause between the thing and the sign",
+    "The mower's engine is weak and spluttering":
+        "'the mower's engine' is one thing named by two words the rules read apart",
+    'My girlfriend says the bit between her legs feels':
+        "'my girlfriend says' of her own body is read as hearsay for saddle numbness",
+    "She won't wake.":
+        "a bare 'won't wake' is also a teenager in the morning; only 'can't wake her' or a call "
+        'with no answer is read',
+    "My wife's calves have been fluttering for about a":
+        "'on and off all day' with 'about a fortnight': 'about' before the time is read as a rough"
+        ' guess',
+    "My husband's calf is twitching and his dad died of":
+        "'his dad' is ignored for family history, since 'her dad' and 'his dad' are as often a "
+        "friend's",
+    "Husband's leg went numb from sitting cross-legged":
+        "'came back after a minute' is read as a sign coming back",
+    'Her chest pain last month turned out to be a pulled':
+        "'turned out to be' explains only after an appraisal",
+    'Watching a hospital drama with my wife and a':
+        'the wife named after the story cue is read as someone with the speaker, to whom it may '
+        'happen',
+    'My father-in-law is staying with us. Years back he':
+        "'off the tablets' with twitching is read as a medicine started",
+    'could the twiching spread to my arms?':
+        "a question with 'my arms' in it is not a general one, and 'could the' is no hypothetical "
+        'cue',
+    'my brother in laws mum has als':
+        "'brother in laws mum' without the apostrophe is read as the brother",
+    'my toy robots arm is weak and drooping':
+        "'robots arm' without the apostrophe is read as an arm",
     "I've spread myself way too thin this term, two":
-        "'thin' of 'spread myself too thin' and 'muscle' of the next sentence are joined as wasting",
+        "'thin' of 'spread myself too thin' and 'muscle' of the next sentence are joined as "
+        'wasting',
     'Out cold for ten hours straight after the night':
         "'out cold' of sleep is told as of fainting: only the hours and the shift say sleep",
     'I laughed so hard at that stand-up show I was':
-        "'laughed so hard' is a figure cue, but it reaches only a few words, not 'convulsing in my seat' after 'I was crying and'",
+        "'laughed so hard' is a figure cue, but it reaches only a few words, not 'convulsing in my"
+        " seat' after 'I was crying and'",
     'Wahala everywhere this week, NEPA took light':
         "'I nearly collapse' without the past tense is no figure cue ('nearly collapsed' is)",
     'Wee bit mortified, fell asleep in the cinema':
@@ -243,11 +298,13 @@ PREFIX_MISSES = {
     'Ever since the doc started me on the new water':
         "'doing the cha-cha' is no twitching word",
     'Both arms have started popping like popcorn under':
-        "the calf is named only in the next sentence ('my calves have been doing it'), and 'my calf has been' is too common a way to start a calm sentence",
+        "the calf is named only in the next sentence ('my calves have been doing it'), and 'my "
+        "calf has been' is too common a way to start a calm sentence",
     "I've ridden for thirty years and my long boots have":
         "'always fitted like a glove' is read as habitual and decides the mention",
     'Noticed my calf throbbing on the dog walk, tonight':
-        "'it's red, shiny and bigger than the other' has 'it' for the calf two clauses back, past the rule's reach",
+        "'it's red, shiny and bigger than the other' has 'it' for the calf two clauses back, past "
+        "the rule's reach",
     'Since my birthday in March my left calf jumps':
         "how long is told by a birthday and 'It's May'",
     'Legs were like jelly after squats yesterday, back':
@@ -257,17 +314,21 @@ PREFIX_MISSES = {
     "Couldn't open the pickle jar, but neither could":
         "'neither could anyone else' explains it, but no cue reads an explanation by other people",
     'Been digging the veg beds all day getting the':
-        "a long message: 'every spring the same' and 'I'll be right' are no resolved or habitual cues",
+        "a long message: 'every spring the same' and 'I'll be right' are no resolved or habitual "
+        'cues',
     "My toddler wet the bed last night, he's three":
         "a toddler's accidents are ordinary, but age is not read",
     'My husband sticks his tongue out the side when':
         "'always has, it's a family joke' is no habitual cue the rules read",
     "Mum can't walk as far as she did at 60, she's 88":
-        "'the same for years' is read after the sign, and 'can't walk as far' is read as new weakness",
+        "'the same for years' is read after the sign, and 'can't walk as far' is read as new "
+        'weakness',
     "My voice is croaky in the mornings till I've had":
-        "'always been that way' is a habitual cue, but it comes after the sign, out of its forward reach",
+        "'always been that way' is a habitual cue, but it comes after the sign, out of its forward"
+        ' reach',
     "The twitching's been with me on and off since my":
-        "how long is told by two dates ('since my exams in May', 'it's September now'), which no rule adds up",
+        "how long is told by two dates ('since my exams in May', 'it's September now'), which no "
+        'rule adds up',
     'Since the doctor started me on ciprofloxacin a few':
         'the medicine is named only by its drug name',
     "I've had this twitch in my calf since Bonfire Night":
@@ -275,7 +336,8 @@ PREFIX_MISSES = {
     'Could the twitching spread to my arms later on, or':
         "'later on' comes after the sign, and a hypothetical cue reaches only forward",
     'I keep reading that weakness is the thing to watch':
-        "'keep reading that' is no hearsay cue before the sign, and the denial comes a sentence later",
+        "'keep reading that' is no hearsay cue before the sign, and the denial comes a sentence "
+        'later',
     "I had my gallbladder out in March and I'm all healed.":
         "'the anaesthetic' and 'started twitching' are read as a medicine started",
     "Tomorrow's my first day on a new tablet. Will it":
@@ -285,21 +347,25 @@ PREFIX_MISSES = {
     "Say I woke up and my leg wouldn't move, would I":
         "'say I woke up' imagines, but its scope ends at 'and'",
     'At ten I choked on a fishbone and it was scary, but':
-        "'at ten' is an age, not a time of day, and 'fine for forty years' is no resolved cue after 'swallowing's been'",
+        "'at ten' is an age, not a time of day, and 'fine for forty years' is no resolved cue "
+        "after 'swallowing's been'",
     'My husband keeps saying my twitching will spread to':
-        "'will spread' is future, but a bare 'will' before a sign is no cue: 'it will not hold me' is a present sign",
+        "'will spread' is future, but a bare 'will' before a sign is no cue: 'it will not hold me'"
+        ' is a present sign',
     'Could stress make everything go dark out of my left':
         "'right now I can't see out of it' confirms, but the sign's own words are in the question",
     'Could it be low magnesium if my keys keep falling':
         "a present habit inside an 'if' ('if my keys keep falling') is read as imagined",
     'Is it normal for swallowing to suddenly feel difficult?':
-        "the confirming sentence names the sign again in other words ('tablets keep getting stuck now'), and the question's 'is it normal for' sets both aside",
+        "the confirming sentence names the sign again in other words ('tablets keep getting stuck "
+        "now'), and the question's 'is it normal for' sets both aside",
     'I had a chest infection in the spring, cleared with':
         'an antibiotic for an illness that is over is read as a medicine started',
     'wife confused doesnt know where she is':
         'no word says the confusion is sudden: a person with dementia is told the same way',
     'brother has ALS worried':
-        "a relative without 'my': bare kin words would as well be a friend's ('my friend's brother has MND')",
+        "a relative without 'my': bare kin words would as well be a friend's ('my friend's brother"
+        " has MND')",
     'sister diagnosed MND calf twitching':
         "a relative without 'my': bare kin words would as well be a friend's",
     'son has ALS now my calf flickers':
@@ -309,19 +375,25 @@ PREFIX_MISSES = {
     'ankles swollen? nope fine':
         "an answer to one's own question ('nope fine') is no negation the rules read",
     "Answered the phone just now and I couldn't even":
-        "'without stopping for breath' negates the stopping: 'could not say hello without' is a double negative no cue reads",
+        "'without stopping for breath' negates the stopping: 'could not say hello without' is a "
+        'double negative no cue reads',
     "I was signing my nephew's birthday card and my":
-        "'my right hand just quit' is read as weakness (urgent); a sudden one-sided hand told by 'just quit' and 'now' is no stroke phrase",
+        "'my right hand just quit' is read as weakness (urgent); a sudden one-sided hand told by "
+        "'just quit' and 'now' is no stroke phrase",
     'My work boots used to fit snug, now the right':
-        "the deciding mention is the boots in the 'used to' clause; 'now' after the comma does not reach it",
+        "the deciding mention is the boots in the 'used to' clause; 'now' after the comma does not"
+        ' reach it',
     'Someone on a Facebook group claims her twitching':
-        "'someone on a Facebook group' is no story word, and 'claims' comes after the someone it reports",
+        "'someone on a Facebook group' is no story word, and 'claims' comes after the someone it "
+        'reports',
     "My smile's been lopsided in every photo since":
         "'since primary school' is a lifelong state, but 'since' with a time reads as ongoing",
     'Blood when I cough? No, nothing like that':
-        "a sign asked and then denied in an answer ('No, nothing like that') is no negation the rules read",
+        "a sign asked and then denied in an answer ('No, nothing like that') is no negation the "
+        'rules read',
     'Carried the shopping up two flights and put the':
-        "'without stopping' and 'legs are fine' say the walk is easy; the claudication rule hears walking and stopping",
+        "'without stopping' and 'legs are fine' say the walk is easy; the claudication rule hears "
+        'walking and stopping',
     'I only get cramps after hours on the bike, and a':
         "long sweaty rides are read as fluid loss; 'a stretch sorts it' is an ordinary cramp",
     "Got bitten on the calf by a neighbour's dog two":
@@ -343,9 +415,11 @@ PREFIX_MISSES = {
     "My friend's father had seizure before, does":
         "'had seizure' without 'a' is past, but 'before' alone is no past-time word here",
     'Numb feeling is not there, I check with pin':
-        "'is not there' after the sign denies it; only 'not' before a sign or a verdict after it is read",
+        "'is not there' after the sign denies it; only 'not' before a sign or a verdict after it "
+        'is read',
     'Power cut again in our area so we run the old':
-        "'the old generator' has a word between the article and the thing, so no thing is heard, and 'it' after it is read as a person",
+        "'the old generator' has a word between the article and the thing, so no thing is heard, "
+        "and 'it' after it is read as a person",
     "My father's cousin had motor neurone":
         "a chain of relatives: 'father's cousin' is read as the father",
     'During puja I sat cross-leg long time, foot went':
@@ -355,11 +429,13 @@ PREFIX_MISSES = {
     'Lambing shed was wet and freezing all night.':
         "'wet ... all night' is read as wetting the bed; a shed is no person",
     'Spread six barrows of compost on the veg beds':
-        "'spread' with a number and a load as its object is no spreading, and only named loads are ignored",
+        "'spread' with a number and a load as its object is no spreading, and only named loads are"
+        ' ignored',
     'My toddler wet himself at the park again, potty':
         "a toddler's accidents are ordinary, but age is not read",
     'Coach says my backhand stroke is weak.':
-        "'backhand stroke' is a thing before 'is weak', but the saying 'coach says' is not read as hearsay of a body",
+        "'backhand stroke' is a thing before 'is weak', but the saying 'coach says' is not read as"
+        ' hearsay of a body',
     'Monsoon has started in Mumbai and the roads are':
         "'roads are flooded' and 'walking everywhere' are read as a spreading sign",
     "Parrot keeps squawking 'help, I've collapsed!'":
@@ -367,7 +443,8 @@ PREFIX_MISSES = {
     "Had epilepsy as a kid, haven't had a single":
         "'off the meds' with 'twitches' is read as a medicine started",
     'My riding instructor says my lower leg is weak in':
-        "'weak in the saddle' is a riding fault; the instructor's saying is about the speaker, so it counts",
+        "'weak in the saddle' is a riding fault; the instructor's saying is about the speaker, so "
+        'it counts',
     'Gave way at the roundabout like a good driver':
         "'gave way' to traffic is a driving phrase; 'at the roundabout' is not read",
     'GP said my vitamin D is low and I start the':
@@ -711,33 +788,40 @@ HELD_OUT_LIMITS = {
     # 1, 6, 2, 2; after round eleven (on C): 1, 6, 2, 1; after round fifteen: 1, 6, 1, 1;
     # after round sixteen: 1, 5, 1, 1; after seventeen (on sets 16 and 17): 1, 3, 1, 1; after
     # eighteen (on set 19): 1, 3, 0, 1; after nineteen (on set 18): the same.
-    "heldout_safety_d.jsonl": {"emergency": 1, "urgent": 3, "routine": 0, "none": 1},
+        # After stop 20 (sets 34-46): 0, 3, 0, 1.
+    "heldout_safety_d.jsonl": {"emergency": 0, "urgent": 3, "routine": 0, "none": 1},
     "heldout_posts.jsonl": {"emergency": 0, "urgent": 0, "routine": 0, "none": 2},
     # 200 rows, blind (totals only), written after thirteen tuning rounds by 25 invented
     # personas, 8 messages each: 52, 51, 30, 67. Fresh: 9, 11, 5, 6 (other people's
     # emergencies 7 of 31). Far from the targets; kept blind to measure the next rounds.
     # After rounds fourteen and fifteen (on sets 14 and 13, written blind): 7, 10, 4, 6; after
     # sixteen (on set 15): 7, 10, 4, 5; after seventeen (on sets 16 and 17), eighteen (on set 19)
-    # and nineteen (on set 18): the same. After stop 19 (sets 20-33): 7, 9, 3, 5.
-    "heldout_safety_e.jsonl": {"emergency": 7, "urgent": 9, "routine": 3, "none": 5},
+    # and nineteen (on set 18): the same. After stop 19 (sets 20-33): 7, 9, 3, 5. After stop 20
+    # (sets 34-46): 6, 9, 3, 5.
+    "heldout_safety_e.jsonl": {"emergency": 6, "urgent": 9, "routine": 3, "none": 5},
     # Four sets of 240 rows written blind in stop 19 by helpers given only the labelling policy
     # (40 invented writers each), measured at the stop's start (de52950) and at its end.
     # F, written first: 60, 60, 35, 85. Start: 4, 8, 5, 7. Two rows' decisions (not their
     # text) were read to find a new mechanism that had broken them; fixed the general way.
-    "heldout_safety_f.jsonl": {"emergency": 4, "urgent": 6, "routine": 2, "none": 6},
+    # End of stop 19: 4, 6, 2, 6. After stop 20: 4, 2, 2, 6.
+    "heldout_safety_f.jsonl": {"emergency": 4, "urgent": 2, "routine": 2, "none": 6},
     # G, written after sets 20-24: 60, 60, 35, 85. Start: 6, 12, 7, 18. Never opened.
-    "heldout_safety_g.jsonl": {"emergency": 4, "urgent": 6, "routine": 7, "none": 13},
+    # End of stop 19: 4, 6, 7, 13. After stop 20: 3, 5, 7, 13.
+    "heldout_safety_g.jsonl": {"emergency": 3, "urgent": 5, "routine": 7, "none": 13},
     # H, written after sets 25-26: 60, 60, 35, 85. Start: 8, 12, 10, 9. Never opened.
-    "heldout_safety_h.jsonl": {"emergency": 8, "urgent": 7, "routine": 8, "none": 8},
+    # End of stop 19: 8, 7, 8, 8. After stop 20: 8, 7, 6, 8.
+    "heldout_safety_h.jsonl": {"emergency": 8, "urgent": 7, "routine": 6, "none": 8},
     # I, written after sets 27-31: 60, 60, 36, 84. Start: 6, 8, 6, 14. Never opened.
-    "heldout_safety_i.jsonl": {"emergency": 4, "urgent": 7, "routine": 6, "none": 9},
+    # End of stop 19: 4, 7, 6, 9. After stop 20: 4, 5, 6, 9.
+    "heldout_safety_i.jsonl": {"emergency": 4, "urgent": 5, "routine": 6, "none": 9},
     # Two sets of 240 rows written blind in stop 20 by two helpers given the same brief (a
     # general mix, 40 invented writers), measured at the stop's start (eb70364, the code of
     # 8cada64) and after each tuning round. Never opened: only totals and class totals read.
-    # J: 60, 62, 34, 84. Start: 5, 3, 3, 11.
-    "heldout_safety_j.jsonl": {"emergency": 5, "urgent": 3, "routine": 3, "none": 11},
-    # K: 60, 60, 35, 85. Start: 9, 7, 3, 13.
-    "heldout_safety_k.jsonl": {"emergency": 9, "urgent": 7, "routine": 3, "none": 13},
+    # J: 60, 62, 34, 84. Start: 5, 3, 3, 11. End: 5, 2, 3, 10. One row's decision (not its
+    # text) was read when a new spreading pattern broke it; the pattern was narrowed.
+    "heldout_safety_j.jsonl": {"emergency": 5, "urgent": 2, "routine": 3, "none": 10},
+    # K: 60, 60, 35, 85. Start: 9, 7, 3, 13. End: 9, 6, 3, 13.
+    "heldout_safety_k.jsonl": {"emergency": 9, "urgent": 6, "routine": 3, "none": 13},
 }
 INTENT_FLOOR = {"heldout_posts.jsonl": 0.9}
 """Intent accuracy on the held-out posts: 0.911 today (0.906 before); the target is 0.85."""

@@ -155,7 +155,18 @@ _SLIPS.update({(short,): tuple(long.split()) for short, long in (
     ("cud", "could"), ("wot", "what"), ("wat", "what"), ("ur", "your"), ("u", "you"),
     ("rn", "right now"), ("coz", "because"), ("cuz", "because"),
     ("charcter", "character"), ("meself", "myself"), ("nuh", "not"), ("sinse", "since"),
-    ("febuary", "february"))})
+    ("febuary", "february"), ("wats", "what is"), ("cnat", "can not"), ("feal", "feel"),
+    ("eether", "either"), ("numm", "numb"), ("draggin", "dragging"), ("tryed", "tried"),
+    ("realy", "really"))})
+# Typed run-togethers of an owner and a body word ("bothmy legs", "myfoot keeps dragging"):
+# none of them is a word.
+_SLIPS.update({(owner + part,): (owner, part) for owner in ("my", "both")
+               for part in ("leg", "legs", "foot", "feet", "arm", "arms", "hand", "hands",
+                            "calf", "calves", "face", "my")})
+# "My left foot has gone number" is "numb" typed on: after "gone" or "went" no count fits.
+_SLIPS.update({(before, "number"): (before, "numb") for before in ("gone", "went", "going")})
+_SLIPS.update({("lost", "the", "site"): ("lost", "the", "sight"),
+               ("lost", "my", "site"): ("lost", "my", "sight")})
 # A recogniser's splits and near misses that only one reading fits: "a new stat in", "my cafe
 # is swollen" (calf), "m and d" (MND).
 _SLIPS.update({("stat", "in"): ("statin",), ("stat", "ins"): ("statins",),
@@ -165,6 +176,8 @@ _SLIPS.update({(owner, "cafe"): (owner, "calf")
 # Caribbean "cyaan" / "kyaan" is "can't" and "pon" is "on" ("him cyaan stand pon it"): neither
 # is another English word.
 _SLIPS.update({("cyaan",): ("can", "not"), ("kyaan",): ("can", "not"), ("pon",): ("on",)})
+# Scots "baith" is "both" and "tae" is "to" ("baith her legs", "hanging on tae the worktop").
+_SLIPS.update({("baith",): ("both",), ("tae",): ("to",)})
 # A recogniser's "chess" for "chest" where only a body fits, and "num" for "numb" after a word
 # that only a state follows ("it's gone totally num").
 _SLIPS.update({(preposition, owner, "chess"): (preposition, owner, "chest")

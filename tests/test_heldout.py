@@ -227,6 +227,8 @@ KNOWN_MISSES = {
 }
 PREFIX_MISSES = {
     # Sets 34-46 (stop 20).
+    "In the game my little brother plays, his knight is":
+        "'in the game' is no story word: a son who collapses 'on the pitch in the game' is real",
     'Thunder Wave paralysed my Pikachu again.':
         "a game's creature named by its own name is no story word, and 'my Pikachu' reads as the "
         "speaker's",

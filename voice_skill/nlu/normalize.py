@@ -160,9 +160,9 @@ _SLIPS.update({(short,): tuple(long.split()) for short, long in (
     ("realy", "really"))})
 # Typed run-togethers of an owner and a body word ("bothmy legs", "myfoot keeps dragging"):
 # none of them is a word.
-_SLIPS.update({(owner + part,): (owner, part) for owner in ("my", "both")
-               for part in ("leg", "legs", "foot", "feet", "arm", "arms", "hand", "hands",
-                            "calf", "calves", "face", "my")})
+_SLIPS.update({("my" + part,): ("my", part) for part in (
+    "leg", "legs", "foot", "feet", "arm", "arms", "hand", "hands", "calf", "calves", "face")})
+_SLIPS.update({("bothmy",): ("both", "my")})
 # "My left foot has gone number" is "numb" typed on: after "gone" or "went" no count fits.
 _SLIPS.update({(before, "number"): (before, "numb") for before in ("gone", "went", "going")})
 _SLIPS.update({("lost", "the", "site"): ("lost", "the", "sight"),

@@ -680,7 +680,8 @@ def _question_marks(text: str, spoken: bool, firsts: list[str]) -> list[bool | N
 # still asks in general).
 _FACTIVE_OPENERS = (("is", "it", "bad", "that"), ("is", "it", "normal", "that"),
                     ("is", "it", "ok", "that"), ("is", "it", "okay", "that"),
-                    ("is", "it", "serious", "that"), ("should", "i", "worry", "that"))
+                    ("is", "it", "serious", "that"))
+# ("Should I worry that ..." reaches here as "is it bad that": normalize rewrites it.)
 _POINTING = {"one", "this", "these"}
 
 

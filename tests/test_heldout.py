@@ -61,10 +61,12 @@ def judged_right(want: str, got: str) -> bool:
 
 # Rows of the tuning sets the skill gets wrong today, with why.
 KNOWN_MISSES = {
+    # Set 18 (the row is labelled calm; the rules and now the recall model read it as urgent).
+    "my husbands arm went numb last night cos he slept on it, came back in a few minutes, he "
+    "also gets a calf cramp now and then":
+        "'last night' says it was lately, and a recent sign is not over because it passed: "
+        "the feeling coming back is not read as the end",
     # Set 32 (stop 19).
-    "Mum went out like a light on the commode this morning, only for a few seconds, but she's "
-    "never done that":
-        "'went out like a light' is mostly said of falling asleep, so it is no fainting phrase",
     "A boy in my son's class had a fit at school and now my son is frightened of his own "
     "twitches":
         "'a boy in my son's class' is read as the son, someone the speaker speaks for: a person "
@@ -97,14 +99,6 @@ KNOWN_MISSES = {
     "jumping":
         "'her sister' may be anyone's sister ('my grandad had ALS and so did his brother'), so "
         "only 'her own sister' is read as the patient's",
-    "Calf twitch first. Now arms.":
-        "'Now arms.' names the arms with no twitching word or pronoun in its sentence; a "
-        "pattern's words across sentences are allowed, but 'now arms' alone would also fire on "
-        "'my calf twitched, now my arms ache'",
-    "i'm eighty two and um me legs me left leg's been catching on the step this last week ever "
-    "since sunday":
-        "'me legs me left leg' is a restart that is not an exact repeat, and 'me' at a "
-        "clause's start is not read as 'my'",
     "My cousin had ALS but my parents and siblings are all fine, is it genetic?":
         "'my parents ... are all fine' is not read as a verdict across 'and siblings'",
     "Ma calf gets awfy sair when I walk up the brae but it goes aff when I stop for a wee rest":
@@ -115,13 +109,6 @@ KNOWN_MISSES = {
     "started amlodipine 5 days ago and since then my calves twitch":
         "the medicine is named only by its drug name: listing drug names would be a catalogue, "
         "and 'started' alone is too common a word",
-    "What would it mean if I started dropping things? Only asking because I've dropped three "
-    "cups this week, my grip just goes.":
-        "the report ('dropped three cups', 'my grip just goes') names no weakness word of the "
-        "rule: only the imagined 'dropping things' does",
-    "You said to tell you if it spreads, well it's in my arms now.":
-        "'it's in my arms now' says the spreading without a spreading word: the only one is "
-        "inside the instruction's 'if'",
     "My neurologist friend said to mention it if the twitching lasts three weeks, and it's been "
     "five weeks now.":
         "'it's been five weeks now' is a duration told of 'it', the twitching of an 'if' inside "
@@ -156,14 +143,6 @@ KNOWN_MISSES = {
         "labelled calm, but a calf cramp that comes with walking and goes off is how the "
         "walking-pain rule (claudication) is told: 'after' a walk and 'during' one are not told "
         "apart",
-    "my mom cant get up on her tipe toes no more on left side":
-        "'tipe' is one letter from 'tip' but four letters long with the slip inside: too short a "
-        "word to be read as a slip",
-    "dad just said 'chair the out of hand' to me and looked baffled that I didn't understand":
-        "jumbled speech shown only by quoting it: no rule word says the words were wrong",
-    "Dad says the stairs have suddenly got much harder, he's hauling himself up on the rail":
-        "the sign is told through 'Dad says' before any 'he': read as hearsay, as 'my friend "
-        "says twitching spreads' is",
     "The wifi dropped mid-call and my boss's face froze with his mouth hanging down on one side, "
     "hilarious. Anyway, calf twitch after the gym, normal?":
         "a frozen video call told in stroke words; 'face froze' is six words from 'one side'",
@@ -220,10 +199,6 @@ KNOWN_MISSES = {
     "why my calf twitches":
         "'a swollen red leg' has the teddy as its subject through 'has a swollen': a thing's "
         "reach is a linking verb",
-    "my husbands arm went numb last night cos he slept on it, came back in a few minutes, he "
-    "also gets a calf cramp now and then":
-        "'last night' says it was lately, and a recent sign is not over because it passed: "
-        "the feeling coming back is not read as the end",
 }
 PREFIX_MISSES = {
     # Sets 34-46 (stop 20).
@@ -256,11 +231,6 @@ PREFIX_MISSES = {
         "'the shelf I put up' has a relative clause between the thing and the sign",
     "The mower's engine is weak and spluttering":
         "'the mower's engine' is one thing named by two words the rules read apart",
-    'My girlfriend says the bit between her legs feels':
-        "'my girlfriend says' of her own body is read as hearsay for saddle numbness",
-    "She won't wake.":
-        "a bare 'won't wake' is also a teenager in the morning; only 'can't wake her' or a call "
-        'with no answer is read',
     "My wife's calves have been fluttering for about a":
         "'on and off all day' with 'about a fortnight': 'about' before the time is read as a rough"
         ' guess',
@@ -299,14 +269,6 @@ PREFIX_MISSES = {
         "'end up' is a modal cue, but 'could a twitch in my calf' before it is read as told",
     'Ever since the doc started me on the new water':
         "'doing the cha-cha' is no twitching word",
-    'Both arms have started popping like popcorn under':
-        "the calf is named only in the next sentence ('my calves have been doing it'), and 'my "
-        "calf has been' is too common a way to start a calm sentence",
-    "I've ridden for thirty years and my long boots have":
-        "'always fitted like a glove' is read as habitual and decides the mention",
-    'Noticed my calf throbbing on the dog walk, tonight':
-        "'it's red, shiny and bigger than the other' has 'it' for the calf two clauses back, past "
-        "the rule's reach",
     'Since my birthday in March my left calf jumps':
         "how long is told by a birthday and 'It's May'",
     'Legs were like jelly after squats yesterday, back':
@@ -354,17 +316,8 @@ PREFIX_MISSES = {
     'My husband keeps saying my twitching will spread to':
         "'will spread' is future, but a bare 'will' before a sign is no cue: 'it will not hold me'"
         ' is a present sign',
-    'Could stress make everything go dark out of my left':
-        "'right now I can't see out of it' confirms, but the sign's own words are in the question",
-    'Could it be low magnesium if my keys keep falling':
-        "a present habit inside an 'if' ('if my keys keep falling') is read as imagined",
-    'Is it normal for swallowing to suddenly feel difficult?':
-        "the confirming sentence names the sign again in other words ('tablets keep getting stuck "
-        "now'), and the question's 'is it normal for' sets both aside",
     'I had a chest infection in the spring, cleared with':
         'an antibiotic for an illness that is over is read as a medicine started',
-    'wife confused doesnt know where she is':
-        'no word says the confusion is sudden: a person with dementia is told the same way',
     'brother has ALS worried':
         "a relative without 'my': bare kin words would as well be a friend's ('my friend's brother"
         " has MND')",
@@ -376,15 +329,6 @@ PREFIX_MISSES = {
         'a fragment question with no question word is read as told',
     'ankles swollen? nope fine':
         "an answer to one's own question ('nope fine') is no negation the rules read",
-    "Answered the phone just now and I couldn't even":
-        "'without stopping for breath' negates the stopping: 'could not say hello without' is a "
-        'double negative no cue reads',
-    "I was signing my nephew's birthday card and my":
-        "'my right hand just quit' is read as weakness (urgent); a sudden one-sided hand told by "
-        "'just quit' and 'now' is no stroke phrase",
-    'My work boots used to fit snug, now the right':
-        "the deciding mention is the boots in the 'used to' clause; 'now' after the comma does not"
-        ' reach it',
     'Someone on a Facebook group claims her twitching':
         "'someone on a Facebook group' is no story word, and 'claims' comes after the someone it "
         'reports',
@@ -398,12 +342,8 @@ PREFIX_MISSES = {
         'walking and stopping',
     'I only get cramps after hours on the bike, and a':
         "long sweaty rides are read as fluid loss; 'a stretch sorts it' is an ordinary cramp",
-    "Got bitten on the calf by a neighbour's dog two":
-        "'going into cramp' after 'keeps' is read as figurative",
     "My calf looked swollen in a photo but it's just":
         "'it's just the angle' explains it, but an explanation as a plain cause is not read",
-    'my right cuff looks thinner than the left one':
-        "'cuff' for 'calf' is a recogniser slip only the context shows: a shirt cuff is as English",
     'uh the phone signal out here is weak':
         "'out here' between the thing and its state hides the thing as the subject",
     "my son's toy robot's leg won't move":
@@ -489,21 +429,12 @@ PREFIX_MISSES = {
     "My brother reckons if twitching spreads it means ALS.":
         "the brother is named before 'reckons', and a pattern's earliest part decides: ALS inside "
         "the hearsay is not what decides",
-    "Is it still sciatica when it's shooting down both":
-        "a general question with no person in it ('is it still sciatica when ...') is taken as "
-        "one, though 'it's shooting down both legs' tells what is happening",
-    "Is it arthritis if I suddenly can't open pickle":
-        "the grip is told inside 'if', and 'suddenly' may as well be imagined ('what if I suddenly"
-        " can't breathe')",
     "Why has this twitch not stopped once in a":
         "'this twitch' points at the speaker's own twitch, but a question with no person in it is "
         "taken as a general one",
     "Two months now of my calf going off constantly,":
         "'going off' is no twitching word: it also says a walking pain easing ('it goes off when I"
         " stop')",
-    "I measured both calves with my sewing tape because":
-        "'two centimetres smaller' is said of 'it' (the left calf), and the calf is no referent; "
-        "'both calves' is too far back for the rule's reach",
     "It's not spreading and the calf looks normal, but":
         "'it started the week the GP put me on a new tablet' has 'it' for the twitching never "
         "named by a word",
@@ -655,9 +586,6 @@ PREFIX_MISSES = {
         "animal is read as the speaker",
     "The dam at the reservoir was leaking and the":
         "'the water spread over the road' reads as spreading: water is no thing in the list",
-    "The pickle jar used to be nothing for me,":
-        "the jar is named in the 'used to' clause, and a pattern's earliest part decides whether "
-        "it is past",
     "Right, so I drove from Cork up to Belfast":
         "a numb backside after a long drive reads as saddle numbness; 'It all came back' is late "
         "in a long sentence",
@@ -669,11 +597,6 @@ PREFIX_MISSES = {
         "'all the time' is how often the vet sees twitching in dogs, read as how long the "
         "speaker's own twitching lasts: a duration belongs to the nearest verb's subject only "
         "by reach",
-    "Mum's always been steady on the stairs. This week she can barely get up them":
-        "'get up them' points back at the stairs through 'them': only symptoms are referents",
-    "I tried standing on my toes in yoga. I can do it on the left but not on the right":
-        "'do it' points back at standing on the toes: only symptoms are referents, and 'it' as "
-        "an object stands for nothing",
     "My foot went numb for a few seconds this morning because I was sitting on it.":
         "the cause ('because I was sitting on it') is not read as an end, and 'this morning' "
         "keeps the numbness recent",
@@ -775,23 +698,27 @@ HELD_OUT_LIMITS = {
     # 258 rows: 56 emergency, 65 urgent, 40 routine, 97 calm. Before this work: 24, 21, 7, 39.
     # After the sixth tuning set: 1 emergency (was 2). After the eighth: 1 false alarm (was 2).
     # After the fifteenth round (on sets 13 and 14): 0 false alarms.
-    "heldout_safety.jsonl": {"emergency": 1, "urgent": 1, "routine": 0, "none": 0},
+    # After stop 21 (the recall model): 0, 0, 0, 0.
+    "heldout_safety.jsonl": {"emergency": 0, "urgent": 0, "routine": 0, "none": 0},
     # 240 rows, written blind after tuning began: 47, 55, 36, 102. Before: 13, 18, 5, 39.
     # After the eighth tuning set: 4 false alarms (was 5). After the twelfth round (on set 11):
     # 2 emergencies (was 3). After the thirteenth (on set 12): 0 routine, 3 false alarms.
     # After the sixteenth (on set 15): 2 false alarms.
-    "heldout_safety_b.jsonl": {"emergency": 2, "urgent": 1, "routine": 0, "none": 2},
+    # After stop 21 (the recall model, nlu/recall.py): 1, 0, 0, 4.
+    "heldout_safety_b.jsonl": {"emergency": 1, "urgent": 0, "routine": 0, "none": 4},
     # 250 rows, written blind after the ninth tuning set: 54, 58, 34, 104. Fresh: 7, 7, 2, 2;
     # after the tenth tuning set: 6, 7, 2, 2. Blind until then; its misses were then read and
     # fixed (no longer blind): 0, 0, 0, 0.
-    "heldout_safety_c.jsonl": {"emergency": 0, "urgent": 0, "routine": 0, "none": 0},
+    # After stop 21 (the recall model, nlu/recall.py): 0, 0, 0, 1.
+    "heldout_safety_c.jsonl": {"emergency": 0, "urgent": 0, "routine": 0, "none": 1},
     # 183 real-sounding posts labelled with intents: 3, 4, 4, 172. Before: 1, 0, 1, 9.
     # 224 rows, blind (totals only), written after ten tuning rounds: 51, 55, 30, 88. Fresh:
     # 1, 6, 2, 2; after round eleven (on C): 1, 6, 2, 1; after round fifteen: 1, 6, 1, 1;
     # after round sixteen: 1, 5, 1, 1; after seventeen (on sets 16 and 17): 1, 3, 1, 1; after
     # eighteen (on set 19): 1, 3, 0, 1; after nineteen (on set 18): the same.
-        # After stop 20 (sets 34-46): 0, 3, 0, 1.
-    "heldout_safety_d.jsonl": {"emergency": 0, "urgent": 3, "routine": 0, "none": 1},
+    # After stop 20 (sets 34-46): 0, 3, 0, 1.
+    # After stop 21 (the recall model, nlu/recall.py): 0, 0, 0, 1.
+    "heldout_safety_d.jsonl": {"emergency": 0, "urgent": 0, "routine": 0, "none": 1},
     "heldout_posts.jsonl": {"emergency": 0, "urgent": 0, "routine": 0, "none": 2},
     # 200 rows, blind (totals only), written after thirteen tuning rounds by 25 invented
     # personas, 8 messages each: 52, 51, 30, 67. Fresh: 9, 11, 5, 6 (other people's
@@ -800,30 +727,37 @@ HELD_OUT_LIMITS = {
     # sixteen (on set 15): 7, 10, 4, 5; after seventeen (on sets 16 and 17), eighteen (on set 19)
     # and nineteen (on set 18): the same. After stop 19 (sets 20-33): 7, 9, 3, 5. After stop 20
     # (sets 34-46): 6, 9, 3, 5.
-    "heldout_safety_e.jsonl": {"emergency": 6, "urgent": 9, "routine": 3, "none": 5},
+    # After stop 21 (the recall model, nlu/recall.py): 2, 0, 3, 5.
+    "heldout_safety_e.jsonl": {"emergency": 2, "urgent": 0, "routine": 3, "none": 5},
     # Four sets of 240 rows written blind in stop 19 by helpers given only the labelling policy
     # (40 invented writers each), measured at the stop's start (de52950) and at its end.
     # F, written first: 60, 60, 35, 85. Start: 4, 8, 5, 7. Two rows' decisions (not their
     # text) were read to find a new mechanism that had broken them; fixed the general way.
     # End of stop 19: 4, 6, 2, 6. After stop 20: 4, 2, 2, 6.
-    "heldout_safety_f.jsonl": {"emergency": 4, "urgent": 2, "routine": 2, "none": 6},
+    # After stop 21 (the recall model, nlu/recall.py): 0, 1, 2, 8.
+    "heldout_safety_f.jsonl": {"emergency": 0, "urgent": 1, "routine": 2, "none": 8},
     # G, written after sets 20-24: 60, 60, 35, 85. Start: 6, 12, 7, 18. Never opened.
     # End of stop 19: 4, 6, 7, 13. After stop 20: 3, 5, 7, 13.
-    "heldout_safety_g.jsonl": {"emergency": 3, "urgent": 5, "routine": 7, "none": 13},
+    # After stop 21 (the recall model, nlu/recall.py): 0, 1, 7, 14.
+    "heldout_safety_g.jsonl": {"emergency": 0, "urgent": 1, "routine": 7, "none": 14},
     # H, written after sets 25-26: 60, 60, 35, 85. Start: 8, 12, 10, 9. Never opened.
     # End of stop 19: 8, 7, 8, 8. After stop 20: 8, 7, 6, 8.
-    "heldout_safety_h.jsonl": {"emergency": 8, "urgent": 7, "routine": 6, "none": 8},
+    # After stop 21 (the recall model, nlu/recall.py): 1, 1, 6, 9.
+    "heldout_safety_h.jsonl": {"emergency": 1, "urgent": 1, "routine": 6, "none": 9},
     # I, written after sets 27-31: 60, 60, 36, 84. Start: 6, 8, 6, 14. Never opened.
     # End of stop 19: 4, 7, 6, 9. After stop 20: 4, 5, 6, 9.
-    "heldout_safety_i.jsonl": {"emergency": 4, "urgent": 5, "routine": 6, "none": 9},
+    # After stop 21 (the recall model, nlu/recall.py): 0, 0, 6, 10.
+    "heldout_safety_i.jsonl": {"emergency": 0, "urgent": 0, "routine": 6, "none": 10},
     # Two sets of 240 rows written blind in stop 20 by two helpers given the same brief (a
     # general mix, 40 invented writers), measured at the stop's start (eb70364, the code of
     # 8cada64) and after each tuning round. Never opened: only totals and class totals read.
     # J: 60, 62, 34, 84. Start: 5, 3, 3, 11. End: 5, 2, 3, 10. One row's decision (not its
     # text) was read when a new spreading pattern broke it; the pattern was narrowed.
-    "heldout_safety_j.jsonl": {"emergency": 5, "urgent": 2, "routine": 3, "none": 10},
+    # After stop 21 (the recall model, nlu/recall.py): 1, 0, 3, 10.
+    "heldout_safety_j.jsonl": {"emergency": 1, "urgent": 0, "routine": 3, "none": 10},
     # K: 60, 60, 35, 85. Start: 9, 7, 3, 13. End: 9, 6, 3, 13.
-    "heldout_safety_k.jsonl": {"emergency": 9, "urgent": 6, "routine": 3, "none": 13},
+    # After stop 21 (the recall model, nlu/recall.py): 2, 1, 3, 13.
+    "heldout_safety_k.jsonl": {"emergency": 2, "urgent": 1, "routine": 3, "none": 13},
 }
 INTENT_FLOOR = {"heldout_posts.jsonl": 0.9}
 """Intent accuracy on the held-out posts: 0.911 today (0.906 before); the target is 0.85."""

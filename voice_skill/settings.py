@@ -28,6 +28,11 @@ SPHINX_LMS = ("generic", "domain", "mix")
 START_MODES = ("always", "wake", "button")
 TTS_RATES = (80, 450)
 """Speaking rates espeak-ng accepts (words per minute): espeakRATE_MINIMUM/MAXIMUM, speak_lib.h."""
+RECALL_THRESHOLD = 0.7
+"""Chosen by five-fold cross-validation over the tuning sets (no held-out row): the highest
+recall at which the model alone adds at most 1% false alarms on calm rows it was not trained on
+(0.7: 44 of 5,519, catching 2,324 of 2,616 emergencies and 2,208 of 2,509 urgent rows; 0.6: 62
+of 5,519; 0.8: 27 of 5,519 with 2,258 and 2,119 caught)."""
 CONFIRM_BELOW = 0.2
 """Word confidence below which a red flag resting on the word is asked back. pocketsphinx on the
 development questions (bench/bench_confidence.py, plain model): a word below 0.2 is wrong as
@@ -224,6 +229,14 @@ class SafetySettings(Stage):
     escalating at once; a yes escalates, a no answers."""
     confirm_below: float = field(default=CONFIRM_BELOW, metadata=between(0, 1))
     """A red flag resting on a word heard with less confidence than this (0..1) is asked back."""
+    recall: bool = True
+    """A learned second opinion (nlu/recall.py) escalates a message it is sure tells of an urgent
+    or emergency sign where no rule of that level fired. It never calms a rule down. In speech
+    its escalation is asked back first (confirm). Off: the rules alone decide."""
+    recall_threshold: float = field(default=RECALL_THRESHOLD, metadata=between(0.5, 1))
+    """How sure (0.5..1) the second opinion must be that a level's sign is told."""
+    recall_model: Path | None = None
+    """A model file written by scripts/train_recall.py; unset: the shipped one."""
 
 
 @dataclass(frozen=True)

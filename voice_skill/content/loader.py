@@ -30,7 +30,8 @@ SPOKEN_ANSWERS = ("yes", "no", "yeah", "nope", "yes i do", "no i do not", "not r
 recogniser expects them too."""
 
 MESSAGE_KEYS = ("fallback", "disclaimer", "clarify", "clarify_again", "idle_reset", "safety_net",
-                "safety_check", "safety_check_which", "safety_check_yes", "red_flag_confirm")
+                "safety_check", "safety_check_which", "safety_check_yes", "red_flag_confirm",
+                "red_flag_learned")
 MAX_CONFIRM_WORDS = 10
 """A red flag asked back ("Did you mention weakness?") is named in at most this many words: the
 question is spoken, and a long one is hard to answer yes or no."""
@@ -188,6 +189,9 @@ class Messages:
     red_flag_confirm: str
     """The yes/no question for a red flag the recogniser was unsure of; {what} is the rule's
     `confirm` (or `about`) text."""
+    red_flag_learned: str
+    """Names a sign only the recall model read into what was said; {what} is the rule's
+    `about` text."""
 
 
 @dataclass(frozen=True)
@@ -451,7 +455,8 @@ def _levels(node: Located) -> tuple[dict[str, str], dict[str, str]]:
 # What each text may leave to be filled in; a misspelt one would crash mid-conversation or
 # be spoken literally.
 _PLACEHOLDERS = {"clarify": {"first", "second"}, "clarify_again": {"first", "second"},
-                 "safety_net": {"emergency_number"}, "red_flag_confirm": {"what"}}
+                 "safety_net": {"emergency_number"}, "red_flag_confirm": {"what"},
+                 "red_flag_learned": {"what"}}
 _ADVICE_PLACEHOLDERS = {"emergency_number"}
 
 

@@ -14,6 +14,7 @@ from ..asr.base import Word
 from ..content.loader import LEVELS, Content, Dialog
 from ..settings import Settings
 from .normalize import normalize
+from .recall import second_opinion
 from .safety import Assessment, escalation_advice
 from .understand import Confirmation, Decision, Matcher, decide
 
@@ -155,6 +156,8 @@ class Skill:
         self.content = content
         self.settings = settings
         self.matcher = Matcher(content.dialogs, keyword_floor=settings.match.answer_threshold)
+        safety = settings.safety
+        self.recall = second_opinion(safety.recall, safety.recall_threshold, safety.recall_model)
 
     def decide(self, text: str, alternatives: tuple[str, ...] = (),
                spoken: bool = False, second_opinions: tuple[str, ...] = (),
@@ -165,7 +168,7 @@ class Skill:
         # Typed text is what the person meant: only a recogniser's doubts are asked back.
         confirm_below = safety.confirm_below if spoken and safety.confirm else None
         return decide(text, self.content, self.matcher, self.settings.match, alternatives,
-                      spoken, second_opinions, words, confirm_below)
+                      spoken, second_opinions, words, confirm_below, self.recall)
 
     def opening(self) -> str:
         """Spoken once when a session starts: a greeting and the disclaimer."""

@@ -2,8 +2,8 @@
 
 A red flag heard in speech is sure when the best reading reports it on words the recogniser
 was confident of; it is unsure when only a next-best reading or another model's reading
-reports it, or when one of its words was heard below a confidence threshold. Typed text is
-always sure. An unsure red flag more urgent than every sure one is asked back ("Did you
+reports it, when one of its words was heard below a confidence threshold, or when only the
+recall model read it into the words (no word of it can be checked). Typed text is always sure. An unsure red flag more urgent than every sure one is asked back ("Did you
 mention weakness?") before it escalates (understand.decide, dialog.Skill).
 """
 
@@ -56,7 +56,7 @@ def split_doubts(best: Assessment, others: Sequence[Assessment], words: Sequence
     """Sort the best reading's red flags (best) and the other readings' (others) into sure and
     unsure: a hit is sure when the best reading has it and each of its words was heard with
     at least confirm_below confidence."""
-    sure = [h for h in best.hits if hit_confidence(h, words) >= confirm_below]
+    sure = [h for h in best.hits if not h.learned and hit_confidence(h, words) >= confirm_below]
     named = {h.rule.id for h in sure}
     unsure: list[RedFlagHit] = []
     for hit in [h for h in best.hits if h.rule.id not in named] + \

@@ -103,6 +103,8 @@ class RedFlagHit:
     """The words that fired the rule."""
     experiencer: str = SPEAKER
     """Whose symptom it is: SPEAKER, or OTHER (someone the person speaks of)."""
+    learned: bool = False
+    """Heard by the recall model (recall.py), not by the rule's words: heard is then ''."""
 
 
 @dataclass(frozen=True)
@@ -778,6 +780,9 @@ def escalation_advice(assessment: Assessment, content: Content, emergency_number
     advice = content.level_advice[top.level]
     if assessment.about_someone_else:
         advice = content.someone_else_advice.get(top.level, advice)
-    parts = [f"You mentioned {top.about}.", advice.replace("{emergency_number}", emergency_number)]
+    # The recall model read a sign into the whole sentence: said as a likelihood, not a fact.
+    heard = content.messages.red_flag_learned.format(what=top.about) if assessment.hits[0].learned \
+        else f"You mentioned {top.about}."
+    parts = [heard, advice.replace("{emergency_number}", emergency_number)]
     parts += [hit.rule.advice for hit in assessment.hits if hit.rule.advice]
     return " ".join(dict.fromkeys(p for p in parts if p))

@@ -18,6 +18,7 @@ from ..settings import MatchSettings
 from .doubt import split_doubts
 from .matchindex import PhrasingIndex, Query, sorted_tokens
 from .normalize import content_words, normalize, stem
+from .recall import SecondOpinion
 from .safety import Assessment, assess
 
 Scorer = Callable[..., float]
@@ -265,7 +266,8 @@ def _best_reading(text: str, alternatives: tuple[str, ...], matcher: Matcher,
 def decide(text: str, content: Content, matcher: Matcher, settings: MatchSettings,
            alternatives: tuple[str, ...] = (), spoken: bool = False,
            second_opinions: tuple[str, ...] = (), words: tuple[Word, ...] = (),
-           confirm_below: float | None = None) -> Decision:
+           confirm_below: float | None = None,
+           recall: SecondOpinion | None = None) -> Decision:
     """Red flags first (they win over any answer), then the FAQ match and its outcome.
 
     alternatives: a recogniser's next-best readings of the same speech. Missing a red flag is
@@ -285,8 +287,12 @@ def decide(text: str, content: Content, matcher: Matcher, settings: MatchSetting
     flags escalate at once, as for typed text. Spoken development questions, plain model, a
     question on a calm row answered no: false alarms flite 7 -> 4 of 267 (14 of 339 asked), in
     noise 10 -> 0 of 178 (19 of 226 asked); missed red flags unchanged (0 of 72, 26 of 48).
+    recall: the learned second opinion on the best reading (recall.py); in speech its sign is
+    always asked back when a threshold is given, as a reading's words cannot vouch for it.
     """
     best = assess(text, content.rules, spoken, content.cues)
+    if recall is not None:
+        best = recall.review(best, normalize(text), content.rules)
     others = [assess(t, content.rules, spoken, content.cues)
               for t in (*alternatives, *second_opinions)]
     reading = _best_reading(text, alternatives, matcher, settings)

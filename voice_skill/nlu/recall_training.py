@@ -1,0 +1,128 @@
+"""Training the recall model (recall.py) from labelled rows: pure functions, numpy only.
+
+A row's class comes from its label and the rules: a row labelled urgent or emergency is the
+sign of the first rule of that level that fires on it, or other_<level> when none does (the
+rows the model is for); every other row is NONE. The rules' own examples and the dialogs'
+phrasings are labelled by what the rules decide on them, so the model also learns that asking
+about a sign is not telling one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..content.loader import Content
+from .normalize import normalize
+from .recall import FEATURE_SPACE, NONE, RecallModel, features
+from .safety import assess
+
+ESCALATING = ("urgent", "emergency")
+"""The levels the model is trained to add."""
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    label: str
+    """The level it should get: none, routine, urgent or emergency."""
+
+
+@dataclass(frozen=True)
+class TrainingSettings:
+    epochs: int = 8
+    rate: float = 0.2
+    """Adagrad's step size."""
+    l2: float = 1e-5
+    seed: int = 0
+
+
+def model_classes(content: Content) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """NONE, each urgent or emergency rule, then other_urgent and other_emergency; with each
+    class's level."""
+    rules = [r for r in content.rules if r.level in ESCALATING]
+    classes = (NONE, *(r.id for r in rules), *(f"other_{lv}" for lv in ESCALATING))
+    levels = ("none", *(r.level for r in rules), *ESCALATING)
+    return classes, levels
+
+
+def class_of(example: Example, content: Content) -> str:
+    """The class an example teaches (see the module docstring)."""
+    if example.label not in ESCALATING:
+        return NONE
+    hits = assess(example.text, content.rules, cues=content.cues).hits
+    same = [h.rule.id for h in hits if h.rule.level == example.label]
+    return same[0] if same else f"other_{example.label}"
+
+
+def content_examples(content: Content) -> list[Example]:
+    """The rules' examples and the dialogs' phrasings, labelled with the rules' decision."""
+    texts = [e for r in content.rules for e in r.escalate_examples + r.calm_examples]
+    texts += [p for d in content.dialogs for p in d.phrasings]
+    return [Example(t, assess(t, content.rules, cues=content.cues).level)
+            for t in dict.fromkeys(texts)]
+
+
+def read_examples(path: Path) -> list[Example]:
+    """Rows of a labelled set (JSON lines with text and escalation)."""
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip()]
+    return [Example(r["text"], r["escalation"]) for r in rows]
+
+
+def digest(paths: Iterable[Path]) -> str:
+    """sha256 over the files' names and bytes: which data a model was trained on."""
+    hashed = hashlib.sha256()
+    for path in sorted(paths, key=lambda p: p.name):
+        hashed.update(path.name.encode() + b"\0" + path.read_bytes())
+    return hashed.hexdigest()
+
+
+def train(examples: list[Example], content: Content,
+          settings: TrainingSettings = TrainingSettings()) -> RecallModel:
+    """A multinomial logistic model over hashed features, trained by Adagrad."""
+    classes, levels = model_classes(content)
+    index = {c: i for i, c in enumerate(classes)}
+    rows = [features(normalize(e.text)) for e in examples]
+    targets = [index[class_of(e, content)] for e in examples]
+    weights = np.zeros((FEATURE_SPACE, len(classes)))
+    squares = np.full((FEATURE_SPACE, len(classes)), 1e-8)
+    bias, bias_squares = np.zeros(len(classes)), np.full(len(classes), 1e-8)
+    order = np.random.default_rng(settings.seed)
+    for _ in range(settings.epochs):
+        for i in order.permutation(len(rows)):
+            slots = rows[i]
+            if not len(slots):
+                continue
+            scale = 1 / np.sqrt(len(slots))
+            scores = weights[slots].sum(axis=0) * scale + bias
+            gradient = np.exp(scores - scores.max())
+            gradient /= gradient.sum()
+            gradient[targets[i]] -= 1
+            step = gradient[None, :] * scale + settings.l2 * weights[slots]
+            squares[slots] += step * step
+            weights[slots] -= settings.rate * step / np.sqrt(squares[slots])
+            bias_squares += gradient * gradient
+            bias -= settings.rate * gradient / np.sqrt(bias_squares)
+    used = np.flatnonzero(np.abs(weights).sum(axis=1))
+    counts = {c: targets.count(i) for i, c in enumerate(classes)}
+    metadata = {"examples": len(examples), "features": len(used), "class_counts": counts,
+                "settings": dataclasses.asdict(settings)}
+    return RecallModel(classes, levels, used.astype(np.int64), weights[used].astype(np.float32),
+                       bias.astype(np.float32), metadata)
+
+
+def save_model(model: RecallModel, path: Path) -> None:
+    """Write model as one .npz (weights as float16: it halves the file and changes no
+    decision at the shipped threshold, test_recall)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(path, classes=json.dumps(model.classes), levels=json.dumps(model.levels),
+                        slots=model.slots.astype(np.int32),
+                        weights=model.weights.astype(np.float16), bias=model.bias,
+                        metadata=json.dumps(model.metadata, sort_keys=True))

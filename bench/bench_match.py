@@ -27,6 +27,8 @@ from rapidfuzz import fuzz
 
 from voice_skill.content.loader import load_content
 from voice_skill.nlu import understand
+from voice_skill.nlu.recall import SecondOpinion, second_opinion
+from voice_skill.settings import RECALL_THRESHOLD
 from voice_skill.nlu.dialog_tests import MISSING, load_dialog_tests
 from voice_skill.nlu.normalize import normalize
 from voice_skill.nlu.understand import Matcher, decide
@@ -79,7 +81,11 @@ def evaluate(matcher: Matcher, rows: list[tuple[str, list[str]]]) -> tuple[float
     return correct / max(in_scope, 1), low_right, max(oos_scores, default=0.0)
 
 
-STAGES = ("normalise", "red flags", "match")
+STAGES = ("normalise", "red flags", "second opinion", "match")
+
+
+RECALL = second_opinion(True, RECALL_THRESHOLD, None)
+"""The shipped second opinion, as Skill builds it from the default settings."""
 
 
 def _timed(function: Callable, stage: str, spent: dict[str, float]) -> Callable:
@@ -100,7 +106,7 @@ def stage_clock(matcher: Matcher, scan: bool) -> Iterator[dict[str, float]]:
     rank = matcher.rank_by_scan if scan else matcher.rank
     with contextlib.ExitStack() as stack:
         stages = ((understand, "normalize", STAGES[0]), (understand, "assess", STAGES[1]),
-                  (matcher, "rank", STAGES[2]))
+                  (SecondOpinion, "review", STAGES[2]), (matcher, "rank", STAGES[3]))
         for target, name, stage in stages:
             function = rank if name == "rank" else getattr(target, name)
             stack.enter_context(mock.patch.object(target, name, _timed(function, stage, spent)))
@@ -117,7 +123,7 @@ def time_decide(content, matcher: Matcher, questions: list[str], repeats: int = 
             for text in questions:
                 spent.update(dict.fromkeys(STAGES, 0.0))
                 start = time.perf_counter()
-                decide(text, content, matcher, settings)
+                decide(text, content, matcher, settings, recall=RECALL)
                 samples["total"].append((time.perf_counter() - start) * 1000)
                 for stage in STAGES:
                     samples[stage].append(spent[stage])

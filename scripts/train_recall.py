@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Train the recall model (voice_skill/nlu/recall.py) and write voice_skill/data/recall/.
+"""Train the recall model (voice_skill/nlu/recall.py) and write voice_skill/data/recall.npz.
 
 It learns from the labelled tuning sets (tests/data/tuning_safety*.jsonl) and the shipped
 content's own examples and phrasings, never from a held-out set. Training is seeded, so the

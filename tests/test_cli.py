@@ -345,7 +345,7 @@ tests:
         intent: more
   - name: weakness escalates
     turns:
-      - user: my leg gave out
+      - user: my leg feels weak
         escalation: urgent
         says: [doctor today]
   - name: goodbye ends

@@ -152,7 +152,8 @@ def test_a_file_error_names_the_file_section_and_key() -> None:
 
 @pytest.mark.parametrize(("toml", "message"), [
     ("[safety]\nemergency_numbr = '112'\n", "cfg.toml: unknown key 'emergency_numbr' in [safety] "
-                                            "(known: emergency_number, confirm, confirm_below)"),
+                                            "(known: emergency_number, confirm, confirm_below, "
+                                            "recall, recall_threshold, recall_model)"),
     ("[safty]\n", "cfg.toml: unknown section [safty] (known: content, match, safety,"),
     ("audio = 3\n", "cfg.toml: [audio] must be a table, got 3"),
     ("[audio]\nmax_utterance = 1\nmin_speech = 1\n",

@@ -161,14 +161,16 @@ class Skill:
 
     def decide(self, text: str, alternatives: tuple[str, ...] = (),
                spoken: bool = False, second_opinions: tuple[str, ...] = (),
-               words: tuple[Word, ...] = ()) -> Decision:
+               words: tuple[Word, ...] = (), learned: bool = True) -> Decision:
         """Red flags, then FAQ matching, for one utterance (spoken: a recogniser's reading, with
-        its alternatives, other models' readings and its words' confidences)."""
+        its alternatives, other models' readings and its words' confidences; learned: False
+        leaves the second opinion out)."""
         safety = self.settings.safety
         # Typed text is what the person meant: only a recogniser's doubts are asked back.
         confirm_below = safety.confirm_below if spoken and safety.confirm else None
         return decide(text, self.content, self.matcher, self.settings.match, alternatives,
-                      spoken, second_opinions, words, confirm_below, self.recall)
+                      spoken, second_opinions, words, confirm_below,
+                      self.recall if learned else None)
 
     def opening(self) -> str:
         """Spoken once when a session starts: a greeting and the disclaimer."""
@@ -184,7 +186,12 @@ class Skill:
                 now - state.last_heard_at > self.settings.dialog.idle_reset_seconds:
             state = Conversation()
         state = dataclasses.replace(state, last_heard_at=now)
-        decision = self.decide(text, alternatives, spoken, second_opinions, words)
+        # A reply to the skill's own yes/no question answers it ("I don't think so"); the rules
+        # still hear a red flag told in it, but the second opinion, which reads a message
+        # without what was asked, would read the answer as a report.
+        answering = state.confirming is not None or state.check in ("asked", "which")
+        decision = self.decide(text, alternatives, spoken, second_opinions, words,
+                               learned=not answering)
         if state.confirming is not None:
             return self._confirm_reply(state, decision, normalize(text).split())
         return self._respond_to(state, decision)

@@ -3,7 +3,8 @@
 A red flag heard in speech is sure when the best reading reports it on words the recogniser
 was confident of; it is unsure when only a next-best reading or another model's reading
 reports it, when one of its words was heard below a confidence threshold, or when only the
-recall model read it into the words (no word of it can be checked). Typed text is always sure. An unsure red flag more urgent than every sure one is asked back ("Did you
+recall model read it into the words (no word of it can be checked). Typed text is always
+sure. An unsure red flag more urgent than every sure one is asked back ("Did you
 mention weakness?") before it escalates (understand.decide, dialog.Skill).
 """
 

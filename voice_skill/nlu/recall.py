@@ -41,7 +41,7 @@ MIN_WORDS = 4
 """Fewer words than this say too little for the model: its bias, not the words, decides
 ("my leg" alone scored 0.76 urgent). Of the held-out rows it fixed, 1 of 72 was this short."""
 
-SHIPPED_MODEL = Path(__file__).resolve().parent.parent / "data" / "recall" / "recall.npz"
+SHIPPED_MODEL = Path(__file__).resolve().parent.parent / "data" / "recall.npz"
 
 
 def _hash(feature: str) -> int:
@@ -74,8 +74,8 @@ class Opinion:
     level: str
     """The most urgent level it is sure of (none, urgent or emergency)."""
     rule_id: str | None
-    """The likeliest sign of that level (a rule id), None when the level is none or the model
-    has no sign of that level the content still has."""
+    """The likeliest sign of exactly that level (a rule id), None when the level is none or the
+    content has no rule of that level the model knows."""
     probability: float
     """How sure it is that the utterance reports a red flag of at least that level."""
 
@@ -100,8 +100,8 @@ class RecallModel:
             return softmax(self.bias)
         at = np.minimum(np.searchsorted(self.slots, found), len(self.slots) - 1)
         known = at[self.slots[at] == found]
-        # Scaled by the utterance's own feature count, as in training, so a long story's many
-        # n-grams do not outvote what its one red-flag sentence says.
+        # Scaled by the square root of the utterance's feature count, as in training, so a
+        # message's scores do not grow merely with its length.
         scores = self.weights[known].sum(axis=0) / np.sqrt(len(found)) + self.bias
         return softmax(scores)
 
@@ -115,7 +115,9 @@ class RecallModel:
             at_least = [i for i, lv in enumerate(self.levels) if LEVELS.index(lv) >= rank]
             sure = float(probs[at_least].sum())
             if sure >= threshold:
-                named = [i for i in at_least if self.classes[i] in rule_ids]
+                # The sign named is one of this level, so its advice is this level's.
+                named = [i for i in at_least if self.levels[i] == level and
+                         self.classes[i] in rule_ids]
                 best = max(named, key=lambda i: probs[i], default=None)
                 return Opinion(level, self.classes[best] if best is not None else None, sure)
         return Opinion(NONE, None, float(probs[0]))

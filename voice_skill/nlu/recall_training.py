@@ -62,8 +62,12 @@ def class_of(example: Example, content: Content) -> str:
 
 
 def content_examples(content: Content) -> list[Example]:
-    """The rules' examples and the dialogs' phrasings, labelled with the rules' decision."""
+    """The rules' and the symptom lexicon's examples and the dialogs' phrasings, labelled with
+    the rules' decision."""
     texts = [e for r in content.rules for e in r.escalate_examples + r.calm_examples]
+    # The symptom lexicon's examples: other bodily complaints (a cough, vomiting) are no red
+    # flag on their own; without them the model read "I keep throwing up" as urgent.
+    texts += [e for d in content.symptoms.detectors for e in d.fire_examples + d.calm_examples]
     texts += [p for d in content.dialogs for p in d.phrasings]
     return [Example(t, assess(t, content.rules, cues=content.cues).level)
             for t in dict.fromkeys(texts)]

@@ -263,6 +263,13 @@ def _best_reading(text: str, alternatives: tuple[str, ...], matcher: Matcher,
     return best
 
 
+def _other_complaint(text: str, content: Content) -> bool:
+    """A bodily complaint that is no twitching, cramp or leg pain (symptoms.yaml: unplaced and
+    not report): the second opinion learned from leg and muscle messages, and read "I keep
+    throwing up" or "a bad cough" as red flags, so it stays out; the rules still judge."""
+    return content.symptoms.fires("unplaced", text) and not content.symptoms.fires("report", text)
+
+
 def decide(text: str, content: Content, matcher: Matcher, settings: MatchSettings,
            alternatives: tuple[str, ...] = (), spoken: bool = False,
            second_opinions: tuple[str, ...] = (), words: tuple[Word, ...] = (),
@@ -291,7 +298,7 @@ def decide(text: str, content: Content, matcher: Matcher, settings: MatchSetting
     always asked back when a threshold is given, as a reading's words cannot vouch for it.
     """
     best = assess(text, content.rules, spoken, content.cues)
-    if recall is not None:
+    if recall is not None and not _other_complaint(text, content):
         best = recall.review(best, normalize(text), content.rules)
     others = [assess(t, content.rules, spoken, content.cues)
               for t in (*alternatives, *second_opinions)]

@@ -32,7 +32,8 @@ RECALL_THRESHOLD = 0.7
 """Chosen by five-fold cross-validation over the tuning sets (no held-out row): the highest
 recall at which the model alone adds at most 1% false alarms on calm rows it was not trained on
 (0.7: 44 of 5,519, catching 2,324 of 2,616 emergencies and 2,208 of 2,509 urgent rows; 0.6: 62
-of 5,519; 0.8: 27 of 5,519 with 2,258 and 2,119 caught)."""
+of 5,519; 0.8: 27 of 5,519 with 2,258 and 2,119 caught). Measured before the symptom
+lexicon's examples joined the training data (37 more rows); not re-run since."""
 CONFIRM_BELOW = 0.2
 """Word confidence below which a red flag resting on the word is asked back. pocketsphinx on the
 development questions (bench/bench_confidence.py, plain model): a word below 0.2 is wrong as

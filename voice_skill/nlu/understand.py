@@ -298,8 +298,11 @@ def decide(text: str, content: Content, matcher: Matcher, settings: MatchSetting
     always asked back when a threshold is given, as a reading's words cannot vouch for it.
     """
     best = assess(text, content.rules, spoken, content.cues)
-    if recall is not None and not _other_complaint(text, content):
-        best = recall.review(best, normalize(text), content.rules)
+    if recall is not None:
+        reviewed = recall.review(best, normalize(text), content.rules)
+        # The complaint lexicon is read only when the model would add a sign, most messages not.
+        if reviewed is not best and not _other_complaint(text, content):
+            best = reviewed
     others = [assess(t, content.rules, spoken, content.cues)
               for t in (*alternatives, *second_opinions)]
     reading = _best_reading(text, alternatives, matcher, settings)

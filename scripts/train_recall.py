@@ -4,7 +4,7 @@
 It learns from the labelled tuning sets (tests/data/tuning_safety*.jsonl) and the shipped
 content's own examples and phrasings, never from a held-out set. Training is seeded, so the
 same data gives the same model; test_recall checks the shipped model was trained on today's
-tuning sets. About 20 s on this machine (2 cores).
+tuning sets. About 55 s on this machine (three seeded runs averaged).
 
 Usage: scripts/train_recall.py [--out PATH] [--epochs N] [--dialogs DIR]
 """

@@ -15,7 +15,8 @@ from voice_skill.content.loader import LEVELS, load_content
 from voice_skill.errors import ContentError
 from voice_skill.nlu.dialog import Conversation, Skill
 from voice_skill.nlu.normalize import normalize
-from voice_skill.nlu.recall import (MIN_WORDS, NONE, SHIPPED_MODEL, features, load_model)
+from voice_skill.nlu.recall import (MIN_WORDS, NONE, SHIPPED_MODEL, RecallModel, features,
+                                    load_model)
 from voice_skill.nlu.recall_training import (Example, TrainingSettings, digest, read_examples,
                                              save_model, train)
 
@@ -28,6 +29,9 @@ TUNING_SETS = sorted(DATA.glob("tuning_safety*.jsonl"))
 # know. The rules alone let it through; the model reads it as a loss of bladder control.
 UNNOTICED_ACCIDENT = ("my grandad cannot make it to the loo in time any more and did not even "
                       "realise he had gone")
+
+# Mine too: twitching for two months, told as a heartbeat and "solid", words no rule has.
+TWO_MONTHS_OF_IT = "my calf has been going like a little heartbeat for two months solid"
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +76,47 @@ def test_a_sign_no_rule_has_is_escalated_and_said_as_a_likelihood(with_model, ru
     assert hit.learned and hit.heard == "" and hit.rule.id == "bladder_bowel_control"
     reply = with_model.respond(Conversation(), UNNOTICED_ACCIDENT)
     assert reply.text.startswith("It sounds like you may be describing a loss of bladder")
+
+
+def test_the_models_sign_is_whose_the_message_says(with_model) -> None:
+    """The model reads no person: the persons the message names say whose sign it is, and the
+    advice follows (the grandad's accident is someone else's; the same words of oneself not)."""
+    theirs = with_model.respond(Conversation(), UNNOTICED_ACCIDENT)
+    assert with_model.decide(UNNOTICED_ACCIDENT).assessment.about_someone_else
+    assert "If this is happening to someone with you" in theirs.text
+    own = "i cannot make it to the loo in time any more and did not even realise i had gone"
+    decision = with_model.decide(own)
+    assert decision.assessment.hits[0].learned and not decision.assessment.about_someone_else
+    assert "someone with you" not in with_model.respond(Conversation(), own).text
+
+
+def test_a_routine_sign_no_rule_has_is_escalated_as_routine(with_model, rules_only) -> None:
+    assert rules_only.decide(TWO_MONTHS_OF_IT).escalation == "none"
+    decision = with_model.decide(TWO_MONTHS_OF_IT)
+    assert decision.escalation == "routine"
+    assert decision.assessment.hits[0].rule.id == "persistent_twitching"
+    assert with_model.respond(Conversation(), TWO_MONTHS_OF_IT).text.startswith(
+        "It sounds like you may be describing twitching that has lasted for weeks")
+
+
+def _model_of(probabilities: dict[str, float]) -> RecallModel:
+    """A model with no features: an utterance without words gets these probabilities."""
+    classes = tuple(probabilities)
+    levels = tuple(c.split(":")[0] for c in classes)
+    return RecallModel(classes, levels, np.zeros(0, np.int64), np.zeros((0, len(classes)),
+                       np.float32), np.log(np.array(list(probabilities.values()), np.float32)), {})
+
+
+def test_the_model_names_the_likeliest_level_it_is_sure_of() -> None:
+    """Sure of a red flag (0.75 urgent or worse): the likelier of the two is the level."""
+    model = _model_of({NONE: 0.25, "urgent:u": 0.30, "emergency:e": 0.45})
+    rules = frozenset({"urgent:u", "emergency:e"})
+    opinion = model.opinion("", 0.7, rules)
+    assert (opinion.level, opinion.rule_id) == ("emergency", "emergency:e")
+    assert opinion.probability == pytest.approx(0.75, abs=1e-5)
+    model = _model_of({NONE: 0.25, "urgent:u": 0.45, "emergency:e": 0.30})
+    assert model.opinion("", 0.7, rules).level == "urgent"
+    assert model.opinion("", 0.8, rules).level == NONE
 
 
 def test_in_speech_the_models_sign_is_asked_back(with_model) -> None:
@@ -152,4 +197,5 @@ def test_training_learns_a_small_table_and_round_trips(tmp_path, content) -> Non
     assert loaded.classes == model.classes and loaded.levels == model.levels
     assert np.allclose(loaded.probabilities("i wet myself"), model.probabilities("i wet myself"),
                        atol=1e-2)
-    assert loaded.metadata["settings"] == dataclasses.asdict(TrainingSettings(epochs=30))
+    settings = dataclasses.asdict(TrainingSettings(epochs=30))
+    assert loaded.metadata["settings"] == {**settings, "seeds": list(settings["seeds"])}

@@ -569,6 +569,18 @@ def test_someone_elses_symptom_escalates_as_theirs(text: str, rule_id: str) -> N
     assert assessment.about_someone_else
 
 
+@pytest.mark.parametrize("text", [
+    # Nobody is named before the sign: whose the message is as a whole decides.
+    "Both his legs have gone weak since this morning, I'm having to hold him up",
+    # The speaker's "I" inside another's name is part of that name.
+    "The lady I care for has wet herself twice today and did not notice",
+])
+def test_someone_elses_symptom_when_no_one_is_named_just_before_it(text: str) -> None:
+    assessment = judge(text)
+    assert assessment.level != "none"
+    assert assessment.about_someone_else
+
+
 def test_the_speakers_own_symptom_is_theirs_even_when_someone_else_noticed() -> None:
     assessment = judge("my daughter noticed my face is drooping on one side")
     assert assessment.level == "emergency"

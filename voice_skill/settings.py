@@ -29,11 +29,16 @@ START_MODES = ("always", "wake", "button")
 TTS_RATES = (80, 450)
 """Speaking rates espeak-ng accepts (words per minute): espeakRATE_MINIMUM/MAXIMUM, speak_lib.h."""
 RECALL_THRESHOLD = 0.7
-"""Chosen by five-fold cross-validation over the tuning sets (no held-out row): the highest
-recall at which the model alone adds at most 1% false alarms on calm rows it was not trained on
-(0.7: 44 of 5,519, catching 2,324 of 2,616 emergencies and 2,208 of 2,509 urgent rows; 0.6: 62
-of 5,519; 0.8: 27 of 5,519 with 2,258 and 2,119 caught). Measured before the symptom
-lexicon's examples joined the training data (37 more rows); not re-run since."""
+"""Chosen by five-fold cross-validation over the tuning sets (no held-out row): the model alone may
+add at most 1% false alarms on calm rows it was not trained on. Stop 21 (urgent and emergency
+signs): 0.7 (44 of 5,519). Stop 22 (routine signs too, three runs averaged, the likeliest level;
+the tuning rows alone, through SecondOpinion.review and the complaint gate), false alarms the
+model adds to the rules' 168 of 4,271 calm rows, and red flags missed (emergency, urgent,
+routine; the rules alone: 8, 20, 29): 0.6: 44 (1.03%), 2, 3, 11; 0.65: 40 (0.94%), 2, 3, 12;
+0.7: 30 (0.70%), 2, 3, 15; 0.8: 18 (0.42%), 4, 7, 15. 0.65 and 0.7 miss the same emergencies and
+urgent rows; 0.7 trades 3 routine rows for 10 fewer false alarms, and keeps a margin for the sum
+over 29 classes, which a diffuse reading of a calm message nears. The same threshold serves all
+levels."""
 CONFIRM_BELOW = 0.2
 """Word confidence below which a red flag resting on the word is asked back. pocketsphinx on the
 development questions (bench/bench_confidence.py, plain model): a word below 0.2 is wrong as
@@ -231,9 +236,9 @@ class SafetySettings(Stage):
     confirm_below: float = field(default=CONFIRM_BELOW, metadata=between(0, 1))
     """A red flag resting on a word heard with less confidence than this (0..1) is asked back."""
     recall: bool = True
-    """A learned second opinion (nlu/recall.py) escalates a message it is sure tells of an urgent
-    or emergency sign where no rule of that level fired. It never calms a rule down. In speech
-    its escalation is asked back first (confirm). Off: the rules alone decide."""
+    """A learned second opinion (nlu/recall.py) escalates a message it is sure tells of a routine,
+    urgent or emergency sign where no rule of that level fired. It never calms a rule down. In
+    speech its escalation is asked back first (confirm). Off: the rules alone decide."""
     recall_threshold: float = field(default=RECALL_THRESHOLD, metadata=between(0.5, 1))
     """How sure (0.5..1) the second opinion must be that a level's sign is told."""
     recall_model: Path | None = None

@@ -18,8 +18,8 @@ from ..settings import MatchSettings
 from .doubt import split_doubts
 from .matchindex import PhrasingIndex, Query, sorted_tokens
 from .normalize import content_words, normalize, stem
-from .recall import SecondOpinion
-from .safety import Assessment, assess
+from .recall import SecondOpinion, told_of
+from .safety import Assessment, assess, message_experiencer
 
 Scorer = Callable[..., float]
 
@@ -296,13 +296,15 @@ def decide(text: str, content: Content, matcher: Matcher, settings: MatchSetting
     noise 10 -> 0 of 178 (19 of 226 asked); missed red flags unchanged (0 of 72, 26 of 48).
     recall: the learned second opinion on the best reading (recall.py); in speech its sign is
     always asked back when a threshold is given, as a reading's words cannot vouch for it.
+    Whose sign it is comes from the persons the message names (safety.message_experiencer).
     """
     best = assess(text, content.rules, spoken, content.cues)
     if recall is not None:
         reviewed = recall.review(best, normalize(text), content.rules)
         # The complaint lexicon is read only when the model would add a sign, most messages not.
         if reviewed is not best and not _other_complaint(text, content):
-            best = reviewed
+            best = told_of(reviewed, message_experiencer(text, content.rules, spoken,
+                                                         content.cues))
     others = [assess(t, content.rules, spoken, content.cues)
               for t in (*alternatives, *second_opinions)]
     reading = _best_reading(text, alternatives, matcher, settings)

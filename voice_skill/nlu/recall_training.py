@@ -45,9 +45,10 @@ class TrainingSettings:
     l2: float = 1e-5
     seeds: tuple[int, ...] = (0, 1, 2)
     """One model per seed (the order rows are seen in), their weights averaged: one seed's
-    probabilities near the threshold flip with the row order; three seeds averaged, five-fold
-    cross-validation on the tuning sets at 0.7: false alarms the model adds 43 -> 38 of 4,271,
-    urgent rows missed 4 -> 3 of 2,509, routine 6 -> 7 of 1,248."""
+    probabilities near the threshold flip with the row order. Five-fold cross-validation on the
+    tuning sets at 0.7, on the first model with routine signs (before the likeliest level and
+    the calm examples of days-long twitching), one seed -> three: false alarms the model adds
+    43 -> 38 of 4,271, urgent rows missed 4 -> 3 of 2,509, routine 6 -> 7 of 1,248."""
 
 
 def model_classes(content: Content) -> tuple[tuple[str, ...], tuple[str, ...]]:

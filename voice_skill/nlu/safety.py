@@ -739,6 +739,15 @@ def _rule_hit(words: _Words, rule: RedFlagRule, cues: CueSpans) -> RedFlagHit | 
     return SetAside(rule, why) if why else None
 
 
+def _read(text: str, rules: tuple[RedFlagRule, ...], spoken: bool,
+          cues: AssertionCues | None) -> tuple[_WordIndex, _Words, list[bool | None], CueSpans]:
+    """text's words (pronouns resolved), which sentences ask, and where each cue is."""
+    index = _index_for(rules, cues or _NO_CUES)
+    words = resolve_pronouns(utterance_words(text, index, spoken), index)
+    marks = _question_marks(text, spoken, [words[s].text for s, _ in _sentence_bounds(words)])
+    return index, words, marks, _cue_spans(words, index, marks)
+
+
 def assess(text: str, rules: tuple[RedFlagRule, ...], spoken: bool = False,
            cues: AssertionCues | None = None) -> Assessment:
     """Which red flags text reports as happening now; the highest level wins.
@@ -749,11 +758,8 @@ def assess(text: str, rules: tuple[RedFlagRule, ...], spoken: bool = False,
     explained away as a general question; lower levels still are. A "can" that only makes
     sense as "can't" is read as "can't" (restore_lost_negation).
     """
-    index = _index_for(rules, cues or _NO_CUES)
-    words = resolve_pronouns(utterance_words(text, index, spoken), index)
+    index, words, marks, spans = _read(text, rules, spoken, cues)
     present = frozenset(m for w in words for m in w.matches)
-    marks = _question_marks(text, spoken, [words[s].text for s, _ in _sentence_bounds(words)])
-    spans = _cue_spans(words, index, marks)
     results = [result for rule, starts in zip(rules, index.starts)
                if not present.isdisjoint(starts) and (result := _rule_hit(words, rule, spans))]
     hits = [r for r in results if isinstance(r, RedFlagHit)]
@@ -778,10 +784,7 @@ def message_experiencer(text: str, rules: tuple[RedFlagRule, ...], spoken: bool 
     assertion.message_experiencer. Measured on the tuning sets' red-flag rows whose class says
     whose sign it is (1,601): 1,483 right, against 1,425 for the last person named and 1,364 for
     the first; held-out A and C: 94 of 95."""
-    index = _index_for(rules, cues or _NO_CUES)
-    words = resolve_pronouns(utterance_words(text, index, spoken), index)
-    marks = _question_marks(text, spoken, [words[s].text for s, _ in _sentence_bounds(words)])
-    return whole_message_experiencer(_cue_spans(words, index, marks))
+    return whole_message_experiencer(_read(text, rules, spoken, cues)[3])
 
 
 def escalation_advice(assessment: Assessment, content: Content, emergency_number: str) -> str:

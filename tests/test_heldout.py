@@ -744,6 +744,12 @@ HELD_OUT_LIMITS = {
     # sentences). Routine missed, false alarms: rules alone 1, 0; stop 21's model 1, 2; the
     # first routine model 0, 5; with the calm examples (stop 22's model): 1, 1.
     "heldout_own_durations.jsonl": {"emergency": 0, "urgent": 0, "routine": 1, "none": 1},
+    # 240 rows written blind in stop 23 by a helper given only the labelling policy: typed words
+    # that mislead, red-flag words used harmlessly (figures of speech, past episodes told with
+    # many time words, hearsay, hypotheticals, negations) beside genuine signs told with the
+    # same words or none of the usual ones. 60 emergency, 50 urgent, 30 routine, 100 calm.
+    # Fresh at stop 22's code: 2, 2, 1, 15 (rules alone 3, 4, 3, 14).
+    "heldout_safety_m.jsonl": {"emergency": 2, "urgent": 2, "routine": 1, "none": 13},
 }
 INTENT_FLOOR = {"heldout_posts.jsonl": 0.9}
 """Intent accuracy on the held-out posts: 0.911 today (0.906 before); the target is 0.85."""

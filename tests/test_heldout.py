@@ -45,7 +45,8 @@ TUNING_SETS = ("tuning_safety.jsonl", "tuning_safety_2.jsonl", "tuning_safety_3.
                "tuning_safety_39.jsonl", "tuning_safety_40.jsonl",
                "tuning_safety_41.jsonl", "tuning_safety_42.jsonl",
                "tuning_safety_43.jsonl", "tuning_safety_44.jsonl",
-               "tuning_safety_45.jsonl", "tuning_safety_46.jsonl")
+               "tuning_safety_45.jsonl", "tuning_safety_46.jsonl",
+               "tuning_safety_47.jsonl")
 
 
 def rows(name: str) -> list[dict]:
@@ -61,13 +62,11 @@ def judged_right(want: str, got: str) -> bool:
 
 # Rows of the tuning sets the skill gets wrong today, with why.
 KNOWN_MISSES = {
-    # Stop 22: a list of denied signs is all red-flag n-grams to the recall model (0.71 urgent or
-    # worse, likeliest an emergency). Leaving a sign the rules set aside as negated to the rules
-    # was tried: it fixed this row and two held-out false alarms, but cross-validated on the
-    # tuning sets it cost an emergency.
-    "no chest pain, no breathlessness, and my calf isn't swollen":
-        "the recall model reads the denied signs' words as a clot with breathing trouble; the "
-        "rules' negation is not consulted",
+    # Stop 23: the question is about the doctor; the brother's ALS inside it is a fact told.
+    "would a doctor want to know my brother has als? he was diagnosed last year and now i'm "
+    "fretting about my own twitches":
+        "'would a' is a hypothetical cue to the end of its clause, and 'my brother has als' is "
+        "inside it; nothing marks a fact told within a question",
     # Family history, fitted by the recall model once it learned routine signs, is left to the
     # rules (stop 22): the relative's kinship decides it, which word n-grams do not read.
     "tell them about your sister love her sister had a l s you see and now its her own calf "
@@ -220,8 +219,6 @@ PREFIX_MISSES = {
         "'had a fit at school' is a seizure",
     'This heat has paralysed the trains.':
         "the thing ('the trains') comes after the sign, as its object",
-    'Grouting the bathroom on my knees for hours and the':
-        "'the tap's still leaking' is heard as leaking and 'for hours' as its time",
     'Traffic was at a total standstill, the whole city':
         "'the whole city paralysed' has no verb, so the city is not read as its subject",
     'Budgie looks droopy and fluffed up, vet tomorrow.':
@@ -343,8 +340,6 @@ PREFIX_MISSES = {
         "'it was normal again' after the sign is no resolved cue ('normal again' alone)",
     'Our chest freezer started leaking all over the':
         "'chest freezer' is a thing, but 'chest' still starts the leaking sign's search",
-    'Lambing shed was wet and freezing all night.':
-        "'wet ... all night' is read as wetting the bed; a shed is no person",
     'Spread six barrows of compost on the veg beds':
         "'spread' with a number and a load as its object is no spreading, and only named loads are"
         ' ignored',

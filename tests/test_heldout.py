@@ -46,7 +46,7 @@ TUNING_SETS = ("tuning_safety.jsonl", "tuning_safety_2.jsonl", "tuning_safety_3.
                "tuning_safety_41.jsonl", "tuning_safety_42.jsonl",
                "tuning_safety_43.jsonl", "tuning_safety_44.jsonl",
                "tuning_safety_45.jsonl", "tuning_safety_46.jsonl",
-               "tuning_safety_47.jsonl")
+               "tuning_safety_47.jsonl", "tuning_safety_48.jsonl", "tuning_safety_49.jsonl")
 
 
 def rows(name: str) -> list[dict]:
@@ -62,6 +62,34 @@ def judged_right(want: str, got: str) -> bool:
 
 # Rows of the tuning sets the skill gets wrong today, with why.
 KNOWN_MISSES = {
+    # Stop 23, tuning sets 48 and 49.
+    'i was legless at the wedding on saturday lol, and woke with calf cramps on sunday, is alcohol a '
+    'cause':
+        "'woke with calf cramps' reads as cramps that break sleep; nothing says it was one night",
+    "i was so tired i couldn't get my words out at the pub quiz last night, lol, slept it off. also "
+    'get calf cramps':
+        "'last night' makes the sign recent, and a recent sign is not over because it passed "
+        "('slept it off')",
+    'i came round from the anaesthetic last year a bit confused but it cleared in an hour. now just '
+    'asking about cramps':
+        "'an hour' of the confusion is read as the cramp's time a sentence later (the cramp "
+        "rule has no reach)",
+    'The printer at work has been having a seizure all morning, spitting out blank pages. Can '
+    'sitting at a desk all day cause cramps?':
+        "'all morning' of the printer is read as the cramp's time a sentence later",
+    'My sourdough collapsed in the oven again, flat as a pancake. Any foods that help with muscle '
+    'cramps?':
+        "'muscle ... flat' reads as a wasted muscle across the sentences",
+    "Since the breakup I'm just numb, eating ice cream and watching reruns. Is it weird that my calf "
+    'twitches when I lie down?':
+        "'just' starts a clause of its own, so the figure cue 'since the breakup' does not reach "
+        "'numb'",
+    "The love of my life just moved to Perth and I'm absolutely frozen, don't know what to do with "
+    'myself. Is it normal that my calf twitches after long flights?':
+        "'moved to' (Perth) and the calf's 'twitches' a sentence later are read as twitching that "
+        "moved",
+    'The ALS news spreading online scared me because my dad has it and my calf twitches.':
+        "'news' is a thing right before 'spreading', which sets the ALS in its clause aside too",
     # Stop 23: the question is about the doctor; the brother's ALS inside it is a fact told.
     "would a doctor want to know my brother has als? he was diagnosed last year and now i'm "
     "fretting about my own twitches":
@@ -219,6 +247,9 @@ PREFIX_MISSES = {
         "'had a fit at school' is a seizure",
     'This heat has paralysed the trains.':
         "the thing ('the trains') comes after the sign, as its object",
+    'Grouting the bathroom on my knees for hours and the':
+        "'for hours' of grouting is read as the cramp's time, a sentence away; the cramp rule "
+        "has no reach (a reach of 14 words fixed this row but cost nine tuning rows' long cramps)",
     'Traffic was at a total standstill, the whole city':
         "'the whole city paralysed' has no verb, so the city is not read as its subject",
     'Budgie looks droopy and fluffed up, vet tomorrow.':
@@ -340,6 +371,9 @@ PREFIX_MISSES = {
         "'it was normal again' after the sign is no resolved cue ('normal again' alone)",
     'Our chest freezer started leaking all over the':
         "'chest freezer' is a thing, but 'chest' still starts the leaking sign's search",
+    'Lambing shed was wet and freezing all night.':
+        "'calf cramps' and 'all night' are two sentences apart, and the cramp rule has no reach "
+        "(a reach of 14 words fixed this row but cost nine tuning rows' long cramps)",
     'Spread six barrows of compost on the veg beds':
         "'spread' with a number and a load as its object is no spreading, and only named loads are"
         ' ignored',

@@ -387,7 +387,8 @@ def _cue_spans(words: _Words, index: _WordIndex, marks: list[bool | None]) -> Cu
                                                                           spans.get("others", []))}
         for first, last in _sentence_bounds(words):
             sentence = words[first:last]
-            if marks[sentence[0].at.sentence] is not False and is_about_question(sentence) \
+            if marks[sentence[0].at.sentence] is not False \
+                    and is_about_question(sentence, None, index.symptom_words) \
                     and not persons.intersection(range(first, last)):
                 spans.setdefault(ASKED, []).append((first, last))
     return CueSpans(spans)
@@ -705,6 +706,8 @@ _FACTIVE_OPENERS = (("is", "it", "bad", "that"), ("is", "it", "normal", "that"),
                     ("is", "it", "serious", "that"))
 # ("Should I worry that ..." reaches here as "is it bad that": normalize rewrites it.)
 _POINTING = {"one", "this", "these"}
+_AT_A_SIGN = frozenset({"this", "these"})
+"""Before a sign's word, these point at one the asker has: "is this numbness serious?"."""
 
 
 def _states_a_fact(words: list[_Word]) -> bool:
@@ -713,9 +716,14 @@ def _states_a_fact(words: list[_Word]) -> bool:
                for o in _FACTIVE_OPENERS)
 
 
-def is_about_question(words: list[_Word], cues: CueSpans | None = None) -> bool:
-    """A general question ('is weakness serious?') with no report by or about a person in it."""
+def is_about_question(words: list[_Word], cues: CueSpans | None = None,
+                      symptom_words: frozenset[str] = frozenset()) -> bool:
+    """A general question ('is weakness serious?') with no report by or about a person in it.
+    A sign pointed at ("is this chest pain something to worry about?") is the asker's own."""
     if not words or words[0].text not in _QUESTION_STARTS or _states_a_fact(words):
+        return False
+    if any(word.text in _AT_A_SIGN and not symptom_words.isdisjoint(after.matches)
+           for word, after in zip(words, words[1:])):
         return False
     if len(words) > 1 and words[1].text == "not":
         return False  # "can't breathe", "couldn't feel a thing": a report without its "I"
@@ -788,7 +796,8 @@ def assess(text: str, rules: tuple[RedFlagRule, ...], spoken: bool = False,
     hits = [r for r in results if isinstance(r, RedFlagHit)]
     set_aside = tuple(r for r in results if isinstance(r, SetAside))
     # "Is chest pain like this serious? It's there now." asks, then says it is happening.
-    asks = marks[0] is not False and is_about_question(words, spans) and not spans.of(CONFIRMED)
+    asks = marks[0] is not False and is_about_question(words, spans, index.symptom_words) \
+        and not spans.of(CONFIRMED)
     if hits and asks:
         kept = [hit for hit in hits if spoken and hit.rule.level == "emergency"]
         set_aside += tuple(SetAside(hit.rule, "hypothetical") for hit in hits if hit not in kept)

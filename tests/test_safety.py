@@ -921,6 +921,18 @@ def test_a_question_about_a_fact_it_states_reports_it(text: str, expected: str) 
     assert level(text) == expected
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("is this chest pain something to worry about?", "emergency"),
+    ("is this numbness in my foot serious", "urgent"),
+    ("are these twitches spreading to my arms?", "urgent"),
+    ("is chest pain something to worry about?", "none"),
+    ("is numbness serious", "none"),
+    ("is this normal for someone who runs a lot?", "none"),
+])
+def test_a_sign_pointed_at_in_a_question_is_the_askers_own(text: str, expected: str) -> None:
+    assert level(text) == expected
+
+
 def test_a_condition_that_says_when_it_happened_tells_it() -> None:
     assert level("would it be a stroke if my right arm went weak and heavy just now") == \
         "emergency"

@@ -790,9 +790,7 @@ def assess(text: str, rules: tuple[RedFlagRule, ...], spoken: bool = False,
     """
     index, words, marks, spans = _read(text, rules, spoken, cues)
     keyed = set().union(*(index.keyed.get(word, ()) for word in words.where))
-    results = [result for rule in rules
-               if not keyed.isdisjoint(map(id, rule.patterns))
-               and (result := _rule_hit(words, rule, spans, keyed))]
+    results = [result for rule in rules if (result := _rule_hit(words, rule, spans, keyed))]
     hits = [r for r in results if isinstance(r, RedFlagHit)]
     set_aside = tuple(r for r in results if isinstance(r, SetAside))
     # "Is chest pain like this serious? It's there now." asks, then says it is happening.

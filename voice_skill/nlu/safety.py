@@ -609,7 +609,8 @@ def _pattern_match(words: _Words, pattern: RedFlagPattern, ignored: set[int],
                     default=min(pick)) for pick in picks]
     # In a rule for words common in long stories (one with a reach), a part named only in a
     # general question of its own sentence is asked, not told: "I've been driving for years.
-    # Can stress cause calf twitching?" is no twitching for years.
+    # Can stress cause calf twitching?" is no twitching for years. (Not in every rule: a
+    # question after a sentence that holds the rest of a sign is as often the asker's own.)
     keep = [i for i, pick in enumerate(picks) if rule.reach is None or not any(
         _inside_asked(j[0], cues) and words[j[0]].at.sentence != words[deciding[i][0]].at.sentence
         for j in pick)]
@@ -681,19 +682,23 @@ def _only_body(start: int, end: int, cues: CueSpans) -> bool:
 _WH_WORDS = frozenset({"what", "whats", "why", "how", "when", "where", "which", "who"})
 
 
-def _question_marks(text: str, spoken: bool, firsts: list[str]) -> list[bool | None]:
+def _question_marks(text: str, spoken: bool, firsts: list[str],
+                    with_commas: list[bool]) -> list[bool | None]:
     """Per sentence, whether typed punctuation says it is a question (True), a statement
-    (False) or nothing (None). Typed text with commas but no question mark anywhere is taken
-    as statements: "Did a hot yoga class, sweated buckets, now my calves cramp" drops its "I",
-    it does not ask; one that opens with a question word still asks ("wot does it mean if ur
-    calf swells up, like is that a clot thing"). A recogniser writes no punctuation, so speech
-    is judged by its words. firsts: each sentence's first word, as the words were split."""
+    (False) or nothing (None). In typed text with no question mark anywhere, a sentence with
+    commas is taken as a statement: "Did a hot yoga class, sweated buckets, now my calves
+    cramp" drops its "I", it does not ask; one that opens with a question word still asks
+    ("wot does it mean if ur calf swells up, like is that a clot thing"), and one without
+    commas is judged by its words ("ink everywhere. is twitching linked to calcium"). A
+    recogniser writes no punctuation, so speech is judged by its words. firsts: each
+    sentence's first word, as the words were split; with_commas: whether it has clauses."""
     count = max(1, len(firsts))
     if spoken:
         return [None] * count
     marks = questions(text) or [None]
     if "?" not in text and "," in text:
         marks = [False if mark is None and not (i < len(firsts) and firsts[i] in _WH_WORDS)
+                 and (i >= len(with_commas) or with_commas[i] or len(marks) == 1)
                  else mark for i, mark in enumerate(marks)]
     return marks + [None] * (count - len(marks))
 
@@ -774,7 +779,9 @@ def _read(text: str, rules: tuple[RedFlagRule, ...], spoken: bool,
     """text's words (pronouns resolved), which sentences ask, and where each cue is."""
     index = _index_for(rules, cues or _NO_CUES)
     words = resolve_pronouns(utterance_words(text, index, spoken), index)
-    marks = _question_marks(text, spoken, [words[s].text for s, _ in _sentence_bounds(words)])
+    bounds = _sentence_bounds(words)
+    marks = _question_marks(text, spoken, [words[s].text for s, _ in bounds],
+                            [words[s].at.clause != words[e - 1].at.clause for s, e in bounds])
     return index, words, marks, _cue_spans(words, index, marks)
 
 

@@ -995,3 +995,50 @@ def test_an_answer_of_ones_own_or_a_stated_fact_is_told(text: str, expected: str
 ])
 def test_a_future_start_or_a_childhood_habit_is_not_happening(text: str, expected: str) -> None:
     assert level(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    # a checklist answered no, item by item or in a short sentence after it
+    ("Weakness? No. Numbness? No. Just a twitch in my calf.", "none"),
+    ("weak arm, no; numb foot, no; only the calf flickers", "none"),
+    ("Chest pain: none. It's a cramp after football.", "none"),
+    ("Swollen calf? Nothing like that, only the odd jump.", "none"),
+    # a "no" that starts words of its own, or a telling too long to be an item, answers nothing
+    ("both my legs are numb, no feeling at all", "emergency"),
+    ("My legs have gone numb. No idea why.", "emergency"),
+    ("He's been trying to wee for hours, nothing at all", "emergency"),
+    ("I keep stumbling over nothing", "urgent"),
+    ("the twitching is in my arms now, not just the calf", "urgent"),
+])
+def test_a_sign_answered_no_is_denied(text: str, expected: str) -> None:
+    assert level(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("I wouldn't call it weakness, more like tired legs after the hike", "none"),
+    ("Not a drop of blood when I cough, I checked", "none"),
+    ("I don't think it's a seizure thing, he's just shivering", "none"),
+    # a denial of something else, in a clause of its own, leaves the sign told
+    ("I wouldn't call it normal, my leg has gone weak since lunch", "urgent"),
+])
+def test_a_saying_that_denies_sets_the_sign_aside(text: str, expected: str) -> None:
+    assert level(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    # the sayer's own body, and someone else's told after "she said"
+    ("my wife says her face has gone droopy on one side", "emergency"),
+    ("at work she said his speech went slurred after the op", "none"),
+])
+def test_a_him_after_she_said_is_someone_else(text: str, expected: str) -> None:
+    assert level(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    # no question mark anywhere: a sentence without commas is judged by its words
+    ("long shifts, on my feet for weeks. is twitching normal after standing", "none"),
+    # one with commas that drops its "I" still tells
+    ("Did a hot yoga class, sweated buckets, now my calves cramp", "urgent"),
+])
+def test_a_question_typed_without_its_mark(text: str, expected: str) -> None:
+    assert level(text) == expected

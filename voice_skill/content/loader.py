@@ -122,7 +122,7 @@ class RedFlagRule:
 CUE_KINDS = ("hypothetical", "habitual", "modal", "hearsay", "stories", "relayed", "past",
              "present", "recent", "sudden", "resolved", "recovered", "confirming", "elliptical",
              "figurative", "joking", "things", "body", "speaker", "others", "animals",
-             "referents", "appraisal", "explained", "asking")
+             "referents", "appraisal", "explained", "asking", "denial")
 """The kinds of assertion cue a content file may list under `assertion` (see safety.py)."""
 
 
@@ -157,6 +157,8 @@ class AssertionCues:
     ("my cat had a fit") is no person's, so it is set aside as another meaning.
     asking: the whole sentence asks or imagines, whoever it names ("hypothetically, if both
     my legs went numb", "we had a seizure first aid talk at school").
+    denial: a saying that denies what follows it in its clause ("I wouldn't call it
+    weakness", "not a drop of blood"), further off than a "not" alone reaches.
     appraisal / explained: a sign told as what someone thought they saw ("I thought my face
     was drooping") and, after it, an explanation that shows it was something else ("turned
     out it was the mirror"): together, and only together, they set the sign aside.

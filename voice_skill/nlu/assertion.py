@@ -124,8 +124,10 @@ def mention_assertion(words: list[str], at: list[Position], start: int, end: int
         return "figurative"
     if _an_animal_s(words, at, start, cues):
         return "figurative"
-    if _explained_away(at, start, cues):
-        return "negated"
+    if _explained_away(at, start, cues) or any(
+            e <= start and start - e <= DENIAL_REACH and at[s].clause == here.clause
+            for s, e in cues.of("denial")):
+        return "negated"  # "I wouldn't call it weakness", "not a drop of blood"
     confirmed = _confirmed_later(at, start, cues)
     if not confirmed and _hearsay(words, at, start, cues, end):
         return "hearsay"
@@ -150,6 +152,8 @@ def mention_assertion(words: list[str], at: list[Position], start: int, end: int
     return PRESENT
 
 
+DENIAL_REACH = 4
+"""How many words after a denial ("I couldn't say I'm") the sign it denies may start."""
 EXPLAINED_REACH = 2
 """How many sentences after an appraised sign its explanation may come."""
 
@@ -332,9 +336,21 @@ def _hearsay(words: list[str], at: list[Position], start: int, cues: CueSpans,
                 not _now_begins(words, at, e, start) and \
                 not any(e <= p < _reach(p, e, start, end, speaker)
                         and (p in speaker or not any(e <= t < p for t in third))
+                        and not _other_gender(words, s, p)
                         for p, _ in persons):
             return True
     return False
+
+
+_GENDERS = {"he": "m", "him": "m", "his": "m", "she": "f", "her": "f", "hers": "f"}
+
+
+def _other_gender(words: list[str], cue: int, person: int) -> bool:
+    """A "he" or "his" after "she said" (or the other way round) is someone else: "my friend's
+    dad had a stroke and she said HIS speech went slurred" tells of the dad, not the sayer."""
+    sayer = _GENDERS.get(words[cue - 1]) if cue else None
+    told = _GENDERS.get(words[person])
+    return sayer is not None and told is not None and sayer != told
 
 
 _CLAUSE_OPENERS = frozenset({"and", "but", "so", "well"})

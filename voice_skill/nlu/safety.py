@@ -44,7 +44,7 @@ from .slips import TYPO_MIN_LENGTH, word_matches
 # A clause also ends at these words: what follows a "but" is judged on its own.
 _CONTRAST = {"but", "though", "although", "however", "except", "whereas", "just", "only"}
 _NEGATION_CUES = {"no", "not", "never", "without", "nor", "neither", "none", "nothing",
-                  "nobody", "denies", "free"}
+                  "nobody", "denies", "free", "zero"}
 _LIST_JOINS = {"or", "nor"}
 # Words that end a rule's terms but say how long something lasts, or point back, rather than
 # name a symptom: "the indigestion won't go and pain in my arm" negates the going, not the pain.
@@ -538,6 +538,8 @@ def _bare_items(words: list[_Word], clause: int) -> bool:
 
 
 def _negated_after(words: list[_Word], end: int) -> bool:
+    if _answered_no(words, end):
+        return True
     clause = words[end - 1].clause
     for i in range(end, min(len(words), end + 4)):
         if words[i].clause != clause:
@@ -547,6 +549,59 @@ def _negated_after(words: list[_Word], end: int) -> bool:
         if words[i].text not in _VERDICT_LINKS:
             return False
     return False
+
+
+_ANSWERS_NO = frozenset({"no", "nope", "nah", "naw", "nae", "none", "nil", "negative", "never",
+                         "nothing"})
+_ANSWERS_IN_ITEM = frozenset({"no", "nope", "nah", "naw", "nil", "none", "negative"})
+"""Answers that may follow an item without a comma ("foot drop no"), unlike an object."""
+_ANSWER_WORDS = _ANSWERS_NO | {"not", "at", "all", "really", "thankfully", "thank", "god",
+                               "definitely", "absolutely", "sir", "madam", "mate", "doctor",
+                               "like", "that", "of", "the", "sort", "kind", "i", "do", "have",
+                               "got", "any", "it", "those", "one", "them"}
+_ITEM_BREAKS = frozenset({"and", "but", "or", "because", "so", "is", "are", "was", "were", "has",
+                          "have", "i", "my", "he", "she", "it", "they"})
+"""Words that start a report of its own after a sign's word, where an item stops: "weak and no
+strength", "numb, my hands are"."""
+ASKED_ITEM_WORDS = 4
+"""How long a sentence may be and still be one item of a checklist ("Any weakness?")."""
+
+
+def _answered_no(words: list[_Word], end: int) -> bool:
+    """A sign named as an item and answered no at once: "weakness nil", "breathless, no",
+    "Face drooping? Nah.", "any numbness in hands? no." The answer is a clause or a short
+    sentence of its own, made only of a no and its softeners; "my legs are numb. No idea why"
+    and "numb, no feeling at all" answer nothing. Only a sign's own words are answered so:
+    an ability asked ("Can she stand? No.") is no term of a rule."""
+    here = words[end - 1].at
+    # The item may go on past the sign's word: "weak leg, no", "numbness in hands? no."
+    while end < len(words) and words[end].at.clause == here.clause \
+            and words[end].text not in _ANSWERS_NO and words[end].text not in _ITEM_BREAKS:
+        end += 1
+    if end >= len(words) or words[end].at.clause == here.clause \
+            and words[end].text not in _ANSWERS_IN_ITEM:
+        return False  # "I keep stumbling over nothing": an object, no answer
+    answer = words[end].at
+    item = [w for w in words if w.at.clause == here.clause]
+    if len(item) > ASKED_ITEM_WORDS:
+        return False  # "trying to pee for hours, nothing at all" tells, it is no item
+    if answer.sentence != here.sentence:
+        short = words.sentence_sizes[here.sentence] <= ASKED_ITEM_WORDS \
+            if isinstance(words, _Words) else False
+        if not short:
+            return False
+    elif answer.clause == here.clause and not (end + 1 == len(words)
+                                             or words[end + 1].at.clause != here.clause):
+        return False  # "numb no feeling": the "no" starts words of its own
+    # The answer is the rest of its clause: "no", "nothing like that", "I don't have".
+    rest = [w.text for w in words[end:] if w.at.clause == answer.clause]
+    # "nothing like that" answers; a bare "nothing" may be what did not come ("Stood there
+    # for ages, nothing.").
+    denied = not (_ANSWERS_NO - {"nothing"}).isdisjoint(rest) or rest[:2] in (
+        ["nothing", "like"], ["nothing", "of"]) or any(
+        a == "not" and (b in {"really", "at"} or i and rest[i - 1] == "do")
+        for i, (a, b) in enumerate(zip(rest, rest[1:] + [""])))
+    return denied and all(w in _ANSWER_WORDS for w in rest)  # not "not one", "not the left"
 
 
 def _group_spans(words: _Words, group: tuple[Term, ...]) -> list[tuple[int, int]]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import collections
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..content.loader import (
@@ -569,39 +570,46 @@ ASKED_ITEM_WORDS = 4
 
 def _answered_no(words: list[_Word], end: int) -> bool:
     """A sign named as an item and answered no at once: "weakness nil", "breathless, no",
-    "Face drooping? Nah.", "any numbness in hands? no." The answer is a clause or a short
-    sentence of its own, made only of a no and its softeners; "my legs are numb. No idea why"
-    and "numb, no feeling at all" answer nothing. Only a sign's own words are answered so:
-    an ability asked ("Can she stand? No.") is no term of a rule."""
+    "Face drooping? Nah.", "any numbness in hands? no." The item is a clause, or a sentence, of
+    at most ASKED_ITEM_WORDS; the answer is a clause of its own made only of a no and its
+    softeners. "my legs are numb. No idea why" and "numb, no feeling at all" answer nothing.
+    Only a sign's own words are answered so: an ability asked ("Can she stand? No.") is no
+    term of a rule."""
     here = words[end - 1].at
     # The item may go on past the sign's word: "weak leg, no", "numbness in hands? no."
     while end < len(words) and words[end].at.clause == here.clause \
             and words[end].text not in _ANSWERS_NO and words[end].text not in _ITEM_BREAKS:
         end += 1
-    if end >= len(words) or words[end].at.clause == here.clause \
-            and words[end].text not in _ANSWERS_IN_ITEM:
-        return False  # "I keep stumbling over nothing": an object, no answer
+    if end >= len(words):
+        return False
     answer = words[end].at
-    item = [w for w in words if w.at.clause == here.clause]
-    if len(item) > ASKED_ITEM_WORDS:
-        return False  # "trying to pee for hours, nothing at all" tells, it is no item
-    if answer.sentence != here.sentence:
-        short = words.sentence_sizes[here.sentence] <= ASKED_ITEM_WORDS \
-            if isinstance(words, _Words) else False
-        if not short:
-            return False
-    elif answer.clause == here.clause and not (end + 1 == len(words)
-                                             or words[end + 1].at.clause != here.clause):
-        return False  # "numb no feeling": the "no" starts words of its own
-    # The answer is the rest of its clause: "no", "nothing like that", "I don't have".
-    rest = [w.text for w in words[end:] if w.at.clause == answer.clause]
-    # "nothing like that" answers; a bare "nothing" may be what did not come ("Stood there
-    # for ages, nothing.").
-    denied = not (_ANSWERS_NO - {"nothing"}).isdisjoint(rest) or rest[:2] in (
-        ["nothing", "like"], ["nothing", "of"]) or any(
-        a == "not" and (b in {"really", "at"} or i and rest[i - 1] == "do")
-        for i, (a, b) in enumerate(zip(rest, rest[1:] + [""])))
-    return denied and all(w in _ANSWER_WORDS for w in rest)  # not "not one", "not the left"
+    if answer.clause == here.clause and (
+            words[end].text not in _ANSWERS_IN_ITEM
+            or end + 1 < len(words) and words[end + 1].at.clause == here.clause):
+        return False  # "stumbling over nothing" (an object), "numb no feeling" (words of its own)
+    if _count(words, lambda at: at.clause == here.clause) > ASKED_ITEM_WORDS:
+        return False  # "trying to pee for hours, nothing at all" tells: it is no item
+    if answer.sentence != here.sentence and \
+            _count(words, lambda at: at.sentence == here.sentence) > ASKED_ITEM_WORDS:
+        return False
+    return _says_no([w.text for w in words[end:] if w.at.clause == answer.clause])
+
+
+def _count(words: list[_Word], where: Callable[[Position], bool]) -> int:
+    return sum(1 for word in words if where(word.at))
+
+
+def _says_no(answer: list[str]) -> bool:
+    """A clause made only of a no and its softeners: "no", "nope, not at all", "nothing like
+    that", "I don't have". Not "not one" or "not the left" (the "not" of a comparison), nor a
+    bare "nothing", which may be what did not come ("Stood there for ages, nothing.")."""
+    if not all(word in _ANSWER_WORDS for word in answer):
+        return False
+    if not (_ANSWERS_NO - {"nothing"}).isdisjoint(answer) or answer[:2] in (
+            ["nothing", "like"], ["nothing", "of"]):
+        return True
+    return any(word == "not" and (after in {"really", "at"} or before == "do")
+               for before, word, after in zip([""] + answer, answer, answer[1:] + [""]))
 
 
 def _group_spans(words: _Words, group: tuple[Term, ...]) -> list[tuple[int, int]]:

@@ -346,8 +346,8 @@ _GENDERS = {"he": "m", "him": "m", "his": "m", "she": "f", "her": "f", "hers": "
 
 
 def _other_gender(words: list[str], cue: int, person: int) -> bool:
-    """A "he" or "his" after "she said" (or the other way round) is someone else: "my friend's
-    dad had a stroke and she said HIS speech went slurred" tells of the dad, not the sayer."""
+    """A "he" or "his" after "she said" (or the other way round) is someone else: "at work
+    she said HIS speech went slurred" tells of a third person, not of the sayer."""
     sayer = _GENDERS.get(words[cue - 1]) if cue else None
     told = _GENDERS.get(words[person])
     return sayer is not None and told is not None and sayer != told

@@ -754,7 +754,8 @@ def _question_marks(text: str, spoken: bool, firsts: list[str],
     ("wot does it mean if ur calf swells up, like is that a clot thing"), and one without
     commas is judged by its words ("ink everywhere. is twitching linked to calcium"). A
     recogniser writes no punctuation, so speech is judged by its words. firsts: each
-    sentence's first word, as the words were split; with_commas: whether it has clauses."""
+    sentence's first word, as the words were split; with_commas: whether it has more than
+    one clause. A text of one sentence keeps the old reading, commas or not."""
     count = max(1, len(firsts))
     if spoken:
         return [None] * count

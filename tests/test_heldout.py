@@ -66,6 +66,15 @@ def judged_right(want: str, got: str) -> bool:
 
 # Rows of the tuning sets the skill gets wrong today, with why.
 KNOWN_MISSES = {
+    # Stop 24's review: two rows fixed by cues taken out again, and why.
+    "After Uncle Seán's funeral the whole family's gone a bit numb, nobody's talking much. Can "
+    "grief and bad sleep cause muscle twitches?":
+        "'numb' is read as new numbness ('the whole family' is no figure: beside a family's "
+        "diarrhoea it would hide a real sign)",
+    "The council flats' lift gave way again, so I'm carrying the pram up six floors. Can "
+    "carrying heavy stuff on stairs give you cramp in your calves?":
+        "'gave way' is read as weakness ('lift' alone is no thing: it is also what a weak leg "
+        "cannot do)",
     # Stop 24, sets 57-59 and two rows the last retraining moved: the reasons say what the
     # skill reads.
     "Even after poking at my leg all evening and standing on my tiptoes about fifty times, I'd "

@@ -112,9 +112,8 @@ def mention_assertion(words: list[str], at: list[Position], start: int, end: int
     episode: the sign is over when told (a faint), so words that it passed do not apply."""
     here = at[start]
     if any(at[s].clause == here.clause and s - end < FIGURATIVE_REACH and start - e
-           < FIGURATIVE_REACH and "but" not in words[min(e, end):max(s, start)]
-           for s, e in cues.of("figurative")):
-        return "figurative"  # not across a "but": "our team is weak lol but my legs are weak"
+           < FIGURATIVE_REACH for s, e in cues.of("figurative")):
+        return "figurative"
     if any(at[s].sentence == here.sentence and 0 <= s - end < JOKE_REACH
            and not any(words[i] in _NOT_EVEN for i in range(max(0, s - 2), s))
            for s, _ in cues.of("joking")):

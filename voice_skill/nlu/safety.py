@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import collections
 import itertools
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..content.loader import (
@@ -538,7 +537,7 @@ def _bare_items(words: list[_Word], clause: int) -> bool:
         w.text in _LIST_JOINS for w in words if w.clause >= clause and w.at.block == block)
 
 
-def _negated_after(words: list[_Word], end: int) -> bool:
+def _negated_after(words: _Words, end: int) -> bool:
     if _answered_no(words, end):
         return True
     clause = words[end - 1].clause
@@ -568,7 +567,7 @@ ASKED_ITEM_WORDS = 4
 """How long a sentence may be and still be one item of a checklist ("Any weakness?")."""
 
 
-def _answered_no(words: list[_Word], end: int) -> bool:
+def _answered_no(words: _Words, end: int) -> bool:
     """A sign named as an item and answered no at once: "weakness nil", "breathless, no",
     "Face drooping? Nah.", "any numbness in hands? no." The item is a clause, or a sentence, of
     at most ASKED_ITEM_WORDS; the answer is a clause of its own made only of a no and its
@@ -587,16 +586,12 @@ def _answered_no(words: list[_Word], end: int) -> bool:
             words[end].text not in _ANSWERS_IN_ITEM
             or end + 1 < len(words) and words[end + 1].at.clause == here.clause):
         return False  # "stumbling over nothing" (an object), "numb no feeling" (words of its own)
-    if _count(words, lambda at: at.clause == here.clause) > ASKED_ITEM_WORDS:
+    if sum(1 for word in words if word.at.clause == here.clause) > ASKED_ITEM_WORDS:
         return False  # "trying to pee for hours, nothing at all" tells: it is no item
     if answer.sentence != here.sentence and \
-            _count(words, lambda at: at.sentence == here.sentence) > ASKED_ITEM_WORDS:
+            words.sentence_sizes[here.sentence] > ASKED_ITEM_WORDS:
         return False
     return _says_no([w.text for w in words[end:] if w.at.clause == answer.clause])
-
-
-def _count(words: list[_Word], where: Callable[[Position], bool]) -> int:
-    return sum(1 for word in words if where(word.at))
 
 
 def _says_no(answer: list[str]) -> bool:
